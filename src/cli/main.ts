@@ -1,0 +1,111 @@
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { openDatabase } from '../db/database.ts';
+import { migrate } from '../db/migrate.ts';
+import { createLogger } from '../lib/logger.ts';
+import { startSeatwise, type StartOptions } from './start.ts';
+
+const program = new Command()
+  .name('seatwise')
+  .description('See how much of your PagerDuty is really used, per feature and per person.')
+  .showHelpAfterError();
+
+program
+  .command('start', { isDefault: true })
+  .description('run the web app and the sync worker in one process (the default)')
+  .action(() => runServer({ runWeb: true, runWorker: true }));
+
+program
+  .command('serve')
+  .description('run only the web app; run workers separately against the same DATABASE_URL')
+  .action(() => runServer({ runWeb: true, runWorker: false }));
+
+program
+  .command('worker')
+  .description('run only the sync and crunch worker')
+  .action(() => runServer({ runWeb: false, runWorker: true }));
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const config = readConfigOrExit();
+    const database = config.databaseUrl
+      ? await openDatabase({ kind: 'postgres', url: config.databaseUrl })
+      : await openDatabase({ kind: 'pglite', dataDir: config.dataDir });
+    try {
+      const applied = await migrate(database);
+      console.log(applied.length > 0 ? `Applied ${applied.join(', ')}` : 'The database is up to date');
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('simulate')
+  .description('run the PagerDuty simulator alone (see seatwise simulate --help)')
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument('[options...]')
+  .action(async (argv: string[]) => {
+    const { runSimulateCommand } = await import('../../simulator/cli.ts');
+    await runSimulateCommand(argv);
+  });
+
+program
+  .command('sync')
+  .description('connect an account by API key and sync it into a data folder (see seatwise sync --help)')
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument('[options...]')
+  .action(async (argv: string[]) => {
+    const { runSyncCommand } = await import('../sync/cli.ts');
+    process.exitCode = await runSyncCommand(argv);
+  });
+
+program
+  .command('report')
+  .description('print or write the utilization report of a synced account (see seatwise report --help)')
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument('[options...]')
+  .action(async (argv: string[]) => {
+    const { runReportCommand } = await import('../report/cli.ts');
+    process.exitCode = await runReportCommand(argv);
+  });
+
+async function runServer(options: StartOptions): Promise<void> {
+  const config = readConfigOrExit();
+  const logger = createLogger(config.logLevel);
+  const running = await startSeatwise(config, options, logger);
+
+  let isStopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (isStopping) return;
+    isStopping = true;
+    logger.info({ signal }, 'Stopping Seatwise');
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'Failed to stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function readConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+await program.parseAsync(process.argv);

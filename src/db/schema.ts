@@ -181,6 +181,10 @@ export interface PdLogEntriesTable {
   service_id: string | null;
   user_id: string | null;
   summary: string | null;
+  /** The log entry's `channel` object (added by 0002_streams.sql). */
+  channel: Json | null;
+  /** Ids of the people an `assign_log_entry` named (added by 0002_streams.sql). */
+  assignee_ids: Json<string[]> | null;
 }
 
 export interface PeopleTable {
@@ -215,6 +219,275 @@ export interface SeatSummariesTable {
   computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Tables of 0002_streams.sql: the raw records of every stream beyond the first five. */
+
+type SyncedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface PdContactMethodsTable {
+  connection_id: string;
+  id: string;
+  user_id: string;
+  type: string;
+  label: string | null;
+  address: string | null;
+  raw: Json;
+  synced_at: SyncedAt;
+}
+
+export interface PdNotificationRulesTable {
+  connection_id: string;
+  id: string;
+  user_id: string;
+  urgency: string | null;
+  start_delay_in_minutes: number | null;
+  contact_method_id: string | null;
+  contact_method_type: string | null;
+  raw: Json;
+  synced_at: SyncedAt;
+}
+
+export interface PdTeamsTable {
+  connection_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  default_role: string | null;
+  raw: Json;
+  synced_at: SyncedAt;
+  deleted_at: Timestamp | null;
+}
+
+export interface PdTeamMembersTable {
+  connection_id: string;
+  team_id: string;
+  user_id: string;
+  role: string | null;
+  synced_at: SyncedAt;
+}
+
+export interface PdEscalationPoliciesTable {
+  connection_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  num_loops: number | null;
+  raw: Json;
+  synced_at: SyncedAt;
+  deleted_at: Timestamp | null;
+}
+
+export interface PdEscalationTargetsTable {
+  connection_id: string;
+  escalation_policy_id: string;
+  rule_position: number;
+  rule_id: string | null;
+  /** `user_reference` or `schedule_reference` (or `user` / `schedule` when PagerDuty expands them). */
+  target_type: string;
+  target_id: string;
+  escalation_delay_in_minutes: number | null;
+  synced_at: SyncedAt;
+}
+
+export interface PdSchedulesTable {
+  connection_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  time_zone: string | null;
+  raw: Json;
+  synced_at: SyncedAt;
+  deleted_at: Timestamp | null;
+}
+
+export interface PdScheduleLayersTable {
+  connection_id: string;
+  schedule_id: string;
+  id: string;
+  name: string | null;
+  start_at: Timestamp | null;
+  end_at: Timestamp | null;
+  rotation_virtual_start: Timestamp | null;
+  rotation_turn_length_seconds: number | null;
+  raw: Json;
+  synced_at: SyncedAt;
+}
+
+export interface PdScheduleLayerUsersTable {
+  connection_id: string;
+  schedule_id: string;
+  layer_id: string;
+  position: number;
+  user_id: string;
+  synced_at: SyncedAt;
+}
+
+export interface PdScheduleOverridesTable {
+  connection_id: string;
+  id: string;
+  schedule_id: string;
+  user_id: string | null;
+  start_at: Timestamp;
+  end_at: Timestamp;
+  raw: Json;
+  synced_at: SyncedAt;
+}
+
+export interface PdOncallsTable {
+  connection_id: string;
+  /** Built from escalation policy, level, schedule, person and start, as shifts have no id. */
+  shift_key: string;
+  user_id: string;
+  escalation_policy_id: string | null;
+  escalation_level: number | null;
+  schedule_id: string | null;
+  /** Null start and end mean a permanent on-call. */
+  start_at: Timestamp | null;
+  end_at: Timestamp | null;
+  synced_at: SyncedAt;
+}
+
+export interface PdServicesTable {
+  connection_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  status: string | null;
+  created_at: Timestamp | null;
+  last_incident_timestamp: Timestamp | null;
+  escalation_policy_id: string | null;
+  raw: Json;
+  synced_at: SyncedAt;
+  deleted_at: Timestamp | null;
+}
+
+export interface PdServiceIntegrationsTable {
+  connection_id: string;
+  id: string;
+  service_id: string;
+  type: string;
+  name: string | null;
+  vendor_id: string | null;
+  created_at: Timestamp | null;
+  raw: Json;
+  synced_at: SyncedAt;
+}
+
+export interface PdIncidentsTable {
+  connection_id: string;
+  id: string;
+  incident_number: number | null;
+  title: string | null;
+  status: string;
+  urgency: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp | null;
+  resolved_at: Timestamp | null;
+  last_status_change_at: Timestamp | null;
+  last_status_change_by_type: string | null;
+  last_status_change_by_id: string | null;
+  service_id: string | null;
+  escalation_policy_id: string | null;
+  priority_id: string | null;
+  raw: Json;
+  synced_at: SyncedAt;
+}
+
+export interface PdNotificationsTable {
+  connection_id: string;
+  id: string;
+  type: string;
+  started_at: Timestamp;
+  address: string | null;
+  user_id: string | null;
+  raw: Json;
+  synced_at: SyncedAt;
+}
+
+export interface PdAnalyticsUsersTable {
+  connection_id: string;
+  user_id: string;
+  last_sign_in_at: Timestamp | null;
+  downloaded_mobile_app: boolean | null;
+  signed_up: boolean | null;
+  on_escalation_policy: boolean | null;
+  on_schedule: boolean | null;
+  channel_types_configured: Json<string[]> | null;
+  raw: Json;
+  synced_at: SyncedAt;
+}
+
+export interface PdOAuthDelegationsTable {
+  connection_id: string;
+  id: string;
+  user_id: string;
+  /** `web`, `mobile` or `integration`. */
+  delegation_type: string | null;
+  status: string | null;
+  client_id: string | null;
+  scope: string | null;
+  created_at: Timestamp | null;
+  expires_at: Timestamp | null;
+  raw: Json;
+  synced_at: SyncedAt;
+}
+
+export interface PdAuditRecordsTable {
+  connection_id: string;
+  id: string;
+  execution_time: Timestamp;
+  actor_type: string | null;
+  actor_id: string | null;
+  method_type: string | null;
+  root_resource_type: string | null;
+  root_resource_id: string | null;
+  action: string | null;
+  raw: Json;
+  synced_at: SyncedAt;
+}
+
+/** Account-level features the inventory reads; `feature` of pd_feature_resources and pd_feature_inventory. */
+export type InventoryFeature =
+  | 'status_pages'
+  | 'incident_workflows'
+  | 'business_services'
+  | 'event_orchestrations'
+  | 'extensions'
+  | 'addons'
+  | 'automation_actions';
+
+export interface PdFeatureResourcesTable {
+  connection_id: string;
+  feature: InventoryFeature;
+  id: string;
+  name: string | null;
+  created_at: Timestamp | null;
+  is_enabled: boolean | null;
+  raw: Json;
+  synced_at: SyncedAt;
+  deleted_at: Timestamp | null;
+}
+
+export interface PdFeatureInventoryTable {
+  connection_id: string;
+  feature: InventoryFeature;
+  status: 'available' | 'unavailable';
+  reason: string | null;
+  resource_count: ColumnType<number, number | undefined, number>;
+  checked_at: SyncedAt;
+}
+
+export interface PdCapabilitiesTable {
+  connection_id: string;
+  user_id: string | null;
+  user_role: string | null;
+  granted_scope: string | null;
+  region: string | null;
+  abilities: Json<string[]>;
+  /** Stream name to the reason it cannot be read (plan, permission or scope). */
+  unavailable_streams: Json<Record<string, string>>;
+  checked_at: SyncedAt;
+}
+
 export interface DB {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -230,6 +503,27 @@ export interface DB {
   pd_license_allocations: PdLicenseAllocationsTable;
   pd_abilities: PdAbilitiesTable;
   pd_log_entries: PdLogEntriesTable;
+  pd_contact_methods: PdContactMethodsTable;
+  pd_notification_rules: PdNotificationRulesTable;
+  pd_teams: PdTeamsTable;
+  pd_team_members: PdTeamMembersTable;
+  pd_escalation_policies: PdEscalationPoliciesTable;
+  pd_escalation_targets: PdEscalationTargetsTable;
+  pd_schedules: PdSchedulesTable;
+  pd_schedule_layers: PdScheduleLayersTable;
+  pd_schedule_layer_users: PdScheduleLayerUsersTable;
+  pd_schedule_overrides: PdScheduleOverridesTable;
+  pd_oncalls: PdOncallsTable;
+  pd_services: PdServicesTable;
+  pd_service_integrations: PdServiceIntegrationsTable;
+  pd_incidents: PdIncidentsTable;
+  pd_notifications: PdNotificationsTable;
+  pd_analytics_users: PdAnalyticsUsersTable;
+  pd_oauth_delegations: PdOAuthDelegationsTable;
+  pd_audit_records: PdAuditRecordsTable;
+  pd_feature_resources: PdFeatureResourcesTable;
+  pd_feature_inventory: PdFeatureInventoryTable;
+  pd_capabilities: PdCapabilitiesTable;
   people: PeopleTable;
   seat_summaries: SeatSummariesTable;
 }

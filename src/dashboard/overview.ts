@@ -1,0 +1,88 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.ts';
+
+export interface OverviewSeat {
+  licenseId: string;
+  licenseName: string;
+  roleGroup: string;
+  /** Seats bought; null when PagerDuty reports no limit for the license. */
+  paid: number | null;
+  allocated: number;
+  active30d: number;
+  active90d: number;
+  neverActive: number;
+}
+
+export interface OverviewView {
+  connection: { subdomain: string | null; region: string | null; lastSyncAt: string | null } | null;
+  /** When the crunch last ran (ISO 8601), or null before the first crunch. */
+  computedAt: string | null;
+  seats: OverviewSeat[];
+  /** Sums over `seats`; `paid` is null when any license has no limit. */
+  totals: { paid: number | null; allocated: number; active30d: number; active90d: number };
+}
+
+/** Builds the overview page: the connected account and seat figures per license of one organization. */
+export async function presentOverview(db: Kysely<DB>, organizationId: string): Promise<OverviewView> {
+  const connection = await db
+    .selectFrom('connections')
+    .select(['subdomain', 'region', 'last_sync_at'])
+    .where('organization_id', '=', organizationId)
+    .where('provider', '=', 'pagerduty')
+    .executeTakeFirst();
+
+  const rows = await db
+    .selectFrom('seat_summaries')
+    .select(['license_id', 'license_name', 'role_group', 'paid', 'allocated', 'active_30d', 'active_90d', 'never_active', 'computed_at'])
+    .where('organization_id', '=', organizationId)
+    .orderBy('role_group')
+    .orderBy('license_name')
+    .orderBy('license_id')
+    .execute();
+
+  const seats = rows.map(
+    (row): OverviewSeat => ({
+      licenseId: row.license_id,
+      licenseName: row.license_name,
+      roleGroup: row.role_group,
+      paid: row.paid,
+      allocated: row.allocated,
+      active30d: row.active_30d,
+      active90d: row.active_90d,
+      neverActive: row.never_active,
+    }),
+  );
+
+  return {
+    connection:
+      connection === undefined
+        ? null
+        : { subdomain: connection.subdomain, region: connection.region, lastSyncAt: toIso(connection.last_sync_at) },
+    computedAt: newestComputedAt(rows.map((row) => row.computed_at)),
+    seats,
+    totals: sumSeats(seats),
+  };
+}
+
+function sumSeats(seats: OverviewSeat[]): OverviewView['totals'] {
+  const isPaidKnown = seats.every((seat) => seat.paid !== null);
+  return {
+    paid: isPaidKnown ? seats.reduce((sum, seat) => sum + (seat.paid ?? 0), 0) : null,
+    allocated: seats.reduce((sum, seat) => sum + seat.allocated, 0),
+    active30d: seats.reduce((sum, seat) => sum + seat.active30d, 0),
+    active90d: seats.reduce((sum, seat) => sum + seat.active90d, 0),
+  };
+}
+
+function newestComputedAt(instants: Date[]): string | null {
+  let newest: Date | null = null;
+  for (const instant of instants) {
+    if (newest === null || instant > newest) newest = instant;
+  }
+  return toIso(newest);
+}
+
+export function toIso(value: Date | string | null): string | null {
+  if (value === null) return null;
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}

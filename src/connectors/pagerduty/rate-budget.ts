@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { RATE_LIMIT_PER_MINUTE } from './provider.ts';
+
+/** Share of the advertised limit the budget paces to, leaving room for clock skew between windows. */
+const PACING_SHARE = 0.97;
+/** Requests the budget lets start at once after an idle spell. */
+const BURST_SECONDS = 1;
+const DEFAULT_MAX_IN_FLIGHT = 6;
+/** Backoff after a 429 without `ratelimit-reset`: doubles from the first value up to the cap. */
+const RATE_LIMITED_FIRST_BACKOFF_MS = 1_000;
+const RATE_LIMITED_MAX_BACKOFF_MS = 60_000;
+
+export interface RateBudgetOptions {
+  limitPerMinute?: number;
+  maxInFlight?: number;
+}
+
+export interface RateHeaders {
+  limit: number | null;
+  remaining: number | null;
+  resetSeconds: number | null;
+}
+
+/**
+ * One token's request budget, shared by every request made with that token in this process:
+ * a token bucket paced just under the per-minute limit, a cap on requests in flight, and a pause
+ * that `ratelimit-remaining`, `ratelimit-reset` and 429 responses set for all of them at once.
+ */
+export class RateBudget {
+  #ratePerMs: number;
+  #capacity: number;
+  #tokens: number;
+  #refilledAt = Date.now();
+  #inFlight = 0;
+  readonly #maxInFlight: number;
+  #pausedUntil = 0;
+  #consecutiveRateLimits = 0;
+  readonly #waiters: Array<() => void> = [];
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(options: RateBudgetOptions = {}) {
+    const limit = options.limitPerMinute ?? RATE_LIMIT_PER_MINUTE;
+    this.#ratePerMs = (limit * PACING_SHARE) / 60_000;
+    this.#capacity = Math.max(1, Math.floor(limit / 60) * BURST_SECONDS);
+    this.#tokens = this.#capacity;
+    this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Waits until a request may start, then returns the function that marks it finished. */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      if (this.#tryTake()) break;
+      await this.#waitForChange(signal);
+    }
+    this.#inFlight += 1;
+    let isReleased = false;
+    return () => {
+      if (isReleased) return;
+      isReleased = true;
+      this.#inFlight -= 1;
+      this.#wake();
+    };
+  }
+
+  /** Applies the rate-limit headers of a response: adopts the advertised limit, pauses when it runs out. */
+  observe(headers: RateHeaders, status: number): void {
+    if (headers.limit !== null && headers.limit > 0) {
+      this.#ratePerMs = (headers.limit * PACING_SHARE) / 60_000;
+      this.#capacity = Math.max(1, Math.floor(headers.limit / 60) * BURST_SECONDS);
+    }
+
+    if (status === 429) {
+      this.#consecutiveRateLimits += 1;
+      const waitMs =
+        headers.resetSeconds !== null
+          ? headers.resetSeconds * 1000
+          : Math.min(RATE_LIMITED_MAX_BACKOFF_MS, RATE_LIMITED_FIRST_BACKOFF_MS * 2 ** (this.#consecutiveRateLimits - 1));
+      this.pauseFor(withJitter(waitMs));
+      return;
+    }
+    this.#consecutiveRateLimits = 0;
+
+    // Other requests already in flight spend the same remainder, so stop while it still covers them.
+    if (headers.remaining !== null && headers.resetSeconds !== null && headers.remaining <= this.#inFlight) {
+      this.pauseFor(headers.resetSeconds * 1000);
+    }
+  }
+
+  /** Stops every request of this token from starting for `ms`. */
+  pauseFor(ms: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + ms);
+    this.#tokens = 0;
+  }
+
+  #tryTake(): boolean {
+    const now = Date.now();
+    if (now < this.#pausedUntil) return false;
+    if (this.#inFlight >= this.#maxInFlight) return false;
+    this.#tokens = Math.min(this.#capacity, this.#tokens + (now - this.#refilledAt) * this.#ratePerMs);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #waitForChange(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal?.reason);
+      const waiter = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+      this.#schedule();
+    });
+  }
+
+  /** Wakes every waiter when the next token can exist or the pause ends. */
+  #schedule(): void {
+    if (this.#timer !== null) return;
+    const now = Date.now();
+    // A full set of requests in flight wakes the waiters itself when one finishes.
+    if (now >= this.#pausedUntil && this.#inFlight >= this.#maxInFlight) return;
+    const untilToken = this.#tokens >= 1 ? 0 : (1 - this.#tokens) / this.#ratePerMs;
+    const delayMs = Math.max(this.#pausedUntil - now, untilToken, 1);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#wake();
+    }, delayMs);
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters.splice(0);
+    for (const waiter of waiters) waiter();
+  }
+}
+
+function withJitter(ms: number): number {
+  return ms + Math.random() * Math.min(1000, ms * 0.2);
+}
+
+const budgets = new Map<string, RateBudget>();
+
+/**
+ * The budget named by `key` (a connection id or a token), created on first use. PagerDuty counts
+ * the limit per token, so every client of a connection in this process shares one.
+ * NOTE: processes do not share budgets; two workers syncing with one token each pace to the full limit.
+ */
+export function sharedRateBudget(key: string, options?: RateBudgetOptions): RateBudget {
+  const hashedKey = createHash('sha256').update(key).digest('hex');
+  let budget = budgets.get(hashedKey);
+  if (!budget) {
+    budget = new RateBudget(options);
+    budgets.set(hashedKey, budget);
+  }
+  return budget;
+}

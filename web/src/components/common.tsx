@@ -1,0 +1,91 @@
+import type { ComponentChildren, JSX } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { z } from 'zod';
+import { requestJson, type ApiFailure } from '../api.ts';
+import { formatLocalTime, formatUtcTime } from '../format.ts';
+
+/** An instant in the viewer's time zone, with the UTC instant in the hover title. */
+export function Time({ iso, children }: { iso: string; children?: ComponentChildren }): JSX.Element {
+  return (
+    <time dateTime={iso} title={formatUtcTime(iso)}>
+      {children ?? formatLocalTime(iso)}
+    </time>
+  );
+}
+
+/** A failure sentence, announced to screen readers at once. */
+export function ErrorMessage({ failure, supportEmail }: { failure: ApiFailure; supportEmail?: string | undefined }): JSX.Element {
+  return (
+    <div class="message message-error" role="alert">
+      <p>{failure.message}</p>
+      {supportEmail !== undefined && <SupportLine supportEmail={supportEmail} />}
+    </div>
+  );
+}
+
+export function SupportLine({ supportEmail }: { supportEmail: string }): JSX.Element {
+  return (
+    <p class="support">
+      Need help? Write to <a href={`mailto:${supportEmail}`}>{supportEmail}</a>.
+    </p>
+  );
+}
+
+export function Loading({ label }: { label: string }): JSX.Element {
+  return (
+    <p class="loading" role="status">
+      {label}
+    </p>
+  );
+}
+
+export type LoadState<T> = { status: 'loading' } | { status: 'loaded'; data: T } | { status: 'failed'; failure: ApiFailure };
+
+/**
+ * Loads `path` and re-loads whenever it changes. `reload` fetches again in place (the previous
+ * data stays on screen until the new answer arrives, so polling does not flicker).
+ */
+export function useApiData<S extends z.ZodType>(path: string | null, schema: S): { state: LoadState<z.infer<S>>; reload: () => Promise<void> } {
+  const [state, setState] = useState<LoadState<z.infer<S>>>({ status: 'loading' });
+
+  const load = useCallback(
+    async (signal?: AbortSignal): Promise<void> => {
+      if (path === null) return;
+      const result = await requestJson(path, schema, signal === undefined ? {} : { signal });
+      if (signal?.aborted === true) return;
+      setState(result.ok ? { status: 'loaded', data: result.value } : { status: 'failed', failure: result.error });
+    },
+    [path, schema],
+  );
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setState((previous) => (previous.status === 'loaded' ? previous : { status: 'loading' }));
+    load(controller.signal).catch(ignoreAbort);
+    return () => controller.abort();
+  }, [load]);
+
+  const reload = useCallback(() => load().catch(ignoreAbort), [load]);
+  return { state, reload };
+}
+
+function ignoreAbort(cause: unknown): void {
+  if (cause instanceof DOMException && cause.name === 'AbortError') return;
+  throw cause;
+}
+
+/** A wide table that scrolls sideways on narrow screens and can be scrolled with the keyboard. */
+export function TableScroller({ label, children }: { label: string; children: ComponentChildren }): JSX.Element {
+  return (
+    <div class="table-scroller" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
+
+/** Sets the browser tab's title to name the page, as screen readers announce it on load. */
+export function usePageTitle(title: string): void {
+  useEffect(() => {
+    document.title = `${title} · Seatwise`;
+  }, [title]);
+}

@@ -1,0 +1,329 @@
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { requestJson, type ApiFailure } from '../api.ts';
+import { syncStartedSchema, type ConnectionCardView, type StreamProgress, type SyncRunSummary } from '../api-types.ts';
+import { formatCount, formatDuration, formatRelative, humanize } from '../format.ts';
+import { ErrorMessage, SupportLine, TableScroller, Time } from './common.tsx';
+import { ConnectionStateBadge } from './connection-state.tsx';
+
+/** How often the card re-reads the server while a sync runs. */
+export const SYNC_POLL_INTERVAL_MS = 1_500;
+
+const CONNECT_ACTION = '/apps/pagerduty/connect';
+
+const REGION_LABELS: Record<'us' | 'eu', string> = {
+  us: 'United States (api.pagerduty.com)',
+  eu: 'European Union (api.eu.pagerduty.com)',
+};
+
+interface ConnectionsCardProps {
+  card: ConnectionCardView;
+  csrfToken: string;
+  /** Re-reads the card, e.g. after Sync now. */
+  onChanged: () => Promise<void>;
+}
+
+/**
+ * Where the PagerDuty connection stands and the one action that helps. Connect and Reconnect
+ * are plain HTML form posts because the server answers them with a redirect to PagerDuty.
+ */
+export function ConnectionsCard({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Element {
+  const isRunActive = card.state === 'syncing' || (card.currentRun !== null && isActiveRunStatus(card.currentRun.status));
+  usePolling(isRunActive, onChanged);
+
+  return (
+    <section class="card connections-card" aria-labelledby="connections-heading">
+      <div class="card-header">
+        <h2 id="connections-heading">Connections</h2>
+        <ConnectionStateBadge state={card.state} />
+      </div>
+      {card.notice !== null && <Notice notice={card.notice} supportEmail={card.supportEmail} />}
+      <CardBody card={card} csrfToken={csrfToken} onChanged={onChanged} />
+      {card.currentRun !== null && <RunProgress run={card.currentRun} />}
+      <SyncHistory runs={card.recentRuns} />
+    </section>
+  );
+}
+
+function CardBody({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Element {
+  switch (card.state) {
+    // Nothing connected yet: explain what Connect asks for and who may click it.
+    case 'not_connected':
+      return (
+        <div class="card-body">
+          <p>
+            Seatwise is not connected to PagerDuty yet. Connect with a PagerDuty account that is an owner or admin, so Seatwise can read users,
+            licenses and activity. Seatwise asks for read-only access and never changes anything in PagerDuty.
+          </p>
+          {card.canConnect ? <ConnectForm label="Connect" csrfToken={csrfToken} /> : <AdminOnlyNote />}
+        </div>
+      );
+    // Connected and idle: the account, then Sync now and Reconnect.
+    case 'connected':
+      return (
+        <div class="card-body">
+          <AccountDetails card={card} />
+          {card.canConnect ? (
+            <div class="actions">
+              <SyncNowButton csrfToken={csrfToken} onChanged={onChanged} />
+              <ConnectForm label="Reconnect" csrfToken={csrfToken} isSecondary />
+            </div>
+          ) : (
+            <AdminOnlyNote />
+          )}
+        </div>
+      );
+    // A run is in progress: the account stays visible, progress follows below the body.
+    case 'syncing':
+      return (
+        <div class="card-body">
+          <p>Seatwise is reading data from PagerDuty. The progress below updates by itself.</p>
+          <AccountDetails card={card} />
+        </div>
+      );
+    // Access was lost: say why and since when; Reconnect keeps history.
+    case 'needs_reconnect':
+      return (
+        <div class="card-body">
+          <div class="message message-warning">
+            <p>
+              <strong>Seatwise can no longer read PagerDuty</strong>
+              {card.statusChangedAt !== null && (
+                <>
+                  {' '}
+                  since <Time iso={card.statusChangedAt} />
+                </>
+              )}
+              .
+            </p>
+            {card.statusReason !== null && <p>{card.statusReason}</p>}
+            <p>Reconnect to restore access. All synced history is kept.</p>
+          </div>
+          {card.account !== null && <AccountDetails card={card} />}
+          {card.canConnect ? <ConnectForm label="Reconnect" csrfToken={csrfToken} /> : <AdminOnlyNote />}
+        </div>
+      );
+    // Something failed that the viewer probably cannot fix alone: what, since when, and support.
+    case 'error':
+      return (
+        <div class="card-body">
+          <div class="message message-error">
+            <p>
+              <strong>The PagerDuty connection failed</strong>
+              {card.statusChangedAt !== null && (
+                <>
+                  {' '}
+                  on <Time iso={card.statusChangedAt} />
+                </>
+              )}
+              .
+            </p>
+            <p>{card.statusReason ?? 'Seatwise did not record a reason.'}</p>
+            <p>Synced history is kept. If reconnecting does not help, contact support with the time shown above.</p>
+            <SupportLine supportEmail={card.supportEmail} />
+          </div>
+          {card.account !== null && <AccountDetails card={card} />}
+          {card.canConnect && <ConnectForm label="Reconnect" csrfToken={csrfToken} isSecondary />}
+        </div>
+      );
+    default: {
+      const unreachable: never = card.state;
+      throw new Error(`Unhandled connection state ${String(unreachable)}`);
+    }
+  }
+}
+
+function Notice({ notice, supportEmail }: { notice: NonNullable<ConnectionCardView['notice']>; supportEmail: string }): JSX.Element {
+  if (notice.kind === 'success') {
+    return (
+      <div class="message message-success" role="status">
+        <p>{notice.message}</p>
+      </div>
+    );
+  }
+  return (
+    <div class="message message-error" role="alert">
+      <p>{notice.message}</p>
+      <SupportLine supportEmail={supportEmail} />
+    </div>
+  );
+}
+
+function ConnectForm({ label, csrfToken, isSecondary = false }: { label: 'Connect' | 'Reconnect'; csrfToken: string; isSecondary?: boolean }): JSX.Element {
+  return (
+    <form method="post" action={CONNECT_ACTION} class="inline-form">
+      <input type="hidden" name="_csrf" value={csrfToken} />
+      <button type="submit" class={isSecondary ? 'button-secondary' : undefined}>
+        {label}
+      </button>
+    </form>
+  );
+}
+
+function AdminOnlyNote(): JSX.Element {
+  return <p class="hint">Only an owner or admin of your Seatwise organization can connect or reconnect PagerDuty. Ask one of them to do it.</p>;
+}
+
+function AccountDetails({ card }: { card: ConnectionCardView }): JSX.Element | null {
+  const account = card.account;
+  if (account === null) return null;
+  return (
+    <dl class="details" aria-label="Connected PagerDuty account">
+      <dt>Account</dt>
+      <dd>{`${account.subdomain}.pagerduty.com`}</dd>
+      <dt>Region</dt>
+      <dd>{REGION_LABELS[account.region]}</dd>
+      <dt>Connected by</dt>
+      <dd>
+        {account.connectedBy.name} ({account.connectedBy.email}), PagerDuty role: {humanize(account.connectedBy.role)}
+      </dd>
+      <dt>Granted scope</dt>
+      <dd>
+        <code>{account.grantedScope}</code>
+      </dd>
+      <dt>Connected</dt>
+      <dd>
+        <Time iso={account.connectedAt} />
+      </dd>
+      <dt>Last successful sync</dt>
+      <dd>
+        {card.lastSyncAt === null ? (
+          'Not yet'
+        ) : (
+          <Time iso={card.lastSyncAt}>{formatRelative(card.lastSyncAt)}</Time>
+        )}
+      </dd>
+    </dl>
+  );
+}
+
+function SyncNowButton({ csrfToken, onChanged }: { csrfToken: string; onChanged: () => Promise<void> }): JSX.Element {
+  const [isStarting, setStarting] = useState(false);
+  const [failure, setFailure] = useState<ApiFailure | null>(null);
+
+  const startSync = async (): Promise<void> => {
+    setStarting(true);
+    setFailure(null);
+    const result = await requestJson('/api/apps/pagerduty/sync', syncStartedSchema, { method: 'POST', csrfToken });
+    if (!result.ok) setFailure(result.error);
+    await onChanged();
+    setStarting(false);
+  };
+
+  return (
+    <>
+      <button type="button" disabled={isStarting} onClick={() => void startSync()}>
+        {isStarting ? 'Starting sync…' : 'Sync now'}
+      </button>
+      {failure !== null && <ErrorMessage failure={failure} />}
+    </>
+  );
+}
+
+function RunProgress({ run }: { run: NonNullable<ConnectionCardView['currentRun']> }): JSX.Element {
+  return (
+    <section class="run-progress" aria-labelledby="run-progress-heading">
+      <h3 id="run-progress-heading">
+        Sync {humanize(run.status).toLowerCase()}
+        {run.startedAt !== null && (
+          <>
+            , started <Time iso={run.startedAt} />
+          </>
+        )}
+      </h3>
+      <ul class="stream-list">
+        {run.streams.map((stream) => (
+          <StreamRow key={stream.stream} stream={stream} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function StreamRow({ stream }: { stream: StreamProgress }): JSX.Element {
+  const id = `stream-${stream.stream}`;
+  const name = humanize(stream.stream);
+  const isDone = stream.status === 'succeeded' || stream.status === 'completed';
+  const max = stream.expectedRecords ?? (isDone ? Math.max(stream.records, 1) : undefined);
+  const recordsText =
+    stream.expectedRecords === null
+      ? `${formatCount(stream.records)} records`
+      : `${formatCount(stream.records)} of ${formatCount(stream.expectedRecords)} records`;
+
+  return (
+    <li class="stream-row">
+      <div class="stream-label">
+        <span id={`${id}-label`}>{name}</span>
+        <span class="stream-status">
+          {humanize(stream.status)} · {recordsText} · {formatCount(stream.pages)} {stream.pages === 1 ? 'page' : 'pages'}
+        </span>
+      </div>
+      {/* Without an expected total the bar is indeterminate: it shows activity, not a share. */}
+      <progress aria-labelledby={`${id}-label`} max={max} value={max === undefined ? undefined : Math.min(stream.records, max)} />
+      {stream.message !== null && <p class="stream-message">{stream.message}</p>}
+    </li>
+  );
+}
+
+function SyncHistory({ runs }: { runs: SyncRunSummary[] }): JSX.Element {
+  return (
+    <section class="sync-history" aria-labelledby="sync-history-heading">
+      <h3 id="sync-history-heading">Recent syncs</h3>
+      {runs.length === 0 ? (
+        <p class="hint">No sync has run yet.</p>
+      ) : (
+        <TableScroller label="Recent syncs, scrollable">
+          <table aria-labelledby="sync-history-heading">
+            <thead>
+              <tr>
+                <th scope="col">Started</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Trigger</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Duration</th>
+              </tr>
+            </thead>
+            <tbody>
+              {runs.map((run) => (
+                <tr key={run.id}>
+                  <td>{run.startedAt === null ? 'Queued' : <Time iso={run.startedAt} />}</td>
+                  <td>{humanize(run.kind)}</td>
+                  <td>{humanize(run.trigger)}</td>
+                  <td>
+                    {humanize(run.status)}
+                    {run.errorMessage !== null && <span class="run-error">{run.errorMessage}</span>}
+                  </td>
+                  <td>{formatDuration(run.startedAt, run.finishedAt) ?? '–'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroller>
+      )}
+    </section>
+  );
+}
+
+const ACTIVE_RUN_STATUSES = new Set(['queued', 'pending', 'running', 'created', 'active']);
+
+function isActiveRunStatus(status: string): boolean {
+  return ACTIVE_RUN_STATUSES.has(status);
+}
+
+/** Re-reads the card every SYNC_POLL_INTERVAL_MS while `isActive`, one request at a time. */
+function usePolling(isActive: boolean, reload: () => Promise<void>): void {
+  useEffect(() => {
+    if (!isActive) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let isStopped = false;
+    const tick = async (): Promise<void> => {
+      await reload();
+      if (!isStopped) timer = setTimeout(() => void tick(), SYNC_POLL_INTERVAL_MS);
+    };
+    timer = setTimeout(() => void tick(), SYNC_POLL_INTERVAL_MS);
+    return () => {
+      isStopped = true;
+      clearTimeout(timer);
+    };
+  }, [isActive, reload]);
+}

@@ -1,0 +1,72 @@
+/**
+ * Formatting for the viewer's locale and time zone. `undefined` as locale makes Intl use the
+ * browser's language settings.
+ */
+
+const integerFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const percentFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 0 });
+const localTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+export function formatCount(value: number): string {
+  return integerFormat.format(value);
+}
+
+/** A count that may be unknown, e.g. paid seats when PagerDuty reports no limit. */
+export function formatOptionalCount(value: number | null, unknownText = 'Not reported'): string {
+  return value === null ? unknownText : integerFormat.format(value);
+}
+
+export function formatPercent(part: number, whole: number): string {
+  if (whole <= 0) return '–';
+  return percentFormat.format(part / whole);
+}
+
+/** The instant in the viewer's time zone, e.g. "4 Dec 2026, 19:52". */
+export function formatLocalTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return localTimeFormat.format(date);
+}
+
+/** The instant in UTC, shown on hover so people in different zones can compare. */
+export function formatUtcTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** "3 minutes ago", "yesterday", in the viewer's language. */
+export function formatRelative(iso: string, now: number = Date.now()): string {
+  const time = new Date(iso).getTime();
+  if (Number.isNaN(time)) return iso;
+  const deltaMs = time - now;
+  const magnitude = Math.abs(deltaMs);
+  if (magnitude < MINUTE_MS) return relativeFormat.format(Math.round(deltaMs / 1000), 'second');
+  if (magnitude < HOUR_MS) return relativeFormat.format(Math.round(deltaMs / MINUTE_MS), 'minute');
+  if (magnitude < DAY_MS) return relativeFormat.format(Math.round(deltaMs / HOUR_MS), 'hour');
+  return relativeFormat.format(Math.round(deltaMs / DAY_MS), 'day');
+}
+
+/** "2 min 5 s" between two instants, or null when either is missing. */
+export function formatDuration(startIso: string | null, endIso: string | null): string | null {
+  if (startIso === null || endIso === null) return null;
+  const ms = new Date(endIso).getTime() - new Date(startIso).getTime();
+  if (!Number.isFinite(ms) || ms < 0) return null;
+  const totalSeconds = Math.round(ms / 1000);
+  const minutes = Math.floor(totalSeconds / 60);
+  const seconds = totalSeconds % 60;
+  if (minutes === 0) return `${seconds} s`;
+  return `${integerFormat.format(minutes)} min ${seconds} s`;
+}
+
+/** Turns a machine name such as `license_allocations` or `incident_action` into "License allocations". */
+export function humanize(identifier: string): string {
+  const words = identifier.replace(/[_-]+/g, ' ').trim();
+  if (words === '') return identifier;
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

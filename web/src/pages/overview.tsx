@@ -1,0 +1,149 @@
+import type { JSX } from 'preact';
+import type { PageProps } from '../app.tsx';
+import { overviewSchema, type OverviewView } from '../api-types.ts';
+import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
+import { SeatsChart } from '../components/seats-chart.tsx';
+import { formatCount, formatOptionalCount, formatPercent, formatRelative } from '../format.ts';
+import { Link } from '../router.tsx';
+import { useSessionGuard } from '../session-guard.ts';
+
+/** The figures of one table row; `paid` is null when PagerDuty reports no limit. */
+interface SeatCounts {
+  paid: number | null;
+  allocated: number;
+  active30d: number;
+  active90d: number;
+  neverActive: number;
+}
+
+/** Seats paid, allocated and active per license type, as a table and a chart. */
+export function OverviewPage({ session, onSessionExpired }: PageProps): JSX.Element {
+  usePageTitle('Overview');
+  const { state } = useApiData('/api/overview', overviewSchema);
+  useSessionGuard(state, onSessionExpired);
+
+  return (
+    <section aria-labelledby="overview-heading">
+      <h1 id="overview-heading">Overview</h1>
+      {state.status === 'loading' && <Loading label="Loading seat figures…" />}
+      {state.status === 'failed' && <ErrorMessage failure={state.failure} supportEmail={session.supportEmail} />}
+      {state.status === 'loaded' && <OverviewContent overview={state.data} />}
+    </section>
+  );
+}
+
+function OverviewContent({ overview }: { overview: OverviewView }): JSX.Element {
+  if (overview.seats.length === 0) {
+    return (
+      <div class="card empty-state">
+        <h2>No seat figures yet</h2>
+        <p>
+          Seatwise shows seats once PagerDuty is connected and a sync has finished. Go to <Link href="/apps/pagerduty">PagerDuty</Link> to connect or
+          to follow the sync.
+        </p>
+      </div>
+    );
+  }
+
+  const totals: SeatCounts = { ...overview.totals, neverActive: sum(overview.seats.map((seat) => seat.neverActive)) };
+  return (
+    <>
+      <Freshness overview={overview} />
+      <SummaryTiles totals={totals} />
+      <section class="card" aria-labelledby="seats-heading">
+        <h2 id="seats-heading">Seats by license</h2>
+        <TableScroller label="Seats by license, scrollable">
+          <table aria-labelledby="seats-heading" class="numeric-table">
+            <thead>
+              <tr>
+                <th scope="col">License</th>
+                <th scope="col">Paid</th>
+                <th scope="col">Allocated</th>
+                <th scope="col">Active in 30 days</th>
+                <th scope="col">Active in 90 days</th>
+                <th scope="col">Never active</th>
+              </tr>
+            </thead>
+            <tbody>
+              {overview.seats.map((seat) => (
+                <tr key={seat.licenseId}>
+                  <th scope="row">{seat.licenseName}</th>
+                  <SeatCells counts={seat} />
+                </tr>
+              ))}
+            </tbody>
+            <tfoot>
+              <tr>
+                <th scope="row">Total</th>
+                <SeatCells counts={totals} />
+              </tr>
+            </tfoot>
+          </table>
+        </TableScroller>
+        <SeatsChart licenses={overview.seats} />
+      </section>
+    </>
+  );
+}
+
+function SeatCells({ counts }: { counts: SeatCounts }): JSX.Element {
+  return (
+    <>
+      <td>{formatOptionalCount(counts.paid)}</td>
+      <td>{formatCount(counts.allocated)}</td>
+      <td>{formatCount(counts.active30d)}</td>
+      <td>{formatCount(counts.active90d)}</td>
+      <td>{formatCount(counts.neverActive)}</td>
+    </>
+  );
+}
+
+function SummaryTiles({ totals }: { totals: SeatCounts }): JSX.Element {
+  const inactive90 = totals.allocated - totals.active90d;
+  return (
+    <ul class="tiles" aria-label="Totals">
+      <li class="tile">
+        <span class="tile-label">Paid seats</span>
+        <span class="tile-value">{formatOptionalCount(totals.paid)}</span>
+      </li>
+      <li class="tile">
+        <span class="tile-label">Allocated</span>
+        <span class="tile-value">{formatCount(totals.allocated)}</span>
+      </li>
+      <li class="tile">
+        <span class="tile-label">Active in 30 days</span>
+        <span class="tile-value">{formatCount(totals.active30d)}</span>
+        <span class="tile-detail">{formatPercent(totals.active30d, totals.allocated)} of allocated</span>
+      </li>
+      <li class="tile">
+        <span class="tile-label">Not active in 90 days</span>
+        <span class="tile-value">{formatCount(inactive90)}</span>
+        <span class="tile-detail">{formatCount(totals.neverActive)} never active</span>
+      </li>
+    </ul>
+  );
+}
+
+function Freshness({ overview }: { overview: OverviewView }): JSX.Element {
+  const lastSyncAt = overview.connection?.lastSyncAt ?? null;
+  return (
+    <p class="freshness">
+      {overview.computedAt !== null && (
+        <>
+          Figures as of <Time iso={overview.computedAt} />.{' '}
+        </>
+      )}
+      {lastSyncAt === null ? (
+        'PagerDuty has not been synced yet.'
+      ) : (
+        <>
+          Last PagerDuty sync <Time iso={lastSyncAt}>{formatRelative(lastSyncAt)}</Time>.
+        </>
+      )}
+    </p>
+  );
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

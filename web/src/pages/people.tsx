@@ -1,0 +1,229 @@
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { PageProps } from '../app.tsx';
+import { overviewSchema, peopleSchema, peopleSortKeys, type PeopleQuery, type PeopleSortKey, type PeopleView, type PersonRow } from '../api-types.ts';
+import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
+import { formatCount, humanize } from '../format.ts';
+import { navigate } from '../router.tsx';
+import { useSessionGuard } from '../session-guard.ts';
+
+const PAGE_SIZES = [25, 50, 100] as const;
+const DEFAULT_PAGE_SIZE = 50;
+const SEARCH_DEBOUNCE_MS = 300;
+
+const COLUMNS: { key: PeopleSortKey; label: string }[] = [
+  { key: 'name', label: 'Name' },
+  { key: 'email', label: 'Email' },
+  { key: 'role', label: 'Role' },
+  { key: 'license', label: 'License' },
+  { key: 'lastSeen', label: 'Last seen' },
+];
+
+/**
+ * Every person with their license and last activity. Search, filter, sort and page live in the
+ * URL, so a view can be bookmarked and the back button restores it.
+ */
+export function PeoplePage({ session, location, onSessionExpired }: PageProps): JSX.Element {
+  usePageTitle('People');
+  const query = readPeopleQuery(location.query);
+  const { state } = useApiData(`/api/people?${toSearchParams(query).toString()}`, peopleSchema);
+  useSessionGuard(state, onSessionExpired);
+  const licenses = useLicenseNames();
+
+  const update = (change: Partial<PeopleQuery>): void => {
+    // Any change other than paging starts again at the first page.
+    const next = { ...query, ...change, page: change.page ?? 1 };
+    navigate(`/people?${toSearchParams(next).toString()}`, { replace: true });
+  };
+
+  return (
+    <section aria-labelledby="people-heading">
+      <h1 id="people-heading">People</h1>
+      <Filters query={query} licenses={licenses} onChange={update} />
+      {state.status === 'loading' && <Loading label="Loading people…" />}
+      {state.status === 'failed' && <ErrorMessage failure={state.failure} supportEmail={session.supportEmail} />}
+      {state.status === 'loaded' && <PeopleTable view={state.data} query={query} onChange={update} />}
+    </section>
+  );
+}
+
+function Filters({ query, licenses, onChange }: { query: PeopleQuery; licenses: string[]; onChange: (change: Partial<PeopleQuery>) => void }): JSX.Element {
+  const [search, setSearch] = useState(query.search);
+
+  useEffect(() => {
+    if (search === query.search) return;
+    const timer = setTimeout(() => onChange({ search }), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [search, query.search, onChange]);
+
+  // A selected license stays listed even when the current answer has no one with it.
+  const licenseOptions = query.license !== '' && !licenses.includes(query.license) ? [query.license, ...licenses] : licenses;
+
+  return (
+    <form class="filters" role="search" aria-label="Filter people" onSubmit={(event) => event.preventDefault()}>
+      <div class="field">
+        <label for="people-search">Search</label>
+        <input
+          id="people-search"
+          type="search"
+          placeholder="Name or email"
+          value={search}
+          onInput={(event) => setSearch((event.currentTarget as HTMLInputElement).value)}
+        />
+      </div>
+      <div class="field">
+        <label for="people-license">License</label>
+        <select id="people-license" value={query.license} onChange={(event) => onChange({ license: (event.currentTarget as HTMLSelectElement).value })}>
+          <option value="">All licenses</option>
+          {licenseOptions.map((license) => (
+            <option key={license} value={license}>
+              {license}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="people-page-size">Rows per page</label>
+        <select
+          id="people-page-size"
+          value={String(query.pageSize)}
+          onChange={(event) => onChange({ pageSize: Number((event.currentTarget as HTMLSelectElement).value) })}
+        >
+          {PAGE_SIZES.map((size) => (
+            <option key={size} value={String(size)}>
+              {size}
+            </option>
+          ))}
+        </select>
+      </div>
+    </form>
+  );
+}
+
+function PeopleTable({ view, query, onChange }: { view: PeopleView; query: PeopleQuery; onChange: (change: Partial<PeopleQuery>) => void }): JSX.Element {
+  const pageCount = Math.max(1, Math.ceil(view.total / view.pageSize));
+  const first = view.total === 0 ? 0 : (view.page - 1) * view.pageSize + 1;
+  const last = Math.min(view.total, view.page * view.pageSize);
+
+  return (
+    <>
+      <p class="result-count" role="status">
+        {view.total === 0 ? 'No people match these filters.' : `Showing ${formatCount(first)}–${formatCount(last)} of ${formatCount(view.total)} people`}
+      </p>
+      <TableScroller label="People, scrollable">
+        <table aria-labelledby="people-heading" class="people-table">
+          <thead>
+            <tr>
+              {COLUMNS.map((column) => (
+                <SortableHeader key={column.key} column={column} query={query} onChange={onChange} />
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {view.rows.map((person) => (
+              <PersonTableRow key={person.externalId} person={person} />
+            ))}
+          </tbody>
+        </table>
+      </TableScroller>
+      <nav class="pager" aria-label="Pages of people">
+        <button type="button" class="button-secondary" disabled={view.page <= 1} onClick={() => onChange({ page: view.page - 1 })}>
+          Previous page
+        </button>
+        <span>
+          Page {formatCount(view.page)} of {formatCount(pageCount)}
+        </span>
+        <button type="button" class="button-secondary" disabled={view.page >= pageCount} onClick={() => onChange({ page: view.page + 1 })}>
+          Next page
+        </button>
+      </nav>
+    </>
+  );
+}
+
+function SortableHeader({
+  column,
+  query,
+  onChange,
+}: {
+  column: { key: PeopleSortKey; label: string };
+  query: PeopleQuery;
+  onChange: (change: Partial<PeopleQuery>) => void;
+}): JSX.Element {
+  const isSorted = query.sort === column.key;
+  const nextDirection = isSorted && query.direction === 'asc' ? 'desc' : 'asc';
+  const ariaSort = isSorted ? (query.direction === 'asc' ? 'ascending' : 'descending') : undefined;
+  return (
+    <th scope="col" aria-sort={ariaSort}>
+      <button type="button" class="sort-button" onClick={() => onChange({ sort: column.key, direction: nextDirection })}>
+        {column.label}
+        <span class="sort-indicator" aria-hidden="true">
+          {isSorted ? (query.direction === 'asc' ? ' ▲' : ' ▼') : ''}
+        </span>
+      </button>
+    </th>
+  );
+}
+
+function PersonTableRow({ person }: { person: PersonRow }): JSX.Element {
+  return (
+    <tr>
+      <th scope="row">
+        {person.name}
+        {person.isDeleted && <span class="signal">Removed from PagerDuty</span>}
+      </th>
+      <td>{person.email}</td>
+      <td>{humanize(person.role)}</td>
+      <td>{person.licenseName ?? 'No license'}</td>
+      <td>
+        {person.lastSeenAt === null ? (
+          <span class="muted">{person.isInvitedNeverSignedUp ? 'Invited, never signed up' : 'Never seen'}</span>
+        ) : (
+          <>
+            <Time iso={person.lastSeenAt} />
+            <span class="signal">{describeSignal(person)}</span>
+          </>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+/** The license names the filter offers, taken from the overview's seat table. */
+function useLicenseNames(): string[] {
+  const { state } = useApiData('/api/overview', overviewSchema);
+  if (state.status !== 'loaded') return [];
+  return state.data.seats.map((seat) => seat.licenseName);
+}
+
+/** "Incident action: acknowledge via mobile" from the signal kind and its detail. */
+export function describeSignal(person: Pick<PersonRow, 'lastSeenSignal' | 'lastSeenDetail'>): string {
+  const kind = person.lastSeenSignal === null ? null : humanize(person.lastSeenSignal);
+  if (kind === null) return person.lastSeenDetail ?? '';
+  return person.lastSeenDetail === null ? kind : `${kind}: ${person.lastSeenDetail}`;
+}
+
+function readPeopleQuery(params: URLSearchParams): PeopleQuery {
+  const sort = params.get('sort');
+  const pageSize = Number(params.get('pageSize'));
+  const page = Number(params.get('page'));
+  return {
+    search: params.get('search') ?? '',
+    license: params.get('license') ?? '',
+    sort: peopleSortKeys.includes(sort as PeopleSortKey) ? (sort as PeopleSortKey) : 'name',
+    direction: params.get('direction') === 'desc' ? 'desc' : 'asc',
+    page: Number.isInteger(page) && page >= 1 ? page : 1,
+    pageSize: (PAGE_SIZES as readonly number[]).includes(pageSize) ? pageSize : DEFAULT_PAGE_SIZE,
+  };
+}
+
+function toSearchParams(query: PeopleQuery): URLSearchParams {
+  const params = new URLSearchParams();
+  if (query.search !== '') params.set('search', query.search);
+  if (query.license !== '') params.set('license', query.license);
+  params.set('sort', query.sort);
+  params.set('direction', query.direction);
+  params.set('page', String(query.page));
+  params.set('pageSize', String(query.pageSize));
+  return params;
+}

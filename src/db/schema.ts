@@ -203,6 +203,15 @@ export interface PeopleTable {
   is_deleted: boolean;
   is_invited_never_signed_up: boolean;
   computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_activity_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_activity_signal: ColumnType<string | null, string | null | undefined, string | null>;
+  last_activity_detail: ColumnType<string | null, string | null | undefined, string | null>;
+  teams: JsonArray<string>;
+  escalation_policy_ids: JsonArray<string>;
+  schedule_ids: JsonArray<string>;
+  upcoming_shift_count: ColumnType<number, number | undefined, number>;
+  is_permanent_on_call: ColumnType<boolean, boolean | undefined, boolean>;
+  open_incident_count: ColumnType<number, number | undefined, number>;
 }
 
 export interface SeatSummariesTable {
@@ -217,6 +226,7 @@ export interface SeatSummariesTable {
   active_90d: number;
   never_active: number;
   computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  active_60d: ColumnType<number, number | undefined, number>;
 }
 
 /** Tables of 0002_streams.sql: the raw records of every stream beyond the first five. */
@@ -488,6 +498,125 @@ export interface PdCapabilitiesTable {
   checked_at: SyncedAt;
 }
 
+export type JsonArray<T> = ColumnType<T[], string | undefined, string>;
+
+export interface FeaturesTable {
+  provider: string;
+  key: string;
+  name: string;
+  description: string;
+  category: string;
+  scope: 'person' | 'account';
+  requirement: string | null;
+  signals: ColumnType<string[], string | undefined, string>;
+  position: number;
+}
+
+export interface ActivityDailyTable {
+  connection_id: string;
+  organization_id: string;
+  external_id: string;
+  feature_key: string;
+  day: ColumnType<string, string, string>;
+  event_count: number;
+  first_at: Timestamp;
+  last_at: Timestamp;
+}
+
+export interface PersonFeaturesTable {
+  connection_id: string;
+  organization_id: string;
+  external_id: string;
+  feature_key: string;
+  first_used_at: Timestamp;
+  last_used_at: Timestamp;
+  count_30d: number;
+  count_60d: number;
+  count_90d: number;
+  computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface SignalAvailabilityTable {
+  connection_id: string;
+  organization_id: string;
+  signal: string;
+  status: 'available' | 'unavailable';
+  reason: string | null;
+  computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface AccountFeaturesTable {
+  connection_id: string;
+  organization_id: string;
+  feature_key: string;
+  status: 'available' | 'unavailable' | 'unknown';
+  reason: string | null;
+  configured_count: number | null;
+  exercised_count_90d: number | null;
+  computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type BillingPeriod = 'monthly' | 'annual';
+
+export interface ContractsTable {
+  id: Generated<string>;
+  organization_id: string;
+  provider: string;
+  plan: string | null;
+  currency: ColumnType<string, string | undefined, string>;
+  billing_period: BillingPeriod;
+  /** A calendar date, `YYYY-MM-DD`. */
+  renewal_date: ColumnType<string | null, string | null | undefined, string | null>;
+  notice_period_days: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ContractLinesTable {
+  contract_id: string;
+  license_name: string;
+  role_group: string | null;
+  seats: number | null;
+  price_per_seat_minor: number;
+}
+
+export interface RecommendationSettingsTable {
+  organization_id: string;
+  provider: string;
+  unused_days: ColumnType<number, number | undefined, number>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface RecommendationExemptionsTable {
+  organization_id: string;
+  provider: string;
+  email: string;
+  reason: string | null;
+  created_at: CreatedAt;
+}
+
+export type RecommendationKind = 'reclaim_seat' | 'downgrade_to_stakeholder' | 'remove_invitation';
+export type RecommendationStatus = 'ready' | 'flagged' | 'blocked';
+
+export interface RecommendationsTable {
+  connection_id: string;
+  organization_id: string;
+  kind: RecommendationKind;
+  external_id: string;
+  email: string;
+  name: string;
+  license_id: string | null;
+  license_name: string | null;
+  status: RecommendationStatus;
+  currency: string | null;
+  yearly_saving_minor: number | null;
+  /** A calendar date, `YYYY-MM-DD`. */
+  effective_date: ColumnType<string, string, string>;
+  evidence: Json<Record<string, unknown>>;
+  guardrails: Json<Array<Record<string, unknown>>>;
+  computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface DB {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -526,4 +655,14 @@ export interface DB {
   pd_capabilities: PdCapabilitiesTable;
   people: PeopleTable;
   seat_summaries: SeatSummariesTable;
+  features: FeaturesTable;
+  activity_daily: ActivityDailyTable;
+  person_features: PersonFeaturesTable;
+  signal_availability: SignalAvailabilityTable;
+  account_features: AccountFeaturesTable;
+  contracts: ContractsTable;
+  contract_lines: ContractLinesTable;
+  recommendation_settings: RecommendationSettingsTable;
+  recommendation_exemptions: RecommendationExemptionsTable;
+  recommendations: RecommendationsTable;
 }

@@ -36,7 +36,7 @@ export function createSeatsChart(container: HTMLElement, licenses: OverviewSeat[
         tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (value: unknown) => (typeof value === 'number' ? numberFormat.format(value) : '–') },
         legend: { top: 0, type: 'scroll' },
         grid: { left: 8, right: 8, bottom: 8, top: 48, containLabel: true },
-        xAxis: { type: 'category', data: rows.map((row) => row.licenseName), axisLabel: { interval: 0, overflow: 'break', width: 120 } },
+        xAxis: { type: 'category', data: rows.map((row) => row.licenseName), axisLabel: { interval: 0, overflow: 'break', width: 110, lineHeight: 16 } },
         yAxis: { type: 'value', minInterval: 1, axisLabel: { formatter: (value: number) => numberFormat.format(value) } },
         series: SERIES.map((series) => ({
           name: series.name,

@@ -242,9 +242,6 @@ function RunProgress({ run }: { run: NonNullable<ConnectionCardView['currentRun'
 
 function StreamRow({ stream }: { stream: StreamProgress }): JSX.Element {
   const id = `stream-${stream.stream}`;
-  const name = humanize(stream.stream);
-  const isDone = stream.status === 'succeeded' || stream.status === 'completed';
-  const max = stream.expectedRecords ?? (isDone ? Math.max(stream.records, 1) : undefined);
   const recordsText =
     stream.expectedRecords === null
       ? `${formatCount(stream.records)} records`
@@ -253,16 +250,31 @@ function StreamRow({ stream }: { stream: StreamProgress }): JSX.Element {
   return (
     <li class="stream-row">
       <div class="stream-label">
-        <span id={`${id}-label`}>{name}</span>
+        <span id={`${id}-label`}>{humanize(stream.stream)}</span>
         <span class="stream-status">
           {humanize(stream.status)} · {recordsText} · {formatCount(stream.pages)} {stream.pages === 1 ? 'page' : 'pages'}
         </span>
       </div>
-      {/* Without an expected total the bar is indeterminate: it shows activity, not a share. */}
-      <progress aria-labelledby={`${id}-label`} max={max} value={max === undefined ? undefined : Math.min(stream.records, max)} />
+      <progress aria-labelledby={`${id}-label`} {...progressValues(stream)} />
       {stream.message !== null && <p class="stream-message">{stream.message}</p>}
     </li>
   );
+}
+
+const FINISHED_STREAM_STATUSES = new Set(['succeeded', 'completed', 'failed', 'skipped', 'cancelled']);
+
+/**
+ * Returns the bar's `max` and `value`. A running stream without an expected total gets an
+ * indeterminate bar (no value): it shows activity, not a share. A finished stream is full when it
+ * succeeded and shows what it reached otherwise.
+ */
+function progressValues(stream: StreamProgress): { max?: number; value?: number } {
+  const isFinished = FINISHED_STREAM_STATUSES.has(stream.status);
+  if (stream.expectedRecords === null && !isFinished) return {};
+
+  const max = Math.max(stream.expectedRecords ?? stream.records, 1);
+  if (stream.status === 'succeeded' || stream.status === 'completed') return { max, value: max };
+  return { max, value: Math.min(stream.records, max) };
 }
 
 function SyncHistory({ runs }: { runs: SyncRunSummary[] }): JSX.Element {

@@ -4,8 +4,8 @@ import type { OverviewSeat } from '../api-types.ts';
 import type { SeatsChartHandle } from '../charts/seats-chart.ts';
 
 /**
- * The seats bar chart. ECharts loads as a separate chunk after the table shows, so the figures
- * appear without waiting for the chart library.
+ * Renders the seats bar chart. ECharts loads as a separate chunk after the table shows, so the
+ * figures appear without waiting for the chart library.
  */
 export function SeatsChart({ licenses }: { licenses: OverviewSeat[] }): JSX.Element {
   const containerRef = useRef<HTMLDivElement>(null);

@@ -20,8 +20,8 @@ const COLUMNS: { key: PeopleSortKey; label: string }[] = [
 ];
 
 /**
- * Every person with their license and last activity. Search, filter, sort and page live in the
- * URL, so a view can be bookmarked and the back button restores it.
+ * Renders every person with their license and last activity. Search, filter, sort and page are
+ * kept in the URL, so a view can be bookmarked and the back button restores it.
  */
 export function PeoplePage({ session, location, onSessionExpired }: PageProps): JSX.Element {
   usePageTitle('People');
@@ -42,7 +42,11 @@ export function PeoplePage({ session, location, onSessionExpired }: PageProps): 
       <Filters query={query} licenses={licenses} onChange={update} />
       {state.status === 'loading' && <Loading label="Loading people…" />}
       {state.status === 'failed' && <ErrorMessage failure={state.failure} supportEmail={session.supportEmail} />}
-      {state.status === 'loaded' && <PeopleTable view={state.data} query={query} onChange={update} />}
+      {state.status === 'loaded' && (
+        <div class="card">
+          <PeopleTable view={state.data} query={query} onChange={update} />
+        </div>
+      )}
     </section>
   );
 }
@@ -151,14 +155,20 @@ function SortableHeader({
   onChange: (change: Partial<PeopleQuery>) => void;
 }): JSX.Element {
   const isSorted = query.sort === column.key;
-  const nextDirection = isSorted && query.direction === 'asc' ? 'desc' : 'asc';
-  const ariaSort = isSorted ? (query.direction === 'asc' ? 'ascending' : 'descending') : undefined;
+  const isAscending = query.direction === 'asc';
+  const nextDirection = isSorted && isAscending ? 'desc' : 'asc';
+  let ariaSort: 'ascending' | 'descending' | undefined;
+  let indicator = '';
+  if (isSorted) {
+    ariaSort = isAscending ? 'ascending' : 'descending';
+    indicator = isAscending ? ' ▲' : ' ▼';
+  }
   return (
     <th scope="col" aria-sort={ariaSort}>
       <button type="button" class="sort-button" onClick={() => onChange({ sort: column.key, direction: nextDirection })}>
         {column.label}
         <span class="sort-indicator" aria-hidden="true">
-          {isSorted ? (query.direction === 'asc' ? ' ▲' : ' ▼') : ''}
+          {indicator}
         </span>
       </button>
     </th>
@@ -189,7 +199,7 @@ function PersonTableRow({ person }: { person: PersonRow }): JSX.Element {
   );
 }
 
-/** The license names the filter offers, taken from the overview's seat table. */
+/** Reads the license names for the filter from the overview's seat table. */
 function useLicenseNames(): string[] {
   const { state } = useApiData('/api/overview', overviewSchema);
   if (state.status !== 'loaded') return [];

@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import { createLogger, type Logger } from '../src/lib/logger.ts';
+import { AccountIndex } from './account-index.ts';
+import type { RequestLogEntry, SimulatorContext, TokenExchangeFailure } from './context.ts';
+import { CredentialStore, newApiKey } from './credentials.ts';
+import { PdError } from './errors.ts';
+import { generateAccount } from './generator.ts';
+import { computeGroundTruth, type GroundTruth } from './ground-truth.ts';
+import { BodyTooLargeError, queryRecord, sendJson } from './http-kit.ts';
+import { handleIdentity } from './oauth.ts';
+import { handleApi, sendError } from './rest.ts';
+
+export type { GroundTruth, PersonTruth, SeatTruth } from './ground-truth.ts';
+export type { RequestLogEntry, TokenExchangeFailure } from './context.ts';
+
+export interface SimulatorOptions {
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** 0 = any free port; identity and the US API listen here. */
+  port?: number;
+  /** 0 = any free port; the EU API host listens here. */
+  euPort?: number;
+  /** Default 42. */
+  seed?: number;
+  /** Default 250. */
+  people?: number;
+  /** The demo account's region, default 'us'. */
+  region?: 'us' | 'eu';
+  /** Reference instant for generated history, default now. */
+  now?: Date;
+  /** Default 100. */
+  historyDays?: number;
+  /** Default 'seatwise-demo-client'. */
+  clientId?: string;
+  /** Default a fixed demo secret. */
+  clientSecret?: string;
+  /** Shown on the consent screen, default 'Seatwise'. */
+  appName?: string;
+  /** Exact redirect URIs allowed; default any http://127.0.0.1:* or http://localhost:* URI. */
+  redirectUris?: string[];
+  /** Requests a minute per token, default 960. */
+  rateLimitPerMinute?: number;
+  /** Delay before every response, in milliseconds; default 0. */
+  latencyMs?: number;
+  /** Default 30 days (Classic User OAuth). */
+  accessTokenLifetimeSeconds?: number;
+  /** Default 210 days. */
+  refreshTokenLifetimeSeconds?: number;
+  /** Default a silent logger. */
+  logger?: Logger;
+}
+
+export interface SimulatorControl {
+  /** Revokes every OAuth delegation: their access and refresh tokens stop working. */
+  revokeAllTokens(): void;
+  /** Revokes one delegation (the ID token's `delegation_id`); returns false when unknown. */
+  revokeDelegation(delegationId: string): boolean;
+  /** Makes every access token issued so far expired; refresh tokens keep working. */
+  expireAccessTokens(): void;
+  /** Makes the next `POST /oauth/token` fail: HTTP 500 `server_error` by default, or 400 `invalid_grant`. */
+  failNextTokenExchange(failure?: TokenExchangeFailure): void;
+  setLatency(ms: number): void;
+  setRateLimit(requestsPerMinute: number): void;
+  /** Moves the simulator's clock forward (code, token and rate-limit expiry), not the generated history. */
+  advanceClock(ms: number): void;
+  /** Every request served so far, oldest first: method, path, query and status. */
+  requestLog(): RequestLogEntry[];
+  clearRequestLog(): void;
+}
+
+export interface RunningSimulator {
+  /** e.g. http://127.0.0.1:PORT; authorize = identityUrl + '/oauth/authorize', token = '/oauth/token'. */
+  identityUrl: string;
+  /** US REST API base, no trailing slash. */
+  apiUrl: string;
+  /** EU REST API base, no trailing slash. */
+  euApiUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** The demo account owner, shown on the login page. */
+  login: { email: string; password: string };
+  /** An account-level REST API key (`Authorization: Token token=...`). */
+  apiKey: string;
+  account: { id: string; subdomain: string; region: 'us' | 'eu'; apiUrl: string };
+  groundTruth(asOf?: Date): GroundTruth;
+  control: SimulatorControl;
+  close(): Promise<void>;
+}
+
+const DEFAULT_CLIENT_SECRET = 'seatwise-demo-secret-not-for-production';
+const DEMO_PASSWORD = 'simulated-pagerduty';
+const DAY_SECONDS = 86_400;
+
+/** Starts the PagerDuty simulator: identity and US API on one port, the EU API on another. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const host = options.host ?? '127.0.0.1';
+  const account = generateAccount({
+    seed: options.seed ?? 42,
+    people: options.people ?? 250,
+    region: options.region ?? 'us',
+    now: options.now ?? new Date(),
+    historyDays: options.historyDays ?? 100,
+  });
+  const index = new AccountIndex(account);
+  const logger = options.logger ?? createLogger('silent');
+
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const kid = randomBytes(8).toString('hex');
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+
+  const clock = {
+    offsetMs: 0,
+    nowMs(): number {
+      return Date.now() + this.offsetMs;
+    },
+  };
+  const context: SimulatorContext = {
+    account,
+    settings: {
+      clientId: options.clientId ?? 'seatwise-demo-client',
+      clientSecret: options.clientSecret ?? DEFAULT_CLIENT_SECRET,
+      appName: options.appName ?? 'Seatwise',
+      redirectUris: options.redirectUris,
+      accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 30 * DAY_SECONDS,
+      refreshTokenLifetimeSeconds: options.refreshTokenLifetimeSeconds ?? 210 * DAY_SECONDS,
+      rateLimitPerMinute: options.rateLimitPerMinute ?? 960,
+      latencyMs: options.latencyMs ?? 0,
+      demoPassword: DEMO_PASSWORD,
+    },
+    urls: { identityUrl: '', apiUrl: '', euApiUrl: '' },
+    credentials: new CredentialStore(),
+    clock,
+    defaultAsOf: () => options.now ?? new Date(clock.nowMs()),
+    signing: { privateKey, publicJwk, kid },
+    pendingAuthorizations: new Map(),
+    authorizationCodes: new Map(),
+    faults: { nextTokenExchange: null },
+    rateWindows: new Map(),
+    requestLog: [],
+    logger,
+  };
+
+  const apiKey = newApiKey();
+  context.credentials.apiKeys.set(apiKey, { key: apiKey, userId: null, isReadOnly: true });
+
+  const usServer = createServer((request, response) => void serve(context, 'us', request, response, index));
+  const euServer = createServer((request, response) => void serve(context, 'eu', request, response, index));
+  const usPort = await listen(usServer, host, options.port ?? 0);
+  const euPort = await listen(euServer, host, options.euPort ?? 0);
+  context.urls = { identityUrl: `http://${host}:${usPort}`, apiUrl: `http://${host}:${usPort}`, euApiUrl: `http://${host}:${euPort}` };
+  logger.info({ identityUrl: context.urls.identityUrl, euApiUrl: context.urls.euApiUrl, people: account.users.length }, 'simulator started');
+
+  const control: SimulatorControl = {
+    revokeAllTokens: () => context.credentials.revokeAll(),
+    revokeDelegation: (delegationId) => context.credentials.revokeDelegation(delegationId),
+    expireAccessTokens: () => context.credentials.expireAccessTokens(clock.nowMs()),
+    failNextTokenExchange: (failure = 'server_error') => {
+      context.faults.nextTokenExchange = failure;
+    },
+    setLatency: (ms) => {
+      context.settings.latencyMs = ms;
+    },
+    setRateLimit: (requestsPerMinute) => {
+      context.settings.rateLimitPerMinute = requestsPerMinute;
+    },
+    advanceClock: (ms) => {
+      clock.offsetMs += ms;
+    },
+    requestLog: () => context.requestLog.map((entry) => ({ ...entry, query: { ...entry.query } })),
+    clearRequestLog: () => {
+      context.requestLog.length = 0;
+    },
+  };
+
+  return {
+    identityUrl: context.urls.identityUrl,
+    apiUrl: context.urls.apiUrl,
+    euApiUrl: context.urls.euApiUrl,
+    clientId: context.settings.clientId,
+    clientSecret: context.settings.clientSecret,
+    login: { email: account.owner.email, password: DEMO_PASSWORD },
+    apiKey,
+    account: { id: account.id, subdomain: account.subdomain, region: account.region, apiUrl: account.region === 'eu' ? context.urls.euApiUrl : context.urls.apiUrl },
+    groundTruth: (asOf) => computeGroundTruth(account, asOf ?? context.defaultAsOf()),
+    control,
+    close: async () => {
+      await Promise.all([closeServer(usServer), closeServer(euServer)]);
+      logger.info({ identityUrl: context.urls.identityUrl }, 'simulator stopped');
+    },
+  };
+}
+
+async function serve(context: SimulatorContext, server: 'us' | 'eu', request: IncomingMessage, response: ServerResponse, index: AccountIndex): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://simulator.invalid');
+  response.on('finish', () => {
+    context.requestLog.push({
+      at: new Date(context.clock.nowMs()).toISOString(),
+      server,
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: queryRecord(url.searchParams),
+      status: response.statusCode,
+    });
+  });
+
+  try {
+    if (context.settings.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, context.settings.latencyMs));
+    if (server === 'us' && (await handleIdentity(context, request, response, url))) return;
+    await handleApi(context, server, request, response, url, index);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      sendError(response, new PdError('invalidInput', [error.message]));
+      return;
+    }
+    context.logger.error({ err: error, method: request.method, path: url.pathname }, 'simulator request failed');
+    if (!response.headersSent) sendJson(response, 500, new PdError('internalError').body());
+    else response.destroy();
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error === undefined ? resolve() : reject(error)));
+    server.closeAllConnections();
+  });
+}

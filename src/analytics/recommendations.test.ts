@@ -137,7 +137,7 @@ describe('buildRecommendations', () => {
 describe('recommendation guardrails', () => {
   const unused = { lastActivityAt: null, responderActions: 0 };
 
-  it.each([
+  const cases: Array<[string, Partial<RecommendationCandidate>, Partial<RecommendationInput>]> = [
     ['exempt', { email: 'Pat@Example.com' }, { exemptEmails: new Set(['pat@example.com']) }],
     ['account_owner', { role: 'owner' }, {}],
     ['last_admin', { role: 'admin' }, { adminCount: 1 }],
@@ -146,7 +146,8 @@ describe('recommendation guardrails', () => {
     ['strands_schedule', { strandedSchedules: ['PSCHED'], scheduleIds: ['PSCHED'] }, {}],
     ['permanent_on_call', { isPermanentOnCall: true }, {}],
     ['upcoming_on_call', { upcomingShiftCount: 4 }, {}],
-  ] as const)('blocks on %s', (code, overrides, inputOverrides) => {
+  ];
+  it.each(cases)('blocks on %s', (code, overrides, inputOverrides) => {
     const [recommendation] = buildRecommendations(input([candidate({ ...unused, ...overrides })], inputOverrides));
     expect(recommendation?.status).toBe('blocked');
     expect(recommendation?.guardrails.map((guardrail) => guardrail.code)).toContain(code);

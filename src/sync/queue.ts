@@ -1,0 +1,184 @@
+import PgBoss from 'pg-boss';
+import { z } from 'zod';
+import type { Config } from '../config/env.ts';
+import { keepAliveRefresh } from '../connections/refresh.ts';
+import type { Vault } from '../connections/vault.ts';
+import type { OAuthClient } from '../connectors/pagerduty/oauth.ts';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../lib/logger.ts';
+import { runSync, type SyncDeps, type SyncOutcome } from './run-sync.ts';
+
+export type SyncTrigger = 'connect' | 'manual' | 'schedule';
+
+/**
+ * The job catalogue: each job's name, payload schema, timeout and retry policy in one place.
+ * `sync` runs one connection's sync; at most one is queued and one running per connection
+ * (pg-boss's `stately` policy keyed by connection). A failed sync keeps its checkpoints and is
+ * retried with backoff. `sync-schedule` enqueues an incremental sync of every connected account
+ * hourly; `token-keep-alive` refreshes unused OAuth refresh tokens daily so they do not lapse.
+ */
+export const JOBS = {
+  sync: {
+    name: 'sync',
+    payload: z.object({ connectionId: z.uuid(), syncRunId: z.uuid() }),
+    options: { policy: 'stately', retryLimit: 3, retryDelay: 60, retryBackoff: true, expireInSeconds: 2 * 60 * 60 },
+  },
+  syncSchedule: {
+    name: 'sync-schedule',
+    payload: z.object({}).loose(),
+    options: { policy: 'singleton', retryLimit: 0, expireInSeconds: 10 * 60 },
+    cron: '0 * * * *',
+  },
+  tokenKeepAlive: {
+    name: 'token-keep-alive',
+    payload: z.object({}).loose(),
+    options: { policy: 'singleton', retryLimit: 2, retryDelay: 300, expireInSeconds: 10 * 60 },
+    cron: '17 3 * * *',
+  },
+} as const;
+
+/** Jobs a PGlite worker fetches at once; pg-boss waits its polling interval between fetches. */
+const WORKER_BATCH_SIZE = 8;
+const POLLING_INTERVAL_SECONDS = 1;
+
+export interface JobQueueDeps {
+  database: Database;
+  logger: Logger;
+  config: Config;
+  /** The PostgreSQL URL pg-boss connects with; defaults to DATABASE_URL. */
+  databaseUrl?: string;
+  vault: Vault;
+  /** The OAuth app that refreshes tokens; absent or null when only API-key connections exist. */
+  pagerduty?: { clientId: string; clientSecret: string; identityUrl: string } | null;
+  /** Overrides for the sync runner, for tests (clock, crunch, retry policy). */
+  sync?: Partial<Pick<SyncDeps, 'crunch' | 'now' | 'retry' | 'maxInFlight'>>;
+  /** Called after every sync job, for tests and metrics. */
+  onSyncFinished?: (outcome: SyncOutcome) => void;
+}
+
+export interface JobQueue {
+  start(options: { runWorker: boolean }): Promise<void>;
+  /** Creates the `queued` sync run, then its job; returns the run id (an existing queued run's, if any). */
+  enqueueSync(connectionId: string, trigger: SyncTrigger): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function createJobQueue(deps: JobQueueDeps): JobQueue {
+  const { database, logger } = deps;
+  const boss =
+    database.kind === 'postgres'
+      ? new PgBoss({ connectionString: requireDatabaseUrl(deps), schedule: true })
+      : new PgBoss({ db: { executeSql: (text, values) => database.query(text, values) }, schedule: true });
+  boss.on('error', (error) => logger.error({ err: error }, 'Job queue error'));
+
+  const abort = new AbortController();
+  let isStarted = false;
+
+  const syncDeps: SyncDeps = {
+    database,
+    vault: deps.vault,
+    logger,
+    config: { syncHistoryDays: deps.config.syncHistoryDays },
+    oauthClient: oauthClientOf(deps),
+    signal: abort.signal,
+    ...deps.sync,
+  };
+
+  async function enqueueSync(connectionId: string, trigger: SyncTrigger): Promise<string> {
+    const { db } = database;
+    const connection = await db.selectFrom('connections').select(['organization_id', 'last_sync_at']).where('id', '=', connectionId).executeTakeFirst();
+    if (!connection) throw new Error(`Cannot enqueue a sync of connection ${connectionId}: it does not exist`);
+
+    const queued = await db.selectFrom('sync_runs').select('id').where('connection_id', '=', connectionId).where('status', '=', 'queued').orderBy('created_at', 'desc').executeTakeFirst();
+    if (queued) return queued.id;
+
+    // A scheduled run reads only what changed; a first, connect or manual run re-reads every roster list.
+    const kind = trigger === 'schedule' && connection.last_sync_at !== null ? 'incremental' : 'full';
+    const run = await db
+      .insertInto('sync_runs')
+      .values({ organization_id: connection.organization_id, connection_id: connectionId, kind, status: 'queued', trigger })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    const jobId = await boss.send(JOBS.sync.name, { connectionId, syncRunId: run.id }, { singletonKey: connectionId });
+    if (jobId === null) {
+      // A job of this connection was queued between the check above and now; that run stands.
+      await db.deleteFrom('sync_runs').where('id', '=', run.id).execute();
+      const existing = await db.selectFrom('sync_runs').select('id').where('connection_id', '=', connectionId).where('status', 'in', ['queued', 'running']).orderBy('created_at', 'desc').executeTakeFirst();
+      if (existing) return existing.id;
+      throw new Error(`Could not enqueue a sync of connection ${connectionId}: the queue rejected the job and no run is pending`);
+    }
+    logger.info({ connectionId, syncRunId: run.id, trigger, kind }, 'Sync queued');
+    return run.id;
+  }
+
+  async function handleSync(jobs: PgBoss.Job<unknown>[]): Promise<void> {
+    await Promise.all(
+      jobs.map(async (job) => {
+        const payload = JOBS.sync.payload.safeParse(job.data);
+        if (!payload.success) {
+          logger.error({ jobId: job.id, problem: payload.error.issues[0]?.message }, 'Dropped a sync job with an invalid payload');
+          return;
+        }
+        const outcome = await runSync(syncDeps, payload.data);
+        deps.onSyncFinished?.(outcome);
+        // Throwing hands the job back to pg-boss, which retries it with backoff; the checkpoints stay.
+        if (outcome.isRetryable && outcome.status !== 'succeeded' && !abort.signal.aborted) {
+          throw new Error(`Sync ${outcome.syncRunId} ended ${outcome.status}: ${outcome.errorMessage ?? 'no message'}`);
+        }
+      }),
+    );
+  }
+
+  async function handleSchedule(): Promise<void> {
+    const connections = await database.db.selectFrom('connections').select('id').where('status', '=', 'connected').execute();
+    for (const connection of connections) await enqueueSync(connection.id, 'schedule');
+  }
+
+  async function handleKeepAlive(): Promise<void> {
+    const connections = await database.db.selectFrom('connections').select('id').where('status', '=', 'connected').where('method', '!=', 'api_key').execute();
+    const tokenDeps = { database, vault: deps.vault, oauthClient: oauthClientOf(deps), logger };
+    for (const connection of connections) {
+      const result = await keepAliveRefresh(tokenDeps, connection.id);
+      if (!result.ok) logger.warn({ connectionId: connection.id, reason: result.error.message }, 'Keep-alive token refresh failed');
+    }
+  }
+
+  return {
+    async start({ runWorker }) {
+      await boss.start();
+      isStarted = true;
+      for (const job of [JOBS.sync, JOBS.syncSchedule, JOBS.tokenKeepAlive]) {
+        await boss.createQueue(job.name, { name: job.name, ...job.options });
+      }
+      if (!runWorker) return;
+
+      await boss.schedule(JOBS.syncSchedule.name, JOBS.syncSchedule.cron, {});
+      await boss.schedule(JOBS.tokenKeepAlive.name, JOBS.tokenKeepAlive.cron, {});
+      const workOptions = { batchSize: WORKER_BATCH_SIZE, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS };
+      await boss.work(JOBS.sync.name, workOptions, handleSync);
+      await boss.work(JOBS.syncSchedule.name, workOptions, handleSchedule);
+      await boss.work(JOBS.tokenKeepAlive.name, workOptions, handleKeepAlive);
+      logger.info('Sync worker started');
+    },
+    enqueueSync,
+    async stop() {
+      if (!isStarted) return;
+      isStarted = false;
+      abort.abort(new Error('The job queue is stopping'));
+      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    },
+  };
+}
+
+function oauthClientOf(deps: JobQueueDeps): OAuthClient | null {
+  const pagerduty = deps.pagerduty;
+  if (!pagerduty) return null;
+  return { clientId: pagerduty.clientId, clientSecret: pagerduty.clientSecret, identityUrl: pagerduty.identityUrl };
+}
+
+function requireDatabaseUrl(deps: JobQueueDeps): string {
+  const url = deps.databaseUrl ?? deps.config.databaseUrl;
+  if (!url) throw new Error('The job queue on PostgreSQL needs DATABASE_URL');
+  return url;
+}

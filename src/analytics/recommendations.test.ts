@@ -36,6 +36,7 @@ function candidate(overrides: Partial<RecommendationCandidate>): RecommendationC
     lastActivitySignal: 'incident_action',
     responderActions: 4,
     onCallShifts: 0,
+    configurationChanges: 0,
     escalationPolicyIds: [],
     scheduleIds: [],
     upcomingShiftCount: 0,
@@ -98,7 +99,8 @@ describe('buildRecommendations', () => {
     const onCall = candidate({ responderActions: 0, onCallShifts: 3 });
     const onPolicy = candidate({ externalId: 'P2', responderActions: 0, escalationPolicyIds: ['PEP1'] });
     const permanent = candidate({ externalId: 'P3', responderActions: 0, isPermanentOnCall: true });
-    expect(buildRecommendations(input([onCall, onPolicy, permanent]))).toEqual([]);
+    const configurer = candidate({ externalId: 'P4', responderActions: 0, configurationChanges: 2 });
+    expect(buildRecommendations(input([onCall, onPolicy, permanent, configurer]))).toEqual([]);
   });
 
   it('never downgrades stakeholders', () => {

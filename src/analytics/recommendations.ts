@@ -54,6 +54,8 @@ export interface RecommendationCandidate {
   responderActions: number;
   /** On-call shifts and overrides started in the last `unusedDays` days. */
   onCallShifts: number;
+  /** Configuration changes in the last `unusedDays` days; Stakeholders cannot make them. */
+  configurationChanges: number;
   escalationPolicyIds: string[];
   scheduleIds: string[];
   upcomingShiftCount: number;
@@ -98,7 +100,8 @@ export interface Recommendation {
  * - `remove_invitation`: a licensed person invited but never signed up;
  * - `reclaim_seat`: a licensed person with no activity on any signal in `unusedDays` days;
  * - `downgrade_to_stakeholder`: a Full User active in `unusedDays` days but only watching, that is
- *   no incident action, no on-call shift and no escalation policy membership in that window.
+ *   no incident action, no on-call shift, no configuration change and no escalation policy
+ *   membership in that window.
  * Guardrails then block or flag each one.
  */
 export function buildRecommendations(input: RecommendationInput): Recommendation[] {
@@ -141,6 +144,7 @@ function classify(candidate: RecommendationCandidate, unusedSince: Date): Recomm
     candidate.roleGroup === 'FullUser' &&
     candidate.responderActions === 0 &&
     candidate.onCallShifts === 0 &&
+    candidate.configurationChanges === 0 &&
     !candidate.isPermanentOnCall &&
     candidate.escalationPolicyIds.length === 0;
   return isOnlyWatching ? 'downgrade_to_stakeholder' : null;
@@ -199,6 +203,7 @@ function evidenceOf(kind: RecommendationKind, candidate: RecommendationCandidate
     lastActivitySignal: candidate.lastActivitySignal,
     responderActions: candidate.responderActions,
     onCallShifts: candidate.onCallShifts,
+    configurationChanges: candidate.configurationChanges,
     escalationPolicies: candidate.escalationPolicyIds.length,
     schedules: candidate.scheduleIds.length,
     ...(kind === 'remove_invitation' ? { invitationSent: candidate.invitationSent } : {}),
@@ -387,7 +392,8 @@ async function loadStakeholderSeatsAvailable(trx: Transaction<DB>, connectionId:
 }
 
 const RESPONDER_FEATURE_KEYS = PAGERDUTY_FEATURES.filter((feature) => activitySignalOf(feature) === 'incident_action').map((feature) => feature.key);
-const ON_CALL_FEATURE_KEYS = ['oncall_shift', 'oncall_override'];
+const ON_CALL_FEATURE_KEYS = PAGERDUTY_FEATURES.filter((feature) => activitySignalOf(feature) === 'on_call_shift').map((feature) => feature.key);
+const CONFIGURATION_FEATURE_KEYS = PAGERDUTY_FEATURES.filter((feature) => activitySignalOf(feature) === 'configuration_change').map((feature) => feature.key);
 
 async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDays: UnusedDays): Promise<RecommendationCandidate[]> {
   const countColumn = sql.ref(`pf.count_${unusedDays}d`);
@@ -406,6 +412,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
     last_activity_signal: string | null;
     responder_actions: number;
     on_call_shifts: number;
+    configuration_changes: number;
     escalation_policy_ids: string[];
     schedule_ids: string[];
     upcoming_shift_count: number;
@@ -447,7 +454,8 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
       select
         pf.external_id,
         coalesce(sum(${countColumn}) filter (where pf.feature_key in (${sql.join(RESPONDER_FEATURE_KEYS)})), 0)::int as responder_actions,
-        coalesce(sum(${countColumn}) filter (where pf.feature_key in (${sql.join(ON_CALL_FEATURE_KEYS)})), 0)::int as on_call_shifts
+        coalesce(sum(${countColumn}) filter (where pf.feature_key in (${sql.join(ON_CALL_FEATURE_KEYS)})), 0)::int as on_call_shifts,
+        coalesce(sum(${countColumn}) filter (where pf.feature_key in (${sql.join(CONFIGURATION_FEATURE_KEYS)})), 0)::int as configuration_changes
       from person_features pf
       where pf.connection_id = ${connection}
       group by pf.external_id
@@ -457,6 +465,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
       u.invitation_sent, p.is_invited_never_signed_up, p.last_activity_at, p.last_activity_signal,
       coalesce(fc.responder_actions, 0) as responder_actions,
       coalesce(fc.on_call_shifts, 0) as on_call_shifts,
+      coalesce(fc.configuration_changes, 0) as configuration_changes,
       p.escalation_policy_ids, p.schedule_ids, p.upcoming_shift_count, p.is_permanent_on_call, p.open_incident_count,
       (select jsonb_agg(sl.level order by sl.level) from stranded_levels sl where sl.user_id = p.external_id) as stranded_levels,
       (select jsonb_agg(ss.schedule_id order by ss.schedule_id) from schedule_sizes ss where ss.only_user_id = p.external_id) as stranded_schedules
@@ -481,6 +490,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
     lastActivitySignal: row.last_activity_signal,
     responderActions: Number(row.responder_actions),
     onCallShifts: Number(row.on_call_shifts),
+    configurationChanges: Number(row.configuration_changes),
     escalationPolicyIds: row.escalation_policy_ids,
     scheduleIds: row.schedule_ids,
     upcomingShiftCount: row.upcoming_shift_count,

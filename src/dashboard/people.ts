@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
-import type { DB } from '../db/schema.ts';
+import type { DB, RecommendationKind, RecommendationStatus } from '../db/schema.ts';
 import { toIso } from './overview.ts';
 
 export const PEOPLE_SORT_KEYS = ['name', 'email', 'lastSeen', 'license', 'role'] as const;
@@ -34,6 +34,12 @@ export interface PersonRow {
   lastSeenDetail: string | null;
   isDeleted: boolean;
   isInvitedNeverSignedUp: boolean;
+  /** Newest activity on any signal (sign-in, mobile app, incident action, on-call shift, configuration change). */
+  lastActivityAt: string | null;
+  lastActivitySignal: string | null;
+  lastActivityDetail: string | null;
+  teams: string[];
+  recommendation: { kind: RecommendationKind; status: RecommendationStatus } | null;
 }
 
 export interface PeopleView {
@@ -92,12 +98,23 @@ export async function presentPeople(db: Kysely<DB>, organizationId: string, quer
       'last_seen_detail',
       'is_deleted',
       'is_invited_never_signed_up',
+      'last_activity_at',
+      'last_activity_signal',
+      'last_activity_detail',
+      'teams',
+      'connection_id',
     ])
     .orderBy(column, (ob) => (direction === 'asc' ? ob.asc().nullsLast() : ob.desc().nullsLast()))
     .orderBy('external_id')
     .limit(pageSize)
     .offset((page - 1) * pageSize)
     .execute();
+
+  const recommendations = await loadRecommendations(
+    db,
+    organizationId,
+    rows.map((row) => row.external_id),
+  );
 
   return {
     rows: rows.map(
@@ -113,12 +130,33 @@ export async function presentPeople(db: Kysely<DB>, organizationId: string, quer
         lastSeenDetail: row.last_seen_detail,
         isDeleted: row.is_deleted,
         isInvitedNeverSignedUp: row.is_invited_never_signed_up,
+        lastActivityAt: toIso(row.last_activity_at),
+        lastActivitySignal: row.last_activity_signal,
+        lastActivityDetail: row.last_activity_detail,
+        teams: row.teams,
+        recommendation: recommendations.get(`${row.connection_id}/${row.external_id}`) ?? null,
       }),
     ),
     total: Number(counted.count),
     page,
     pageSize,
   };
+}
+
+/** Returns the recommendation of each listed person, keyed by `connectionId/externalId`. */
+async function loadRecommendations(
+  db: Kysely<DB>,
+  organizationId: string,
+  externalIds: string[],
+): Promise<Map<string, { kind: RecommendationKind; status: RecommendationStatus }>> {
+  if (externalIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('recommendations')
+    .select(['connection_id', 'external_id', 'kind', 'status'])
+    .where('organization_id', '=', organizationId)
+    .where('external_id', 'in', externalIds)
+    .execute();
+  return new Map(rows.map((row) => [`${row.connection_id}/${row.external_id}`, { kind: row.kind, status: row.status }]));
 }
 
 /** Escapes LIKE's wildcards so a search for `50%` matches the text `50%`. */

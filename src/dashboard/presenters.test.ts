@@ -92,6 +92,11 @@ describe.each(testDatabaseTargets())('dashboard presenters on $name', ({ open })
       lastSeenDetail: 'acknowledge via mobile',
       isDeleted: false,
       isInvitedNeverSignedUp: false,
+      lastActivityAt: daysBefore(AS_OF, 1).toISOString(),
+      lastActivitySignal: 'incident_action',
+      lastActivityDetail: 'acknowledge via mobile',
+      teams: [],
+      recommendation: null,
     });
   });
 

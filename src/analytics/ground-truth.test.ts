@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.ts';
+import { migrate } from '../db/migrate.ts';
+import type { DB } from '../db/schema.ts';
+import { testDatabaseTargets } from '../../test/support/databases.ts';
+import { startSimulator, type GroundTruth, type RunningSimulator } from '../../simulator/index.ts';
+import { crunchConnection } from './crunch.ts';
+import { createTenant } from './testing.ts';
+
+const NOW = new Date('2026-05-20T09:30:00Z');
+const DAY_MS = 86_400_000;
+/** Log entries are read a week at a time, so no window reaches PagerDuty's 10,000 offset cap. */
+const WINDOW_DAYS = 7;
+const HISTORY_DAYS = 100;
+
+const reference = z.object({ id: z.string(), type: z.string() });
+const usersPage = z.object({
+  users: z.array(z.object({ id: z.string(), name: z.string(), email: z.string(), role: z.string(), invitation_sent: z.boolean().optional() })),
+  more: z.boolean(),
+});
+const licensesBody = z.object({
+  licenses: z.array(
+    z.object({ id: z.string(), name: z.string(), role_group: z.string(), current_value: z.number(), allocations_available: z.number().nullable() }),
+  ),
+});
+const allocationsPage = z.object({
+  license_allocations: z.array(z.object({ user: reference, license: z.object({ id: z.string() }) })),
+  more: z.boolean(),
+});
+const logEntriesPage = z.object({
+  log_entries: z.array(
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      created_at: z.string(),
+      agent: reference.nullable().optional(),
+      channel: z.object({ type: z.string() }).nullable().optional(),
+      incident: reference.nullable().optional(),
+      user: reference.nullable().optional(),
+    }),
+  ),
+  more: z.boolean(),
+});
+
+/** Reads the simulator's REST API with its account API key, as a sync of users, licenses and log entries would. */
+async function loadSimulatedAccount(simulator: RunningSimulator, db: Kysely<DB>, connectionId: string): Promise<void> {
+  const get = async <T>(schema: z.ZodType<T>, path: string, query: Record<string, string>): Promise<T> => {
+    const url = new URL(`${simulator.apiUrl}${path}`);
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    const response = await fetch(url, { headers: { Authorization: `Token token=${simulator.apiKey}`, Accept: 'application/vnd.pagerduty+json;version=2' } });
+    if (!response.ok) throw new Error(`GET ${url.pathname} failed with HTTP ${response.status}: ${await response.text()}`);
+    return schema.parse(await response.json());
+  };
+
+  for (let offset = 0; ; offset += 100) {
+    const page = await get(usersPage, '/users', { limit: '100', offset: String(offset) });
+    if (page.users.length > 0) {
+      await db
+        .insertInto('pd_users')
+        .values(
+          page.users.map((user) => ({
+            connection_id: connectionId,
+            id: user.id,
+            name: user.name,
+            email: user.email,
+            role: user.role,
+            invitation_sent: user.invitation_sent ?? false,
+            raw: JSON.stringify(user),
+          })),
+        )
+        .execute();
+    }
+    if (!page.more) break;
+  }
+
+  const { licenses } = await get(licensesBody, '/licenses', {});
+  await db
+    .insertInto('pd_licenses')
+    .values(
+      licenses.map((license) => ({
+        connection_id: connectionId,
+        id: license.id,
+        name: license.name,
+        role_group: license.role_group,
+        current_value: license.current_value,
+        allocations_available: license.allocations_available,
+        valid_roles: '[]',
+        raw: JSON.stringify(license),
+      })),
+    )
+    .execute();
+
+  for (let offset = 0; ; offset += 100) {
+    const page = await get(allocationsPage, '/license_allocations', { limit: '100', offset: String(offset) });
+    if (page.license_allocations.length > 0) {
+      await db
+        .insertInto('pd_license_allocations')
+        .values(page.license_allocations.map((allocation) => ({ connection_id: connectionId, user_id: allocation.user.id, license_id: allocation.license.id })))
+        .execute();
+    }
+    if (!page.more) break;
+  }
+
+  // `until` is exclusive, so the last window ends just after NOW.
+  const end = NOW.getTime() + 1;
+  for (let windowEnd = end; windowEnd > end - HISTORY_DAYS * DAY_MS; windowEnd -= WINDOW_DAYS * DAY_MS) {
+    const since = new Date(windowEnd - WINDOW_DAYS * DAY_MS).toISOString();
+    const until = new Date(windowEnd).toISOString();
+    for (let offset = 0; ; offset += 100) {
+      const page = await get(logEntriesPage, '/log_entries', { since, until, limit: '100', offset: String(offset) });
+      if (page.log_entries.length > 0) {
+        await db
+          .insertInto('pd_log_entries')
+          .values(
+            page.log_entries.map((entry) => ({
+              connection_id: connectionId,
+              id: entry.id,
+              type: entry.type,
+              created_at: entry.created_at,
+              agent_type: entry.agent?.type ?? null,
+              agent_id: entry.agent?.id ?? null,
+              channel_type: entry.channel?.type ?? null,
+              incident_id: entry.incident?.id ?? null,
+              user_id: entry.user?.id ?? null,
+            })),
+          )
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+      if (!page.more) break;
+    }
+  }
+}
+
+describe.each(testDatabaseTargets())('crunch against simulator on $name', ({ open }) => {
+  let database: Database;
+  let simulator: RunningSimulator;
+  let organizationId: string;
+  let truth: GroundTruth;
+
+  beforeAll(async () => {
+    simulator = await startSimulator({ seed: 7, people: 60, now: NOW, historyDays: HISTORY_DAYS, port: 0, euPort: 0 });
+    database = await open();
+    await migrate(database);
+    const tenant = await createTenant(database.db, 'Simulated');
+    organizationId = tenant.organizationId;
+    await loadSimulatedAccount(simulator, database.db, tenant.connectionId);
+    await crunchConnection(database.db, tenant.connectionId, NOW);
+    truth = simulator.groundTruth(NOW);
+  });
+
+  afterAll(async () => {
+    await database?.close();
+    await simulator?.close();
+  });
+
+  it('matches every person', async () => {
+    const people = await database.db
+      .selectFrom('people')
+      .select(['external_id', 'name', 'email', 'role', 'license_id', 'last_seen_at', 'last_seen_signal'])
+      .where('organization_id', '=', organizationId)
+      .orderBy('external_id')
+      .execute();
+    const actual = people.map((person) => ({
+      id: person.external_id,
+      name: person.name,
+      email: person.email,
+      role: person.role,
+      licenseId: person.license_id,
+      lastSeenAt: person.last_seen_at?.toISOString() ?? null,
+      lastSeenSignal: person.last_seen_signal,
+    }));
+    const expected = [...truth.people].sort((left, right) => (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
+    expect(actual).toEqual(expected);
+  });
+
+  it('covers the interesting cases', () => {
+    const seenAt = truth.people.map((person) => (person.lastSeenAt === null ? null : NOW.getTime() - Date.parse(person.lastSeenAt)));
+    expect(seenAt.filter((age) => age === null).length).toBeGreaterThan(0);
+    expect(seenAt.filter((age) => age !== null && age > 30 * DAY_MS).length).toBeGreaterThan(0);
+    expect(seenAt.filter((age) => age !== null && age <= 30 * DAY_MS).length).toBeGreaterThan(0);
+  });
+
+  it('matches seats per license', async () => {
+    const seats = await database.db
+      .selectFrom('seat_summaries')
+      .select(['license_id', 'license_name', 'role_group', 'paid', 'allocated', 'active_30d', 'active_90d', 'never_active'])
+      .where('organization_id', '=', organizationId)
+      .orderBy('license_id')
+      .execute();
+    const actual = seats.map((seat) => ({
+      licenseId: seat.license_id,
+      licenseName: seat.license_name,
+      roleGroup: seat.role_group,
+      paid: seat.paid,
+      allocated: seat.allocated,
+      active30d: seat.active_30d,
+      active90d: seat.active_90d,
+      neverActive: seat.never_active,
+    }));
+    const expected = [...truth.seats].sort((left, right) => (left.licenseId < right.licenseId ? -1 : 1));
+    expect(actual).toEqual(expected);
+  });
+});

@@ -86,3 +86,47 @@ export async function fetchAllPages(baseUrl: string, path: string, key: string, 
     if (body.more !== true) return items;
   }
 }
+
+/**
+ * A loopback proxy in front of the simulator that answers chosen paths itself, to put faults the
+ * simulator does not offer between Seatwise and it. Every other request passes through unchanged.
+ */
+export async function startFaultProxy(
+  targetBaseUrl: string,
+  answer: (path: string) => { status: number; body: string } | null,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const override = answer(url.pathname);
+    if (override) {
+      response.writeHead(override.status, { 'content-type': 'application/json' });
+      response.end(override.body);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (typeof value === 'string' && name !== 'host' && name !== 'connection') headers[name] = value;
+    }
+    const upstream = await fetch(`${targetBaseUrl}${url.pathname}${url.search}`, {
+      method: request.method ?? 'GET',
+      headers,
+      body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+    });
+    const forwarded: Record<string, string> = {};
+    upstream.headers.forEach((value, name) => {
+      if (name !== 'content-length' && name !== 'content-encoding' && name !== 'transfer-encoding') forwarded[name] = value;
+    });
+    response.writeHead(upstream.status, forwarded);
+    response.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  };
+}

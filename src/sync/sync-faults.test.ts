@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completeConsent } from '../../simulator/consent-driver.ts';
+import { startSimulator, type RunningSimulator } from '../../simulator/index.ts';
+import { migrate } from '../db/migrate.ts';
+import { openDatabase, type Database } from '../db/database.ts';
+import { runSync } from './run-sync.ts';
+import { CORE_STREAMS } from './streams/catalogue.ts';
+import { createQueuedRun, createTestConnection, fetchAllPages, startFaultProxy, testSyncDeps, testVault } from './testing.ts';
+
+const NOW = new Date('2026-06-15T12:00:00Z');
+const DAY_MS = 86_400_000;
+const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
+
+async function oauthTokens(simulator: RunningSimulator): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
+  const url = new URL('/oauth/authorize', simulator.identityUrl);
+  url.search = new URLSearchParams({ client_id: simulator.clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'read' }).toString();
+  const { callbackUrl } = await completeConsent(url.toString(), simulator.login);
+  const response = await fetch(`${simulator.identityUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: simulator.clientId,
+      client_secret: simulator.clientSecret,
+      code: callbackUrl.searchParams.get('code') ?? '',
+      redirect_uri: REDIRECT_URI,
+    }),
+  });
+  const body = (await response.json()) as { access_token: string; refresh_token: string; expires_in: number };
+  return { accessToken: body.access_token, refreshToken: body.refresh_token, expiresIn: body.expires_in };
+}
+
+describe('sync against a large account', () => {
+  let simulator: RunningSimulator;
+  let database: Database;
+
+  beforeAll(async () => {
+    simulator = await startSimulator({ people: 500, seed: 3, now: NOW, rateLimitPerMinute: 60_000 });
+    database = await openDatabase({ kind: 'pglite', dataDir: 'memory' });
+    await migrate(database);
+  });
+
+  afterAll(async () => {
+    await simulator.close();
+    await database.close();
+  });
+
+  it('splits windows below the cap', async () => {
+    const vault = testVault();
+    const connection = await createTestConnection(database, vault, { apiBaseUrl: simulator.apiUrl, method: 'api_key', accessToken: simulator.apiKey });
+    const syncRunId = await createQueuedRun(database, connection);
+
+    const outcome = await runSync(testSyncDeps(database, vault, { now: () => NOW, streams: ['log_entries'] }), { connectionId: connection.connectionId, syncRunId });
+
+    expect(outcome.errorMessage).toBeNull();
+    expect(outcome.status).toBe('succeeded');
+    const log = simulator.control.requestLog();
+    expect(log.filter((entry) => entry.status === 400)).toEqual([]);
+    const firstTotal = log.find((entry) => entry.path === '/log_entries' && entry.query.total === 'true');
+    expect(firstTotal).toBeDefined();
+
+    const authorization = `Token token=${simulator.apiKey}`;
+    const servedIds = new Set<string>();
+    for (let start = NOW.getTime() - 90 * DAY_MS; start < NOW.getTime(); start += 5 * DAY_MS) {
+      const until = new Date(Math.min(start + 5 * DAY_MS, NOW.getTime())).toISOString();
+      for (const entry of await fetchAllPages(simulator.apiUrl, '/log_entries', 'log_entries', authorization, { since: new Date(start).toISOString(), until })) {
+        servedIds.add(String(entry.id));
+      }
+    }
+    expect(servedIds.size).toBeGreaterThan(10_000);
+    const stored = await database.db.selectFrom('pd_log_entries').select('id').where('connection_id', '=', connection.connectionId).execute();
+    const storedIds = new Set(stored.map((row) => row.id));
+    const missing = [...servedIds].filter((id) => !storedIds.has(id));
+    expect(missing).toEqual([]);
+    expect(stored.length).toBe(storedIds.size);
+  });
+});
+
+describe('sync failure handling', () => {
+  let simulator: RunningSimulator;
+  let database: Database;
+
+  beforeAll(async () => {
+    simulator = await startSimulator({ people: 30, seed: 5, now: NOW });
+    database = await openDatabase({ kind: 'pglite', dataDir: 'memory' });
+    await migrate(database);
+  });
+
+  afterAll(async () => {
+    await simulator.close();
+    await database.close();
+  });
+
+  it('revoked token needs reconnect, keeps data', async () => {
+    const vault = testVault();
+    const tokens = await oauthTokens(simulator);
+    const connection = await createTestConnection(database, vault, {
+      apiBaseUrl: simulator.apiUrl,
+      method: 'oauth_classic',
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      accessTokenExpiresAt: new Date(Date.now() + tokens.expiresIn * 1000),
+    });
+    const oauthClient = { clientId: simulator.clientId, clientSecret: simulator.clientSecret, identityUrl: simulator.identityUrl };
+    const deps = testSyncDeps(database, vault, { now: () => NOW, streams: CORE_STREAMS, oauthClient });
+
+    const first = await runSync(deps, { connectionId: connection.connectionId, syncRunId: await createQueuedRun(database, connection) });
+    expect(first.status).toBe('succeeded');
+    const usersBefore = await database.db.selectFrom('pd_users').select('id').where('connection_id', '=', connection.connectionId).execute();
+    expect(usersBefore.length).toBe(30);
+
+    simulator.control.revokeAllTokens();
+    const secondRunId = await createQueuedRun(database, connection);
+    const second = await runSync(deps, { connectionId: connection.connectionId, syncRunId: secondRunId });
+
+    expect(second.status).toBe('needs_reconnect');
+    const stored = await database.db.selectFrom('connections').select(['status', 'status_reason', 'status_changed_at']).where('id', '=', connection.connectionId).executeTakeFirstOrThrow();
+    expect(stored.status).toBe('needs_reconnect');
+    expect(stored.status_reason).toMatch(/reconnect/i);
+    expect(stored.status_changed_at.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const usersAfter = await database.db.selectFrom('pd_users').select('id').where('connection_id', '=', connection.connectionId).execute();
+    expect(usersAfter.length).toBe(30);
+    const run = await database.db.selectFrom('sync_runs').select(['status', 'error_code']).where('id', '=', secondRunId).executeTakeFirstOrThrow();
+    expect(run).toEqual({ status: 'failed', error_code: 'needs_reconnect' });
+  });
+
+  it('expired token refreshes and continues', async () => {
+    const vault = testVault();
+    const tokens = await oauthTokens(simulator);
+    const connection = await createTestConnection(database, vault, {
+      apiBaseUrl: simulator.apiUrl,
+      method: 'oauth_classic',
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      accessTokenExpiresAt: new Date(Date.now() + tokens.expiresIn * 1000),
+    });
+    simulator.control.expireAccessTokens();
+    const oauthClient = { clientId: simulator.clientId, clientSecret: simulator.clientSecret, identityUrl: simulator.identityUrl };
+
+    const outcome = await runSync(testSyncDeps(database, vault, { now: () => NOW, streams: ['users', 'abilities'], oauthClient }), {
+      connectionId: connection.connectionId,
+      syncRunId: await createQueuedRun(database, connection),
+    });
+
+    expect(outcome.errorMessage).toBeNull();
+    expect(outcome.status).toBe('succeeded');
+    const credentials = await database.db.selectFrom('connection_credentials').select('refreshed_at').where('connection_id', '=', connection.connectionId).executeTakeFirstOrThrow();
+    expect(credentials.refreshed_at).not.toBeNull();
+  });
+
+  it('isolates a plan-gated stream', async () => {
+    const proxy = await startFaultProxy(simulator.apiUrl, (path) =>
+      path === '/license_allocations' ? { status: 402, body: JSON.stringify({ error: { message: 'Required abilities are unavailable', code: 2014 } }) } : null,
+    );
+    try {
+      const vault = testVault();
+      const connection = await createTestConnection(database, vault, { apiBaseUrl: proxy.url, method: 'api_key', accessToken: simulator.apiKey });
+      const syncRunId = await createQueuedRun(database, connection);
+
+      const outcome = await runSync(testSyncDeps(database, vault, { now: () => NOW, streams: CORE_STREAMS }), { connectionId: connection.connectionId, syncRunId });
+
+      expect(outcome.status).toBe('succeeded');
+      const byName = new Map(outcome.streams.map((stream) => [stream.name, stream]));
+      expect(byName.get('license_allocations')?.status).toBe('unavailable');
+      expect(byName.get('license_allocations')?.message).toMatch(/plan/);
+      for (const name of ['users', 'licenses', 'abilities', 'log_entries'] as const) expect(byName.get(name)?.status, name).toBe('succeeded');
+      const connectionRow = await database.db.selectFrom('connections').select('status').where('id', '=', connection.connectionId).executeTakeFirstOrThrow();
+      expect(connectionRow.status).toBe('connected');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('retries server errors to completion', async () => {
+    let failures = 0;
+    const proxy = await startFaultProxy(simulator.apiUrl, (path) => {
+      if (path !== '/users' || failures >= 3) return null;
+      failures += 1;
+      return failures === 2 ? { status: 429, body: '' } : { status: 503, body: 'Service Unavailable' };
+    });
+    try {
+      const vault = testVault();
+      const connection = await createTestConnection(database, vault, { apiBaseUrl: proxy.url, method: 'api_key', accessToken: simulator.apiKey });
+      const outcome = await runSync(testSyncDeps(database, vault, { now: () => NOW, streams: ['users'] }), {
+        connectionId: connection.connectionId,
+        syncRunId: await createQueuedRun(database, connection),
+      });
+
+      expect(failures).toBe(3);
+      expect(outcome.status).toBe('succeeded');
+      const users = await database.db.selectFrom('pd_users').select('id').where('connection_id', '=', connection.connectionId).execute();
+      expect(users.length).toBe(30);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
+import { getContract } from '../analytics/contracts.ts';
 
 export interface OverviewSeat {
   licenseId: string;
@@ -9,6 +10,7 @@ export interface OverviewSeat {
   paid: number | null;
   allocated: number;
   active30d: number;
+  active60d: number;
   active90d: number;
   neverActive: number;
 }
@@ -20,6 +22,14 @@ export interface OverviewView {
   seats: OverviewSeat[];
   /** Sums over `seats`; `paid` is null when any license has no limit. */
   totals: { paid: number | null; allocated: number; active30d: number; active90d: number };
+  /** Cost from the entered contract, in minor currency units; null without a contract. */
+  costs: {
+    currency: string;
+    yearlyTotalMinor: number;
+    /** Yearly cost divided by people active in 30 (90) days; null when nobody was active. */
+    perActiveUser30dMinor: number | null;
+    perActiveUser90dMinor: number | null;
+  } | null;
 }
 
 /** Builds the overview page: the connected account and seat figures per license of one organization. */
@@ -33,7 +43,7 @@ export async function presentOverview(db: Kysely<DB>, organizationId: string): P
 
   const rows = await db
     .selectFrom('seat_summaries')
-    .select(['license_id', 'license_name', 'role_group', 'paid', 'allocated', 'active_30d', 'active_90d', 'never_active', 'computed_at'])
+    .select(['license_id', 'license_name', 'role_group', 'paid', 'allocated', 'active_30d', 'active_60d', 'active_90d', 'never_active', 'computed_at'])
     .where('organization_id', '=', organizationId)
     .orderBy('role_group')
     .orderBy('license_name')
@@ -48,10 +58,15 @@ export async function presentOverview(db: Kysely<DB>, organizationId: string): P
       paid: row.paid,
       allocated: row.allocated,
       active30d: row.active_30d,
+      active60d: row.active_60d,
       active90d: row.active_90d,
       neverActive: row.never_active,
     }),
   );
+
+  const totals = sumSeats(seats);
+  const contract = await getContract(db, organizationId);
+  const perActiveUser = (active: number) => (contract === null || active === 0 ? null : Math.round(contract.yearlyTotalMinor / active));
 
   return {
     connection:
@@ -60,7 +75,16 @@ export async function presentOverview(db: Kysely<DB>, organizationId: string): P
         : { subdomain: connection.subdomain, region: connection.region, lastSyncAt: toIso(connection.last_sync_at) },
     computedAt: newestComputedAt(rows.map((row) => row.computed_at)),
     seats,
-    totals: sumSeats(seats),
+    totals,
+    costs:
+      contract === null
+        ? null
+        : {
+            currency: contract.currency,
+            yearlyTotalMinor: contract.yearlyTotalMinor,
+            perActiveUser30dMinor: perActiveUser(totals.active30d),
+            perActiveUser90dMinor: perActiveUser(totals.active90d),
+          },
   };
 }
 

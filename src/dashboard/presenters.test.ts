@@ -4,6 +4,7 @@ import { migrate } from '../db/migrate.ts';
 import { testDatabaseTargets } from '../../test/support/databases.ts';
 import { crunchConnection, daysBefore } from '../analytics/crunch.ts';
 import { createTenant, insertLicenses, insertLogEntries, insertUsers } from '../analytics/testing.ts';
+import { saveContract } from '../analytics/contracts.ts';
 import { presentOverview } from './overview.ts';
 import { presentPeople } from './people.ts';
 
@@ -57,15 +58,27 @@ describe.each(testDatabaseTargets())('dashboard presenters on $name', ({ open })
     expect(view.connection).toEqual({ subdomain: 'acme', region: 'us', lastSyncAt: '2026-06-01T00:00:00.000Z' });
     expect(view.computedAt).toBe(AS_OF.toISOString());
     expect(view.seats).toEqual([
-      { licenseId: 'LFULL', licenseName: 'Business (Full User)', roleGroup: 'FullUser', paid: 5, allocated: 3, active30d: 1, active90d: 2, neverActive: 1 },
-      { licenseId: 'LSTAKE', licenseName: 'Business (Stakeholder)', roleGroup: 'Stakeholder', paid: 5, allocated: 1, active30d: 0, active90d: 0, neverActive: 1 },
+      { licenseId: 'LFULL', licenseName: 'Business (Full User)', roleGroup: 'FullUser', paid: 5, allocated: 3, active30d: 1, active60d: 2, active90d: 2, neverActive: 1 },
+      { licenseId: 'LSTAKE', licenseName: 'Business (Stakeholder)', roleGroup: 'Stakeholder', paid: 5, allocated: 1, active30d: 0, active60d: 0, active90d: 0, neverActive: 1 },
     ]);
     expect(view.totals).toEqual({ paid: 10, allocated: 4, active30d: 1, active90d: 2 });
+    expect(view.costs).toBeNull();
+  });
+
+  it('overview divides cost by active people', async () => {
+    const saved = await saveContract(database.db, acme.organizationId, {
+      billingPeriod: 'monthly',
+      lines: [{ licenseName: 'Business (Full User)', seats: 5, pricePerSeat: '41.00' }],
+    });
+    expect(saved.ok).toBe(true);
+    const view = await presentOverview(database.db, acme.organizationId);
+    expect(view.costs).toEqual({ currency: 'USD', yearlyTotalMinor: 246_000, perActiveUser30dMinor: 246_000, perActiveUser90dMinor: 123_000 });
+    await database.db.deleteFrom('contracts').where('organization_id', '=', acme.organizationId).execute();
   });
 
   it('overview without connection is empty', async () => {
     const view = await presentOverview(database.db, emptyOrganizationId);
-    expect(view).toEqual({ connection: null, computedAt: null, seats: [], totals: { paid: 0, allocated: 0, active30d: 0, active90d: 0 } });
+    expect(view).toEqual({ connection: null, computedAt: null, seats: [], totals: { paid: 0, allocated: 0, active30d: 0, active90d: 0 }, costs: null });
   });
 
   it('overview stays within its organization', async () => {

@@ -189,7 +189,7 @@ async function runOneStream(
     return { name: stream.name, status, pages: progress.pages, records: progress.records, message };
   };
 
-  const unmetDependency = (stream.dependsOn ?? []).map((name) => finished.get(name)).find((outcome) => outcome !== undefined && outcome.status !== 'succeeded');
+  const unmetDependency = (stream.dependsOn ?? []).map((name) => finished.get(name)).find((outcome) => outcome !== undefined && outcome.status === 'failed');
   if (unmetDependency) return end('failed', `Not read because the ${unmetDependency.name} stream did not complete.`);
 
   const reason = unavailabilityReason(stream, input.capabilities);

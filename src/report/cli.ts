@@ -1,0 +1,151 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig, type Config } from '../config/env.ts';
+import { openDatabase, type Database } from '../db/database.ts';
+import { migrate } from '../db/migrate.ts';
+import { buildReport } from './build.ts';
+import { renderReport, type ReportFormat } from './formats.ts';
+
+/** Exit codes of `seatwise report`. */
+export const REPORT_EXIT_CODES = {
+  succeeded: 0,
+  /** No organization or no synced PagerDuty account to report on, or the report could not be written. */
+  failed: 1,
+  /** The command line or configuration is invalid. */
+  usage: 64,
+} as const;
+
+interface ReportOptions {
+  dataDir: string | undefined;
+  format: ReportFormat;
+  output: string | undefined;
+  organization: string | undefined;
+  apiKey: string | undefined;
+  apiUrl: string | undefined;
+}
+
+export interface CommandOutput {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+/**
+ * Runs `seatwise report`: optionally syncs first (with `--api-key`), then prints or writes the
+ * utilization and recommendations of the synced account as JSON, CSV or a self-contained HTML page.
+ * Returns the exit code.
+ */
+export async function runReportCommand(argv: string[], output: CommandOutput = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const options = parseArguments(argv, output);
+  if (typeof options === 'number') return options;
+
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    output.err.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return REPORT_EXIT_CODES.usage;
+  }
+
+  if (options.apiKey !== undefined) {
+    const syncExitCode = await syncFirst(options, output);
+    if (syncExitCode !== 0) {
+      output.err.write(`The sync before the report failed (exit code ${syncExitCode}); no report was written. Fix the sync error above and run the command again.\n`);
+      return syncExitCode;
+    }
+  }
+
+  const database = await openReportDatabase(config, options.dataDir);
+  try {
+    await migrate(database);
+    const organizationId = await findOrganization(database, options.organization);
+    if (organizationId === null) {
+      output.err.write(
+        options.organization === undefined
+          ? 'No organization has a PagerDuty connection in this data folder. Run `seatwise sync --api-key KEY` first, or pass --data-dir.\n'
+          : `No organization named or with id "${options.organization}" has a PagerDuty connection. Check --organization.\n`,
+      );
+      return REPORT_EXIT_CODES.failed;
+    }
+
+    const report = await buildReport(database.db, organizationId);
+    const text = renderReport(report, options.format);
+    if (options.output === undefined) {
+      output.out.write(text);
+    } else {
+      await writeFile(options.output, text, 'utf8');
+      output.err.write(`Wrote the ${options.format.toUpperCase()} report to ${options.output}\n`);
+    }
+    return REPORT_EXIT_CODES.succeeded;
+  } catch (error) {
+    output.err.write(`The report failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return REPORT_EXIT_CODES.failed;
+  } finally {
+    await database.close();
+  }
+}
+
+function parseArguments(argv: string[], output: CommandOutput): ReportOptions | number {
+  const command = new Command('seatwise report')
+    .description('Print or write the utilization and recommendations of the synced PagerDuty account.')
+    .option('--data-dir <dir>', 'data folder of the embedded database (default SEATWISE_DATA_DIR, or DATABASE_URL when set)')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv', 'html']).default('json'))
+    .option('--output <file>', 'write the report to this file instead of standard output')
+    .option('--organization <name-or-id>', 'organization to report on (default: the first one with a PagerDuty connection)')
+    .option('--api-key <key>', 'sync this PagerDuty account first, with a REST API key')
+    .option('--api-url <url>', 'PagerDuty REST API base URL for the sync; the simulator URL works too')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => output.out.write(text), writeErr: (text) => output.err.write(text) });
+
+  try {
+    command.parse(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? REPORT_EXIT_CODES.succeeded : REPORT_EXIT_CODES.usage;
+    throw error;
+  }
+  const values = command.opts<{ dataDir?: string; format: ReportFormat; output?: string; organization?: string; apiKey?: string; apiUrl?: string }>();
+  if (values.apiUrl !== undefined && values.apiKey === undefined) {
+    output.err.write('--api-url needs --api-key: the URL is only used to sync first.\n');
+    return REPORT_EXIT_CODES.usage;
+  }
+  return {
+    dataDir: values.dataDir,
+    format: values.format,
+    output: values.output,
+    organization: values.organization,
+    apiKey: values.apiKey,
+    apiUrl: values.apiUrl,
+  };
+}
+
+/** Runs `seatwise sync` with the same data folder, so an admin gets a report from one command. */
+async function syncFirst(options: ReportOptions, output: CommandOutput): Promise<number> {
+  const { runSyncCommand } = await import('../sync/cli.ts');
+  const argv = ['--api-key', options.apiKey ?? ''];
+  if (options.apiUrl !== undefined) argv.push('--api-url', options.apiUrl);
+  if (options.dataDir !== undefined) argv.push('--data-dir', options.dataDir);
+  // The sync summary goes to standard error, so standard output carries only the report.
+  return runSyncCommand(argv, { out: output.err, err: output.err });
+}
+
+async function openReportDatabase(config: Config, dataDir: string | undefined): Promise<Database> {
+  if (dataDir !== undefined) return openDatabase({ kind: 'pglite', dataDir });
+  if (config.databaseUrl !== undefined) return openDatabase({ kind: 'postgres', url: config.databaseUrl });
+  return openDatabase({ kind: 'pglite', dataDir: config.dataDir });
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Finds the organization by name or id, or the oldest one with a PagerDuty connection. */
+async function findOrganization(database: Database, nameOrId: string | undefined): Promise<string | null> {
+  let query = database.db
+    .selectFrom('organizations as o')
+    .innerJoin('connections as c', (join) => join.onRef('c.organization_id', '=', 'o.id').on('c.provider', '=', 'pagerduty'))
+    .select('o.id')
+    .orderBy('o.created_at')
+    .orderBy('o.id');
+  if (nameOrId !== undefined) {
+    query = UUID_PATTERN.test(nameOrId) ? query.where('o.id', '=', nameOrId) : query.where('o.name', '=', nameOrId);
+  }
+  const row = await query.executeTakeFirst();
+  return row?.id ?? null;
+}

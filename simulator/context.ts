@@ -1,6 +1,7 @@
 import type { CryptoKey, JWK } from 'jose';
 import type { Logger } from '../src/lib/logger.ts';
 import type { CredentialStore } from './credentials.ts';
+import type { FaultInjector } from './faults.ts';
 import type { SimAccount } from './model.ts';
 
 export interface RequestLogEntry {
@@ -67,7 +68,7 @@ export interface SimulatorContext {
   signing: { privateKey: CryptoKey; publicJwk: JWK; kid: string };
   pendingAuthorizations: Map<string, PendingAuthorization>;
   authorizationCodes: Map<string, AuthorizationCode>;
-  faults: { nextTokenExchange: TokenExchangeFailure | null };
+  faults: { nextTokenExchange: TokenExchangeFailure | null; injector: FaultInjector };
   rateWindows: Map<string, { startMs: number; count: number }>;
   requestLog: RequestLogEntry[];
   logger: Logger;

@@ -1,8 +1,10 @@
+import { addSignIns, generateAuditRecords, generateInventory, generateOnCall, PLAN_ABILITIES } from './generator-config.ts';
 import { Random } from './random.ts';
 import { FIRST_NAMES, INCIDENT_TITLES, JOB_TITLES, LAST_NAMES, NOTES, SERVICE_NAMES, TEAM_NAMES, TIME_ZONES, USER_COLORS } from './names.ts';
 import type {
   AgentRef,
   Behaviour,
+  PlanName,
   ContactMethodType,
   Region,
   SimAccount,
@@ -23,7 +25,14 @@ export interface GeneratorOptions {
   region: Region;
   now: Date;
   historyDays: number;
+  /** Default 'business'. The plan decides the abilities and which account features exist. */
+  plan?: PlanName;
+  /** The account's IANA time zone, default 'Etc/UTC'. */
+  timeZone?: string;
 }
+
+/** Seed offset of the second generator, which makes configuration without shifting people and history. */
+const CONFIG_SEED_OFFSET = 0x9e3779b9;
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -62,17 +71,26 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
   const services = generateServices(random, ids, options, teams);
   setSpareSeats(random, licenses, users);
 
-  const history = generateHistory(random, ids, options, users, services);
+  const deletedUsers = generateDeletedUsers(random, ids, options, subdomain);
+  const history = generateHistory(random, ids, options, users, deletedUsers, services);
   const owner = users[0];
   if (owner === undefined) throw new Error('generateAccount needs at least one person');
+
+  const configRandom = new Random((options.seed + CONFIG_SEED_OFFSET) >>> 0);
+  const configIds = { object: () => ids.object() };
+  const plan = options.plan ?? 'business';
+  const configOptions = { now: options.now, historyDays: options.historyDays, plan };
+  addSignIns(configRandom, configIds, configOptions, users, latestActionByUser(history.logEntries));
+  const onCall = generateOnCall(configRandom, configIds, configOptions, users, teams, services);
 
   return {
     id: ids.object(),
     subdomain,
     name: 'Acme Demo',
     region: options.region,
-    timeZone: 'Etc/UTC',
-    abilities: ['teams', 'read_only_users', 'urgencies', 'service_support_hours', 'advanced_permissions', 'coordinated_responding'],
+    timeZone: options.timeZone ?? 'Etc/UTC',
+    plan,
+    abilities: [...PLAN_ABILITIES[plan]],
     owner,
     licenses,
     users,
@@ -80,7 +98,63 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
     services,
     incidents: history.incidents,
     logEntries: history.logEntries,
+    schedules: onCall.schedules,
+    escalationPolicies: onCall.escalationPolicies,
+    auditRecords: generateAuditRecords(configRandom, configIds, configOptions, users, teams, onCall.schedules, services),
+    inventory: generateInventory(configRandom, configIds, configOptions, users, teams, services),
+    deletedUsers,
     generatedAt: options.now,
+  };
+}
+
+function latestActionByUser(entries: SimLogEntry[]): Map<string, number> {
+  const latest = new Map<string, number>();
+  for (const entry of entries) {
+    if (entry.agent.type !== 'user_reference') continue;
+    latest.set(entry.agent.id, Math.max(latest.get(entry.agent.id) ?? 0, entry.createdAt.getTime()));
+  }
+  return latest;
+}
+
+/** Former responders, removed from the account, whose old actions remain in the log. */
+function generateDeletedUsers(random: Random, ids: IdAllocator, options: GeneratorOptions, subdomain: string): SimUser[] {
+  const count = Math.max(1, Math.round(options.people * 0.02));
+  const deleted: SimUser[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const first = random.pick(FIRST_NAMES);
+    const last = random.pick(LAST_NAMES);
+    deleted.push({
+      ...emptyPerson(),
+      id: ids.object(),
+      name: `${first} ${last}`,
+      email: `${first}.${last}.former${index + 1}@${subdomain}.example`.toLowerCase(),
+      behaviour: 'lapsed_responder',
+    });
+  }
+  return deleted;
+}
+
+function emptyPerson(): SimUser {
+  return {
+    id: '',
+    name: '',
+    email: '',
+    role: 'user',
+    timeZone: 'Etc/UTC',
+    color: 'green',
+    jobTitle: '',
+    licenseId: '',
+    allocatedAt: new Date(0),
+    behaviour: 'never_acts',
+    invitationSent: false,
+    createdViaSso: false,
+    teamIds: [],
+    contactMethods: [],
+    notificationRules: [],
+    createdAt: new Date(0),
+    lastSignInAt: null,
+    hasMobileApp: false,
+    sessions: [],
   };
 }
 
@@ -182,6 +256,7 @@ function generateUsers(
     const allocatedAt = new Date(options.now.getTime() - random.integer(options.historyDays + 30, options.historyDays + 900) * DAY_MS);
 
     return {
+      ...emptyPerson(),
       id: ids.object(),
       name: `${first} ${last}`,
       email,
@@ -232,6 +307,7 @@ function generateServices(random: Random, ids: IdAllocator, options: GeneratorOp
     name,
     description: `Monitoring for ${name}`,
     teamId: random.pick(teams).id,
+    escalationPolicyId: '',
     integrationId: ids.object(),
     integrationName: random.pick(['Datadog', 'Prometheus Alertmanager', 'Events API V2', 'Amazon CloudWatch']),
     createdAt: new Date(options.now.getTime() - random.integer(400, 1500) * DAY_MS),
@@ -251,12 +327,15 @@ interface History {
   logEntries: SimLogEntry[];
 }
 
-function generateHistory(random: Random, ids: IdAllocator, options: GeneratorOptions, users: SimUser[], services: SimService[]): History {
+function generateHistory(random: Random, ids: IdAllocator, options: GeneratorOptions, users: SimUser[], deletedUsers: SimUser[], services: SimService[]): History {
   const builder = new HistoryBuilder(random, ids, options, users, services);
   for (const user of users) {
     for (const actionAt of planActions(random, options, user.behaviour)) builder.addResponse(user, actionAt);
   }
   builder.addUnattendedIncidents();
+  for (const user of deletedUsers) {
+    for (const actionAt of planActions(random, options, user.behaviour)) builder.addResponse(user, actionAt);
+  }
   return builder.finish();
 }
 

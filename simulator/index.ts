@@ -5,8 +5,10 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { createLogger, type Logger } from '../src/lib/logger.ts';
 import { AccountIndex } from './account-index.ts';
 import type { RequestLogEntry, SimulatorContext, TokenExchangeFailure } from './context.ts';
+import type { PlanName } from './model.ts';
 import { CredentialStore, newApiKey } from './credentials.ts';
 import { PdError } from './errors.ts';
+import { FaultInjector, type FaultRates } from './faults.ts';
 import { generateAccount } from './generator.ts';
 import { computeGroundTruth, type GroundTruth } from './ground-truth.ts';
 import { BodyTooLargeError, queryRecord, sendJson } from './http-kit.ts';
@@ -15,6 +17,8 @@ import { handleApi, sendError } from './rest.ts';
 
 export type { GroundTruth, PersonTruth, SeatTruth } from './ground-truth.ts';
 export type { RequestLogEntry, TokenExchangeFailure } from './context.ts';
+export type { FaultRates } from './faults.ts';
+export type { PlanName } from './model.ts';
 
 export interface SimulatorOptions {
   /** Default '127.0.0.1'. */
@@ -49,6 +53,14 @@ export interface SimulatorOptions {
   accessTokenLifetimeSeconds?: number;
   /** Default 210 days. */
   refreshTokenLifetimeSeconds?: number;
+  /** The account's plan, default 'business'; it decides abilities (402 for missing ones) and account features. */
+  plan?: PlanName;
+  /** The account's IANA time zone, default 'Etc/UTC'; `since` and `until` without an offset are read in it. */
+  timeZone?: string;
+  /** Probabilities of injected REST faults, each in [0, 1]; default none. */
+  faults?: FaultRates;
+  /** Pause in the middle of a `slowBody` fault, default 2,000 ms. */
+  slowBodyDelayMs?: number;
   /** Default a silent logger. */
   logger?: Logger;
 }
@@ -63,6 +75,8 @@ export interface SimulatorControl {
   /** Makes the next `POST /oauth/token` fail: HTTP 500 `server_error` by default, or 400 `invalid_grant`. */
   failNextTokenExchange(failure?: TokenExchangeFailure): void;
   setLatency(ms: number): void;
+  /** Replaces the fault rates; `{}` turns faults off. */
+  setFaults(rates: FaultRates): void;
   setRateLimit(requestsPerMinute: number): void;
   /** Moves the simulator's clock forward (code, token and rate-limit expiry), not the generated history. */
   advanceClock(ms: number): void;
@@ -103,6 +117,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     region: options.region ?? 'us',
     now: options.now ?? new Date(),
     historyDays: options.historyDays ?? 100,
+    plan: options.plan ?? 'business',
+    timeZone: options.timeZone ?? 'Etc/UTC',
   });
   const index = new AccountIndex(account);
   const logger = options.logger ?? createLogger('silent');
@@ -137,7 +153,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     signing: { privateKey, publicJwk, kid },
     pendingAuthorizations: new Map(),
     authorizationCodes: new Map(),
-    faults: { nextTokenExchange: null },
+    faults: { nextTokenExchange: null, injector: new FaultInjector(options.faults ?? {}, options.seed ?? 42, options.slowBodyDelayMs) },
     rateWindows: new Map(),
     requestLog: [],
     logger,
@@ -162,6 +178,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
     setLatency: (ms) => {
       context.settings.latencyMs = ms;
+    },
+    setFaults: (rates) => {
+      context.faults.injector.rates = rates;
     },
     setRateLimit: (requestsPerMinute) => {
       context.settings.rateLimitPerMinute = requestsPerMinute;

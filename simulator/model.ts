@@ -53,6 +53,18 @@ export interface SimNotificationRule {
   contactMethodId: string;
 }
 
+export type DelegationType = 'web' | 'mobile' | 'integration';
+
+/** A sign-in session, served as an OAuth delegation of type `web` or `mobile`. */
+export interface SimSession {
+  id: string;
+  type: DelegationType;
+  clientId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  isRevoked: boolean;
+}
+
 export interface SimUser {
   id: string;
   name: string;
@@ -69,6 +81,77 @@ export interface SimUser {
   teamIds: string[];
   contactMethods: SimContactMethod[];
   notificationRules: SimNotificationRule[];
+  createdAt: Date;
+  /** Null for people who never signed in, such as those with an outstanding invitation. */
+  lastSignInAt: Date | null;
+  hasMobileApp: boolean;
+  sessions: SimSession[];
+}
+
+export type PlanName = 'free' | 'professional' | 'business' | 'enterprise';
+
+/** A weekly rotation that hands off at a local wall-clock time, so handoffs follow daylight-saving changes. */
+export interface SimScheduleLayer {
+  id: string;
+  name: string;
+  start: Date;
+  /** 0 is Sunday, as `Date.getUTCDay`. */
+  handoffWeekday: number;
+  handoffHour: number;
+  userIds: string[];
+}
+
+export interface SimOverride {
+  id: string;
+  start: Date;
+  end: Date;
+  userId: string;
+}
+
+export interface SimSchedule {
+  id: string;
+  name: string;
+  description: string;
+  timeZone: string;
+  teamId: string;
+  layer: SimScheduleLayer;
+  overrides: SimOverride[];
+}
+
+export type EscalationTarget = { type: 'schedule_reference'; id: string } | { type: 'user_reference'; id: string };
+
+export interface SimEscalationPolicy {
+  id: string;
+  name: string;
+  description: string;
+  teamId: string;
+  numLoops: number;
+  rules: { id: string; delayMinutes: number; targets: EscalationTarget[] }[];
+}
+
+export interface SimAuditRecord {
+  id: string;
+  executionTime: Date;
+  actorUserId: string;
+  methodType: 'browser' | 'oauth' | 'api_token';
+  rootType: 'users' | 'teams' | 'schedules' | 'escalation_policies' | 'services';
+  rootId: string;
+  rootName: string;
+  action: 'create' | 'update' | 'delete';
+  field: { name: string; before: string; value: string } | null;
+}
+
+/** Account-level features: configured objects whose presence shows a paid feature in use. */
+export interface SimInventory {
+  statusPages: { id: string; name: string; type: 'public' | 'private'; publishedAt: Date | null }[];
+  incidentWorkflows: { id: string; name: string; teamId: string; isEnabled: boolean; createdAt: Date }[];
+  businessServices: { id: string; name: string; teamId: string; pointOfContact: string }[];
+  eventOrchestrations: { id: string; name: string; teamId: string; routes: number; createdAt: Date; createdByUserId: string }[];
+  extensions: { id: string; name: string; schemaId: string; schemaName: string; serviceId: string; isDisabled: boolean }[];
+  addons: { id: string; name: string; type: 'full_page_addon' | 'incident_show_addon'; src: string }[];
+  priorities: { id: string; name: string; description: string }[];
+  vendors: { id: string; name: string; description: string; websiteUrl: string }[];
+  automationActions: { id: string; name: string; description: string; createdAt: Date; runnerId: string; serviceIds: string[] }[];
 }
 
 export interface SimTeam {
@@ -82,6 +165,7 @@ export interface SimService {
   name: string;
   description: string;
   teamId: string;
+  escalationPolicyId: string;
   integrationId: string;
   integrationName: string;
   createdAt: Date;
@@ -141,6 +225,7 @@ export interface SimAccount {
   name: string;
   region: Region;
   timeZone: string;
+  plan: PlanName;
   abilities: string[];
   owner: SimUser;
   licenses: SimLicense[];
@@ -150,5 +235,12 @@ export interface SimAccount {
   incidents: SimIncident[];
   /** Newest first, ties broken by id, as `/log_entries` returns them. */
   logEntries: SimLogEntry[];
+  schedules: SimSchedule[];
+  escalationPolicies: SimEscalationPolicy[];
+  /** Newest first. */
+  auditRecords: SimAuditRecord[];
+  inventory: SimInventory;
+  /** People removed from the account who still appear as agents in old log entries. */
+  deletedUsers: SimUser[];
   generatedAt: Date;
 }

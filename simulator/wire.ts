@@ -136,7 +136,7 @@ export function userObject(wire: WireContext, user: SimUser, includes: ReadonlyS
   };
 }
 
-function licenseFields(license: SimLicense): Json {
+export function licenseFields(license: SimLicense): Json {
   return {
     id: license.id,
     name: license.name,
@@ -169,7 +169,7 @@ export type LogEntryInclude = 'incidents' | 'services' | 'channels' | 'teams';
 function agentReference(wire: WireContext, agent: AgentRef): Json {
   switch (agent.type) {
     case 'user_reference':
-      return userReference(wire, wire.index.user(agent.id), agent.id);
+      return userReference(wire, wire.index.anyUser(agent.id), agent.id);
     case 'service_reference': {
       const service = wire.index.service(agent.id);
       return { id: agent.id, type: 'service_reference', summary: service?.name ?? null, self: `${wire.apiUrl}/services/${agent.id}`, html_url: webUrl(wire, `/service-directory/${agent.id}`) };
@@ -225,7 +225,7 @@ export function logEntryObject(wire: WireContext, entry: SimLogEntry, includes: 
   const incident = wire.index.incident(entry.incidentId);
   const service = wire.index.service(entry.serviceId);
   const team = service === undefined ? undefined : wire.index.team(service.teamId);
-  const agentName = entry.agent.type === 'user_reference' ? wire.index.user(entry.agent.id)?.name : service?.name;
+  const agentName = entry.agent.type === 'user_reference' ? wire.index.anyUser(entry.agent.id)?.name : service?.name;
 
   const wireEntry: Json = {
     id: entry.id,

@@ -1,0 +1,241 @@
+import type { Random } from './random.ts';
+import type {
+  EscalationTarget,
+  PlanName,
+  SimAuditRecord,
+  SimEscalationPolicy,
+  SimInventory,
+  SimSchedule,
+  SimService,
+  SimSession,
+  SimTeam,
+  SimUser,
+} from './model.ts';
+
+/**
+ * Generates what people configure rather than do: sign-ins, schedules, escalation policies, audit
+ * records and account-level features. It draws from its own generator so that adding here leaves the
+ * people and their log entries of a seed unchanged.
+ */
+export interface ConfigOptions {
+  now: Date;
+  historyDays: number;
+  plan: PlanName;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** Rotations started this long ago, so every generated history day has someone on call. */
+const ROTATION_AGE_DAYS = 800;
+const SCHEDULE_TIME_ZONES = ['America/New_York', 'Europe/Berlin', 'Etc/UTC', 'Australia/Sydney', 'America/Los_Angeles', 'Asia/Tokyo'] as const;
+const WEB_CLIENT_ID = 'PagerDutyLogin';
+const MOBILE_CLIENT_ID = 'PagerDutyMobile';
+
+/** Abilities by plan. PagerDuty documents `teams`, `urgencies`, `read_only_users` and `coordinated_responding`; the rest are this simulator's names for plan features. */
+export const PLAN_ABILITIES: Record<PlanName, readonly string[]> = {
+  free: [],
+  professional: ['teams', 'urgencies', 'service_support_hours'],
+  business: ['teams', 'urgencies', 'service_support_hours', 'read_only_users', 'advanced_permissions', 'coordinated_responding', 'audit_records', 'incident_workflows', 'priorities'],
+  enterprise: [
+    'teams', 'urgencies', 'service_support_hours', 'read_only_users', 'advanced_permissions', 'coordinated_responding', 'audit_records', 'incident_workflows',
+    'priorities', 'automation_actions', 'event_orchestration', 'status_pages',
+  ],
+};
+
+export type IdSource = { object(): string };
+
+/** Adds sign-in times, mobile app use and sessions to each person. */
+export function addSignIns(random: Random, ids: IdSource, options: ConfigOptions, users: SimUser[], latestActions: Map<string, number>): void {
+  const now = options.now.getTime();
+  for (const user of users) {
+    user.createdAt = new Date(user.allocatedAt.getTime() - random.integer(0, 3) * DAY_MS);
+    user.hasMobileApp = user.contactMethods.some((method) => method.type === 'push_notification_contact_method');
+    const latestAction = latestActions.get(user.id);
+
+    if (user.invitationSent) user.lastSignInAt = null;
+    else if (latestAction !== undefined) user.lastSignInAt = new Date(Math.max(latestAction - random.integer(0, 48) * HOUR_MS, user.createdAt.getTime()));
+    else if (user.behaviour === 'stakeholder' && random.chance(0.6)) user.lastSignInAt = new Date(now - random.integer(1, 60) * DAY_MS);
+    else user.lastSignInAt = new Date(Math.max(now - random.integer(120, 500) * DAY_MS, user.createdAt.getTime()));
+
+    user.sessions = [];
+    if (user.lastSignInAt !== null) user.sessions.push(session(ids, 'web', WEB_CLIENT_ID, user.lastSignInAt, now));
+    if (user.hasMobileApp && user.lastSignInAt !== null) user.sessions.push(session(ids, 'mobile', MOBILE_CLIENT_ID, new Date(user.lastSignInAt.getTime() - random.integer(1, 30) * DAY_MS), now));
+  }
+}
+
+function session(ids: IdSource, type: SimSession['type'], clientId: string, createdAt: Date, now: number): SimSession {
+  const expiresAt = new Date(createdAt.getTime() + 30 * DAY_MS);
+  return { id: ids.object(), type, clientId, createdAt, expiresAt, isRevoked: expiresAt.getTime() < now };
+}
+
+/** One weekly rotation per team, with overrides, and one escalation policy per team plus a direct one. */
+export function generateOnCall(
+  random: Random,
+  ids: IdSource,
+  options: ConfigOptions,
+  users: SimUser[],
+  teams: SimTeam[],
+  services: SimService[],
+): { schedules: SimSchedule[]; escalationPolicies: SimEscalationPolicy[] } {
+  const now = options.now.getTime();
+  const responders = users.filter((user) => ['daily_responder', 'weekly_responder', 'occasional_responder'].includes(user.behaviour));
+  // People on a rotation who never act: on call, but never paged into an action.
+  const onCallOnly = users.filter((user) => user.behaviour === 'never_acts' && !user.invitationSent);
+  const managers = users.filter((user) => user.role === 'admin' || user.role === 'owner' || user.role === 'user');
+
+  const schedules: SimSchedule[] = [];
+  const escalationPolicies: SimEscalationPolicy[] = [];
+  teams.forEach((team, teamIndex) => {
+    const members = new Set<string>();
+    const rotationSize = Math.min(responders.length, random.integer(3, 6));
+    for (let index = 0; index < rotationSize; index += 1) members.add(random.pick(responders).id);
+    if (onCallOnly.length > 0) members.add(random.pick(onCallOnly).id);
+    const userIds = [...members];
+    if (userIds.length === 0) return;
+
+    const overrides = [];
+    for (let index = 0, count = random.integer(1, 4); index < count; index += 1) {
+      const start = now - random.integer(-30, options.historyDays) * DAY_MS + random.integer(0, 23) * HOUR_MS;
+      overrides.push({ id: ids.object(), start: new Date(start), end: new Date(start + random.integer(12, 48) * HOUR_MS), userId: random.pick(responders.length > 0 ? responders : users).id });
+    }
+
+    const schedule: SimSchedule = {
+      id: ids.object(),
+      name: `${team.name} Primary`,
+      description: `Weekly rotation of the ${team.name} team`,
+      timeZone: SCHEDULE_TIME_ZONES[teamIndex % SCHEDULE_TIME_ZONES.length] ?? 'Etc/UTC',
+      teamId: team.id,
+      layer: { id: ids.object(), name: 'Layer 1', start: new Date(now - ROTATION_AGE_DAYS * DAY_MS), handoffWeekday: 1, handoffHour: 9, userIds },
+      overrides,
+    };
+    schedules.push(schedule);
+
+    const secondLevel: EscalationTarget = { type: 'user_reference', id: random.pick(managers.length > 0 ? managers : users).id };
+    escalationPolicies.push({
+      id: ids.object(),
+      name: `${team.name} Escalation`,
+      description: `Pages the ${team.name} on-call person, then a manager`,
+      teamId: team.id,
+      numLoops: random.integer(0, 2),
+      rules: [
+        { id: ids.object(), delayMinutes: 30, targets: [{ type: 'schedule_reference', id: schedule.id }] },
+        { id: ids.object(), delayMinutes: 30, targets: [secondLevel] },
+      ],
+    });
+  });
+
+  // A policy that pages one person directly: PagerDuty reports that person as permanently on call.
+  const owner = users[0];
+  const firstTeam = teams[0];
+  if (owner !== undefined && firstTeam !== undefined) {
+    escalationPolicies.push({
+      id: ids.object(),
+      name: 'Executive Escalation',
+      description: 'Pages the account owner directly',
+      teamId: firstTeam.id,
+      numLoops: 0,
+      rules: [{ id: ids.object(), delayMinutes: 15, targets: [{ type: 'user_reference', id: owner.id }] }],
+    });
+  }
+
+  for (const service of services) {
+    const policy = escalationPolicies.find((candidate) => candidate.teamId === service.teamId) ?? escalationPolicies[0];
+    if (policy !== undefined) service.escalationPolicyId = policy.id;
+  }
+  return { schedules, escalationPolicies };
+}
+
+const AUDITED_FIELDS: Record<SimAuditRecord['rootType'], { name: string; before: string; value: string }> = {
+  users: { name: 'role', before: 'limited_user', value: 'user' },
+  teams: { name: 'description', before: 'On-call team', value: 'Owns production on-call' },
+  schedules: { name: 'time_zone', before: 'Etc/UTC', value: 'Europe/Berlin' },
+  escalation_policies: { name: 'num_loops', before: '0', value: '1' },
+  services: { name: 'acknowledgement_timeout', before: '1800', value: '3600' },
+};
+
+/** Configuration changes by admins and managers, about two a week, newest first. */
+export function generateAuditRecords(random: Random, ids: IdSource, options: ConfigOptions, users: SimUser[], teams: SimTeam[], schedules: SimSchedule[], services: SimService[]): SimAuditRecord[] {
+  const actors = users.filter((user) => user.role === 'owner' || user.role === 'admin' || (user.role === 'user' && user.behaviour === 'daily_responder'));
+  if (actors.length === 0) return [];
+  const now = options.now.getTime();
+  const records: SimAuditRecord[] = [];
+  const count = Math.round((options.historyDays / 7) * 2);
+  for (let index = 0; index < count; index += 1) {
+    const rootType = random.pick(['users', 'teams', 'schedules', 'escalation_policies', 'services'] as const);
+    const root =
+      rootType === 'users' ? random.pick(users) : rootType === 'teams' ? random.pick(teams) : rootType === 'schedules' && schedules.length > 0 ? random.pick(schedules) : random.pick(services);
+    const action = random.weighted([['update', 8], ['create', 1], ['delete', 1]] as const);
+    records.push({
+      id: ids.object(),
+      executionTime: new Date(now - random.integer(1, options.historyDays * 24 - 1) * HOUR_MS - random.integer(0, 3_599_999)),
+      actorUserId: random.pick(actors).id,
+      methodType: random.weighted([['browser', 7], ['oauth', 2], ['api_token', 1]] as const),
+      rootType,
+      rootId: root.id,
+      rootName: root.name,
+      action,
+      field: action === 'update' ? AUDITED_FIELDS[rootType] : null,
+    });
+  }
+  return records.sort((a, b) => b.executionTime.getTime() - a.executionTime.getTime());
+}
+
+const VENDORS = [
+  ['Datadog', 'Monitoring and analytics for cloud applications', 'https://www.datadoghq.com'],
+  ['Prometheus', 'Open-source monitoring and alerting', 'https://prometheus.io'],
+  ['Amazon CloudWatch', 'Monitoring for AWS resources', 'https://aws.amazon.com/cloudwatch'],
+  ['Slack', 'Team chat', 'https://slack.com'],
+  ['Jira Software', 'Issue tracking', 'https://www.atlassian.com/software/jira'],
+] as const;
+
+function atLeast(plan: PlanName, minimum: PlanName): boolean {
+  const order: PlanName[] = ['free', 'professional', 'business', 'enterprise'];
+  return order.indexOf(plan) >= order.indexOf(minimum);
+}
+
+/** Account-level features the plan allows, some configured but idle (a disabled workflow, an unpublished page). */
+export function generateInventory(random: Random, ids: IdSource, options: ConfigOptions, users: SimUser[], teams: SimTeam[], services: SimService[]): SimInventory {
+  const now = options.now.getTime();
+  const plan = options.plan;
+  const team = (): SimTeam => random.pick(teams);
+  const daysAgo = (minimum: number, maximum: number): Date => new Date(now - random.integer(minimum, maximum) * DAY_MS);
+
+  return {
+    vendors: VENDORS.map(([name, description, websiteUrl]) => ({ id: ids.object(), name, description, websiteUrl })),
+    extensions: atLeast(plan, 'professional')
+      ? services.slice(0, 3).map((service, index) => ({
+          id: ids.object(),
+          name: `${service.name} ${index === 0 ? 'Slack' : 'webhook'}`,
+          schemaId: index === 0 ? 'PSLACK1' : 'PWEBHK1',
+          schemaName: index === 0 ? 'Slack V2' : 'Generic V2 Webhook',
+          serviceId: service.id,
+          isDisabled: index === 2,
+        }))
+      : [],
+    addons: atLeast(plan, 'professional') ? [{ id: ids.object(), name: 'Runbook viewer', type: 'incident_show_addon', src: 'https://runbooks.acme-demo.example/addon' }] : [],
+    businessServices: atLeast(plan, 'business')
+      ? ['Online Checkout', 'Customer Login'].map((name) => ({ id: ids.object(), name, teamId: team().id, pointOfContact: 'ops@acme-demo.example' }))
+      : [],
+    priorities: atLeast(plan, 'business')
+      ? ['P1', 'P2', 'P3', 'P4', 'P5'].map((name, index) => ({ id: ids.object(), name, description: index === 0 ? 'Customer-facing outage' : `Priority ${index + 1}` }))
+      : [],
+    incidentWorkflows: atLeast(plan, 'business')
+      ? [
+          { id: ids.object(), name: 'Major incident kickoff', teamId: team().id, isEnabled: true, createdAt: daysAgo(30, 300) },
+          { id: ids.object(), name: 'Notify legal', teamId: team().id, isEnabled: false, createdAt: daysAgo(30, 300) },
+        ]
+      : [],
+    statusPages: atLeast(plan, 'business')
+      ? [
+          { id: ids.object(), name: 'Acme Status', type: 'public', publishedAt: atLeast(plan, 'enterprise') ? daysAgo(100, 400) : null },
+          { id: ids.object(), name: 'Internal Status', type: 'private', publishedAt: daysAgo(30, 200) },
+        ]
+      : [],
+    eventOrchestrations: atLeast(plan, 'enterprise')
+      ? [{ id: ids.object(), name: 'Default routing', teamId: team().id, routes: random.integer(2, 9), createdAt: daysAgo(60, 500), createdByUserId: random.pick(users).id }]
+      : [],
+    automationActions: atLeast(plan, 'enterprise')
+      ? [{ id: ids.object(), name: 'Restart web tier', description: 'Rolls the web servers', createdAt: daysAgo(60, 400), runnerId: ids.object(), serviceIds: services.slice(0, 2).map((service) => service.id) }]
+      : [],
+  };
+}

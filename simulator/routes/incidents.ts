@@ -1,0 +1,324 @@
+import type { IncidentState } from '../account-index.ts';
+import { PdError } from '../errors.ts';
+import type { SimIncident, SimLogEntry, SimUser } from '../model.ts';
+import { offsetPage, parseOffsetRequest } from '../paging.ts';
+import { logEntryObject, teamReference, userObject, userReference, type WireContext } from '../wire.ts';
+import { arrayParam, includes, instantParam, pathParam, reference, requireAbility, type Json, type Route, type RouteInput } from './common.ts';
+
+const ID = '([A-Z0-9]+)';
+const LOG_ENTRY_INCLUDES = ['incidents', 'services', 'channels', 'teams'] as const;
+const INCIDENT_INCLUDES = [
+  'acknowledgers', 'agents', 'assignees', 'conference_bridge', 'escalation_policies', 'first_trigger_log_entries', 'priorities', 'services', 'teams', 'users',
+] as const;
+/** `/incidents` windows span at most six months and default to one month (PagerDuty's API reference). */
+const MAX_INCIDENT_WINDOW_MONTHS = 6;
+const DEFAULT_INCIDENT_WINDOW_MONTHS = 1;
+/** `/notifications` windows must be shorter than three months. */
+const MAX_NOTIFICATION_WINDOW_MONTHS = 3;
+
+function addMonths(atMs: number, months: number): number {
+  const date = new Date(atMs);
+  date.setUTCMonth(date.getUTCMonth() + months);
+  return date.getTime();
+}
+
+/**
+ * Entry types left out of `is_overview=true`: notifications and routing bookkeeping.
+ * NOTE: PagerDuty documents only that the overview keeps "the most important changes", so this list is a guess.
+ */
+const NON_OVERVIEW_TYPES: ReadonlySet<SimLogEntry['type']> = new Set(['notify_log_entry', 'assign_log_entry', 'urgency_change_log_entry']);
+
+/** Index of the first entry (newest first) created before `instantMs`. */
+function firstOlderThan(entries: SimLogEntry[], instantMs: number): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((entries[middle] as SimLogEntry).createdAt.getTime() >= instantMs) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Filters and pages log entries (newest first); `since` is inclusive and `until` exclusive. */
+function pageLogEntries(input: RouteInput, entries: SimLogEntry[]): Json {
+  const { params, wire, context } = input;
+  const include = includes(params, LOG_ENTRY_INCLUDES);
+  const since = instantParam(params, 'since', input.timeZone);
+  const until = instantParam(params, 'until', input.timeZone) ?? context.clock.nowMs();
+  if (since !== undefined && since > until) throw new PdError('invalidInput', ['since must be before until']);
+  const paging = parseOffsetRequest(params);
+  const teamIds = arrayParam(params, 'team_ids');
+  if (teamIds.length > 0) requireAbility(context, 'teams');
+
+  const start = firstOlderThan(entries, until);
+  const end = since === undefined ? entries.length : firstOlderThan(entries, since);
+  let selected = entries.slice(start, Math.max(start, end));
+  if (params.get('is_overview') === 'true') selected = selected.filter((entry) => !NON_OVERVIEW_TYPES.has(entry.type));
+  if (teamIds.length > 0) selected = selected.filter((entry) => teamIds.includes(wire.index.service(entry.serviceId)?.teamId ?? ''));
+
+  const page = offsetPage(paging, selected.length, (from, to) => selected.slice(from, to));
+  return {
+    log_entries: page.items.map((entry) => withIncludedObjects(input, logEntryObject(wire, entry, include), entry, include)),
+    ...page.envelope,
+  };
+}
+
+/** Replaces references by full objects for `include[]=incidents|services|teams`. */
+function withIncludedObjects(input: RouteInput, wireEntry: Json, entry: SimLogEntry, include: Set<string>): Json {
+  if (include.has('incidents')) {
+    const incident = input.wire.index.incident(entry.incidentId);
+    if (incident !== undefined) wireEntry.incident = incidentObject(input, incident, new Set());
+  }
+  if (include.has('services')) {
+    const service = input.wire.index.service(entry.serviceId);
+    if (service !== undefined) wireEntry.service = { ...(wireEntry.service as Json), type: 'service', name: service.name, description: service.description };
+  }
+  if (include.has('teams')) {
+    wireEntry.teams = (wireEntry.teams as Json[]).map((team) => ({ ...team, type: 'team', name: team.summary }));
+  }
+  return wireEntry;
+}
+
+function listLogEntries(input: RouteInput): Json {
+  return pageLogEntries(input, input.context.account.logEntries);
+}
+
+function getLogEntry(input: RouteInput): Json {
+  const entry = input.context.account.logEntries.find((candidate) => candidate.id === pathParam(input));
+  if (entry === undefined) throw new PdError('notFound', [`Log entry ${pathParam(input)} not found`]);
+  const include = includes(input.params, LOG_ENTRY_INCLUDES);
+  return { log_entry: withIncludedObjects(input, logEntryObject(input.wire, entry, include), entry, include) };
+}
+
+function findIncident(input: RouteInput): { incident: SimIncident; state: IncidentState } {
+  const incident = input.wire.index.incident(pathParam(input));
+  const state = incident === undefined ? undefined : input.wire.index.incidentState(incident.id);
+  if (incident === undefined || state === undefined) throw new PdError('notFound', [`Incident ${pathParam(input)} not found`]);
+  return { incident, state };
+}
+
+function listIncidentLogEntries(input: RouteInput): Json {
+  const { state } = findIncident(input);
+  return pageLogEntries(input, [...state.entries].reverse());
+}
+
+function agentRef(wire: WireContext, agent: SimLogEntry['agent']): Json {
+  if (agent.type === 'user_reference') return userReference(wire, wire.index.anyUser(agent.id), agent.id);
+  if (agent.type === 'service_reference') return reference(wire, 'service_reference', agent.id, wire.index.service(agent.id)?.name ?? null, `/services/${agent.id}`, `/service-directory/${agent.id}`);
+  const service = wire.index.serviceByIntegration(agent.id);
+  return reference(wire, 'integration_reference', agent.id, service?.integrationName ?? null, `/services/${service?.id ?? ''}/integrations/${agent.id}`, null);
+}
+
+function personRef(wire: WireContext, userId: string, include: boolean): Json {
+  const user: SimUser | undefined = wire.index.anyUser(userId);
+  return include && user !== undefined && wire.index.user(userId) !== undefined ? userObject(wire, user, new Set()) : userReference(wire, user, userId);
+}
+
+function incidentObject(input: RouteInput, incident: SimIncident, include: Set<string>): Json {
+  const { wire, context } = input;
+  const state = wire.index.incidentState(incident.id);
+  const service = wire.index.service(incident.serviceId);
+  const policy = context.account.escalationPolicies.find((candidate) => candidate.id === service?.escalationPolicyId);
+  const team = service === undefined ? undefined : wire.index.team(service.teamId);
+  const status = state?.status ?? 'triggered';
+
+  return {
+    id: incident.id,
+    type: 'incident',
+    summary: `[#${incident.number}] ${incident.title}`,
+    self: `${wire.apiUrl}/incidents/${incident.id}`,
+    html_url: `https://${wire.account.subdomain}.pagerduty.com/incidents/${incident.id}`,
+    incident_number: incident.number,
+    title: incident.title,
+    description: incident.title,
+    created_at: wire.formatTime(incident.createdAt),
+    updated_at: wire.formatTime(state?.updatedAt ?? incident.createdAt),
+    status,
+    incident_key: `${incident.serviceId.toLowerCase()}-${incident.number}`,
+    service: service === undefined ? null : reference(wire, include.has('services') ? 'service' : 'service_reference', service.id, service.name, `/services/${service.id}`, `/service-directory/${service.id}`),
+    assignments: (state?.assignments ?? []).map((assignment) => ({ at: wire.formatTime(assignment.at), assignee: personRef(wire, assignment.userId, include.has('assignees') || include.has('users')) })),
+    assigned_via: 'escalation_policy',
+    acknowledgements: (state?.acknowledgements ?? []).map((acknowledgement) => ({
+      at: wire.formatTime(acknowledgement.at),
+      acknowledger: personRef(wire, acknowledgement.userId, include.has('acknowledgers') || include.has('users')),
+    })),
+    last_status_change_at: wire.formatTime(state?.lastStatusChangeAt ?? incident.createdAt),
+    last_status_change_by: state === undefined ? null : agentRef(wire, state.lastStatusChangeBy),
+    resolved_at: state?.resolvedAt === null || state?.resolvedAt === undefined ? null : wire.formatTime(state.resolvedAt),
+    first_trigger_log_entry:
+      state?.firstTriggerEntryId === undefined
+        ? null
+        : reference(wire, 'trigger_log_entry_reference', state.firstTriggerEntryId, 'Triggered through the API', `/log_entries/${state.firstTriggerEntryId}`, `/incidents/${incident.id}/log_entries/${state.firstTriggerEntryId}`),
+    escalation_policy: policy === undefined ? null : reference(wire, 'escalation_policy_reference', policy.id, policy.name, `/escalation_policies/${policy.id}`, `/escalation_policies/${policy.id}`),
+    teams: team === undefined ? [] : [teamReference(wire, team)],
+    pending_actions: [],
+    alert_counts: { all: 1, triggered: status === 'resolved' ? 0 : 1, resolved: status === 'resolved' ? 1 : 0 },
+    is_mergeable: true,
+    urgency: incident.urgency,
+    priority: null,
+    incidents_responders: [],
+    responder_requests: [],
+  };
+}
+
+/**
+ * The creation-time window of `GET /incidents`, by PagerDuty's rules: `date_range=all` ignores
+ * since and until; one given end opens a one-month window from it; none means the last month; more
+ * than six months is rejected.
+ */
+function incidentWindow(input: RouteInput): { sinceMs: number; untilMs: number } {
+  const { params, context } = input;
+  if (params.get('date_range') === 'all') return { sinceMs: -Infinity, untilMs: Infinity };
+  if (params.has('date_range')) throw new PdError('invalidInput', [`date_range must be "all", got "${params.get('date_range') ?? ''}"`]);
+
+  const since = instantParam(params, 'since', input.timeZone);
+  const until = instantParam(params, 'until', input.timeZone);
+  if (since !== undefined && until !== undefined) {
+    if (until < since) throw new PdError('invalidInput', ['until must not be before since']);
+    if (until > addMonths(since, MAX_INCIDENT_WINDOW_MONTHS)) throw new PdError('invalidInput', [`The date range may span at most ${MAX_INCIDENT_WINDOW_MONTHS} months; split it into smaller windows`]);
+    return { sinceMs: since, untilMs: until };
+  }
+  if (since !== undefined) return { sinceMs: since, untilMs: addMonths(since, DEFAULT_INCIDENT_WINDOW_MONTHS) };
+  if (until !== undefined) return { sinceMs: addMonths(until, -DEFAULT_INCIDENT_WINDOW_MONTHS), untilMs: until };
+  const now = context.clock.nowMs();
+  return { sinceMs: addMonths(now, -DEFAULT_INCIDENT_WINDOW_MONTHS), untilMs: now };
+}
+
+const INCIDENT_SORT_FIELDS = ['incident_number', 'created_at', 'resolved_at', 'urgency'] as const;
+
+function sortIncidents(input: RouteInput, incidents: SimIncident[]): SimIncident[] {
+  const sortBy = arrayParam(input.params, 'sort_by');
+  const single = input.params.get('sort_by');
+  const keys = sortBy.length > 0 ? sortBy : single === null ? [] : [single];
+  if (keys.length > 2) throw new PdError('invalidInput', ['sort_by takes at most two fields']);
+  const comparators = keys.map((key) => {
+    const [field, direction = 'asc'] = key.split(':');
+    if (!(INCIDENT_SORT_FIELDS as readonly string[]).includes(field ?? '') || !['asc', 'desc'].includes(direction)) {
+      throw new PdError('invalidInput', [`sort_by "${key}" must be one of ${INCIDENT_SORT_FIELDS.join(', ')} with an optional :asc or :desc`]);
+    }
+    const sign = direction === 'desc' ? -1 : 1;
+    const value = (incident: SimIncident): number => {
+      if (field === 'urgency') return incident.urgency === 'high' ? 1 : 0;
+      if (field === 'resolved_at') return input.wire.index.incidentState(incident.id)?.resolvedAt?.getTime() ?? Infinity;
+      if (field === 'created_at') return incident.createdAt.getTime();
+      return incident.number;
+    };
+    return (a: SimIncident, b: SimIncident): number => sign * (value(a) - value(b));
+  });
+  if (comparators.length === 0) return incidents;
+  return [...incidents].sort((a, b) => {
+    for (const compare of comparators) {
+      const result = compare(a, b);
+      if (result !== 0) return result;
+    }
+    return a.number - b.number;
+  });
+}
+
+/** `GET /incidents`, filtered on creation time, oldest first unless `sort_by` says otherwise. */
+function listIncidents(input: RouteInput): Json {
+  const { params, context, wire } = input;
+  const include = includes(params, INCIDENT_INCLUDES);
+  const { sinceMs, untilMs } = incidentWindow(input);
+  const statuses = arrayParam(params, 'statuses');
+  const urgencies = arrayParam(params, 'urgencies');
+  const serviceIds = arrayParam(params, 'service_ids');
+  const teamIds = arrayParam(params, 'team_ids');
+  const userIds = arrayParam(params, 'user_ids');
+  const incidentKey = params.get('incident_key');
+  if (teamIds.length > 0) requireAbility(context, 'teams');
+  for (const status of statuses) if (!['triggered', 'acknowledged', 'resolved'].includes(status)) throw new PdError('invalidInput', [`statuses[] value "${status}" is not one of triggered, acknowledged, resolved`]);
+  for (const urgency of urgencies) if (!['high', 'low'].includes(urgency)) throw new PdError('invalidInput', [`urgencies[] value "${urgency}" is not one of high, low`]);
+  const paging = parseOffsetRequest(params);
+
+  const matching = context.account.incidents.filter((incident) => {
+    const created = incident.createdAt.getTime();
+    if (created < sinceMs || created >= untilMs) return false;
+    const state = wire.index.incidentState(incident.id);
+    const status = state?.status ?? 'triggered';
+    if (statuses.length > 0 && !statuses.includes(status)) return false;
+    if (urgencies.length > 0 && !urgencies.includes(incident.urgency)) return false;
+    if (serviceIds.length > 0 && !serviceIds.includes(incident.serviceId)) return false;
+    if (teamIds.length > 0 && !teamIds.includes(wire.index.service(incident.serviceId)?.teamId ?? '')) return false;
+    // Resolved incidents have no assignees, so a user filter only ever matches open incidents.
+    if (userIds.length > 0 && !(state?.assignments ?? []).some((assignment) => userIds.includes(assignment.userId))) return false;
+    if (incidentKey !== null && `${incident.serviceId.toLowerCase()}-${incident.number}` !== incidentKey) return false;
+    return true;
+  });
+  const sorted = sortIncidents(input, matching);
+  const page = offsetPage(paging, sorted.length, (start, end) => sorted.slice(start, end));
+  return { incidents: page.items.map((incident) => incidentObject(input, incident, include)), ...page.envelope };
+}
+
+function getIncident(input: RouteInput): Json {
+  const { incident } = findIncident(input);
+  return { incident: incidentObject(input, incident, includes(input.params, INCIDENT_INCLUDES)) };
+}
+
+const NOTIFICATION_TYPES = ['sms_notification', 'email_notification', 'phone_notification', 'push_notification'] as const;
+type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+/** The first non-email contact method by notification rule order, else email. */
+function notificationFor(user: SimUser | undefined): { type: NotificationType; address: string | null } {
+  const rule = user?.notificationRules[0];
+  const method = user?.contactMethods.find((candidate) => candidate.id === rule?.contactMethodId) ?? user?.contactMethods[0];
+  if (method === undefined) return { type: 'email_notification', address: user?.email ?? null };
+  switch (method.type) {
+    case 'sms_contact_method':
+      return { type: 'sms_notification', address: method.address };
+    case 'phone_contact_method':
+      return { type: 'phone_notification', address: method.address };
+    case 'push_notification_contact_method':
+      return { type: 'push_notification', address: null };
+    case 'email_contact_method':
+      return { type: 'email_notification', address: method.address };
+    default: {
+      const unhandled: never = method.type;
+      throw new Error(`notificationFor: unknown contact method type ${String(unhandled)}`);
+    }
+  }
+}
+
+/** `GET /notifications`: one notification per `notify_log_entry`; the window must be shorter than three months. */
+function listNotifications(input: RouteInput): Json {
+  const { params, wire, context } = input;
+  const include = includes(params, ['users']);
+  const sinceMs = instantParam(params, 'since', input.timeZone);
+  const untilMs = instantParam(params, 'until', input.timeZone);
+  if (sinceMs === undefined || untilMs === undefined) throw new PdError('invalidInput', ['since and until are required for notifications']);
+  if (untilMs < sinceMs) throw new PdError('invalidInput', ['until must not be before since']);
+  if (untilMs >= addMonths(sinceMs, MAX_NOTIFICATION_WINDOW_MONTHS)) throw new PdError('invalidInput', ['The notification window must be shorter than 3 months; split it into smaller windows']);
+  const filter = params.get('filter');
+  if (filter !== null && !(NOTIFICATION_TYPES as readonly string[]).includes(filter)) throw new PdError('invalidInput', [`filter must be one of ${NOTIFICATION_TYPES.join(', ')}`]);
+  const paging = parseOffsetRequest(params);
+
+  const entries = context.account.logEntries;
+  const selected = entries
+    .slice(firstOlderThan(entries, untilMs), firstOlderThan(entries, sinceMs))
+    .filter((entry) => entry.type === 'notify_log_entry' && entry.userId !== undefined)
+    .map((entry) => ({ entry, user: wire.index.anyUser(entry.userId ?? ''), ...notificationFor(wire.index.anyUser(entry.userId ?? '')) }))
+    .filter((notification) => filter === null || notification.type === filter)
+    .reverse();
+
+  const page = offsetPage(paging, selected.length, (start, end) => selected.slice(start, end));
+  return {
+    notifications: page.items.map((notification) => ({
+      id: `N${notification.entry.id}`,
+      type: notification.type,
+      started_at: wire.formatTime(notification.entry.createdAt),
+      ...(notification.address === null ? {} : { address: notification.address }),
+      user: include.has('users') && notification.user !== undefined ? userObject(wire, notification.user, new Set()) : userReference(wire, notification.user, notification.entry.userId ?? ''),
+    })),
+    ...page.envelope,
+  };
+}
+
+export const INCIDENT_ROUTES: Route[] = [
+  { method: 'GET', pattern: /^\/incidents$/, scope: 'incidents.read', handle: listIncidents },
+  { method: 'GET', pattern: new RegExp(`^/incidents/${ID}$`), scope: 'incidents.read', handle: getIncident },
+  { method: 'GET', pattern: new RegExp(`^/incidents/${ID}/log_entries$`), scope: 'incidents.read', handle: listIncidentLogEntries },
+  { method: 'GET', pattern: /^\/log_entries$/, scope: 'incidents.read', handle: listLogEntries },
+  { method: 'GET', pattern: new RegExp(`^/log_entries/${ID}$`), scope: 'incidents.read', handle: getLogEntry },
+  { method: 'GET', pattern: /^\/notifications$/, scope: 'users:notifications.read', handle: listNotifications },
+];

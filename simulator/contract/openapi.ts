@@ -36,6 +36,26 @@ function resolvePointer(root: JsonObject, pointer: string): JsonObject {
   return node as JsonObject;
 }
 
+/**
+ * Rewrites OpenAPI 3.0's `nullable: true` on schemas without a `type` (beside `anyOf`, `allOf` or
+ * `$ref`) as `anyOf: [schema, {type: 'null'}]`, which means the same and which Ajv can compile.
+ */
+function normalizeUntypedNullable(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) normalizeUntypedNullable(item);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const schema = node as JsonObject;
+  for (const value of Object.values(schema)) normalizeUntypedNullable(value);
+  if (schema.nullable === true && schema.type === undefined) {
+    const { nullable: _nullable, description, ...rest } = schema;
+    for (const key of Object.keys(schema)) delete schema[key];
+    if (description !== undefined) schema.description = description;
+    schema.anyOf = [rest, { type: 'null' }];
+  }
+}
+
 function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
@@ -49,6 +69,7 @@ export class ContractValidator {
   constructor(patches: readonly SchemaPatch[] = []) {
     this.spec = loadSpec();
     for (const patch of patches) patch.apply(resolvePointer(this.spec, patch.pointer));
+    normalizeUntypedNullable(this.spec);
 
     this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, discriminator: false });
     const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -61,15 +82,22 @@ export class ContractValidator {
 
   /** Returns the JSON pointer of the response schema for an operation and status. */
   responsePointer(method: string, pathTemplate: string, status: number): string {
-    const operation = resolvePointer(this.spec, `/paths/${escapePointer(pathTemplate)}/${method.toLowerCase()}`);
-    const responses = operation.responses as JsonObject | undefined;
-    if (responses?.[String(status)] === undefined) throw new Error(`${method} ${pathTemplate} documents no ${status} response`);
-    return `/paths/${escapePointer(pathTemplate)}/${method.toLowerCase()}/responses/${status}/content/application~1json/schema`;
+    const operationPointer = `/paths/${escapePointer(pathTemplate)}/${method.toLowerCase()}`;
+    const responses = resolvePointer(this.spec, operationPointer).responses as JsonObject | undefined;
+    const documented = responses?.[String(status)] as JsonObject | undefined;
+    if (documented === undefined) throw new Error(`${method} ${pathTemplate} documents no ${status} response`);
+    // Error responses are usually shared components: `{"$ref": "#/components/responses/Unauthorized"}`.
+    const responsePointer = typeof documented.$ref === 'string' ? documented.$ref.slice(1) : `${operationPointer}/responses/${status}`;
+    return `${responsePointer}/content/application~1json/schema`;
   }
 
   /** Validates `body`; returns the failures, empty when it matches. */
   validate(method: string, pathTemplate: string, status: number, body: unknown): ErrorObject[] {
-    const pointer = this.responsePointer(method, pathTemplate, status);
+    return this.validateAt(this.responsePointer(method, pathTemplate, status), body);
+  }
+
+  /** Validates `body` against the schema at a JSON pointer into the description. */
+  validateAt(pointer: string, body: unknown): ErrorObject[] {
     let validator = this.validators.get(pointer);
     if (validator === undefined) {
       validator = this.ajv.compile({ $ref: `${SPEC_ID}#${pointer}` });

@@ -212,24 +212,24 @@ function rawIncidentRow(input: RouteInput, incident: SimIncident, timeZone: stri
   const resolve = entries.find((entry) => entry.type === 'resolve_log_entry');
   const firstAck = entries.find((entry) => entry.type === 'acknowledge_log_entry');
   const name = (userId: string): string => wire.index.anyUser(userId)?.name ?? userId;
-  const seconds = (entryAt: Date | undefined): number | null => (entryAt === undefined ? null : Math.round((entryAt.getTime() - incident.createdAt.getTime()) / 1000));
+  const seconds = (entryAt: Date): number => Math.round((entryAt.getTime() - incident.createdAt.getTime()) / 1000);
 
   return {
     id: incident.id,
     incident_number: incident.number,
     created_at: formatInstant(incident.createdAt, timeZone),
     updated_at: formatInstant(state?.updatedAt ?? incident.createdAt, timeZone),
-    resolved_at: resolve === undefined ? null : formatInstant(resolve.createdAt, timeZone),
+    ...(resolve === undefined ? {} : { resolved_at: formatInstant(resolve.createdAt, timeZone), seconds_to_resolve: seconds(resolve.createdAt) }),
     status: state?.status ?? 'triggered',
     urgency: incident.urgency,
     major: false,
     description: incident.title,
     service_id: incident.serviceId,
-    service_name: service?.name ?? null,
+    service_name: service?.name ?? '',
     team_id: team?.id ?? null,
     team_name: team?.name ?? null,
-    escalation_policy_id: policy?.id ?? null,
-    escalation_policy_name: policy?.name ?? null,
+    escalation_policy_id: policy?.id ?? '',
+    escalation_policy_name: policy?.name ?? '',
     acknowledged_user_ids: acknowledgers,
     acknowledged_user_names: acknowledgers.map(name),
     assigned_user_ids: assigned,
@@ -241,10 +241,8 @@ function rawIncidentRow(input: RouteInput, incident: SimIncident, timeZone: stri
     manual_escalation_count: 0,
     reassignment_count: 0,
     auto_resolved: resolve !== undefined && resolve.agent.type !== 'user_reference',
-    resolved_by_user_id: resolve?.agent.type === 'user_reference' ? resolve.agent.id : null,
-    resolved_by_user_name: resolve?.agent.type === 'user_reference' ? name(resolve.agent.id) : null,
-    seconds_to_first_ack: seconds(firstAck?.createdAt),
-    seconds_to_resolve: seconds(resolve?.createdAt),
+    ...(resolve?.agent.type === 'user_reference' ? { resolved_by_user_id: resolve.agent.id, resolved_by_user_name: name(resolve.agent.id) } : {}),
+    ...(firstAck === undefined ? {} : { seconds_to_first_ack: seconds(firstAck.createdAt) }),
     total_notifications: entries.filter((entry) => entry.type === 'notify_log_entry').length,
     priority_id: null,
     priority_name: null,

@@ -2,7 +2,8 @@ import type { IncidentState } from '../account-index.ts';
 import { PdError } from '../errors.ts';
 import type { SimIncident, SimLogEntry, SimUser } from '../model.ts';
 import { offsetPage, parseOffsetRequest } from '../paging.ts';
-import { logEntryObject, teamReference, userObject, userReference, type WireContext } from '../wire.ts';
+import { logEntryObject, teamObject, teamReference, userObject, userReference, type WireContext } from '../wire.ts';
+import { serviceObject } from './inventory.ts';
 import { arrayParam, includes, instantParam, pathParam, reference, requireAbility, type Json, type Route, type RouteInput } from './common.ts';
 
 const ID = '([A-Z0-9]+)';
@@ -70,12 +71,11 @@ function withIncludedObjects(input: RouteInput, wireEntry: Json, entry: SimLogEn
     const incident = input.wire.index.incident(entry.incidentId);
     if (incident !== undefined) wireEntry.incident = incidentObject(input, incident, new Set());
   }
-  if (include.has('services')) {
-    const service = input.wire.index.service(entry.serviceId);
-    if (service !== undefined) wireEntry.service = { ...(wireEntry.service as Json), type: 'service', name: service.name, description: service.description };
-  }
+  const service = input.wire.index.service(entry.serviceId);
+  if (include.has('services') && service !== undefined) wireEntry.service = serviceObject(input, service, new Set());
   if (include.has('teams')) {
-    wireEntry.teams = (wireEntry.teams as Json[]).map((team) => ({ ...team, type: 'team', name: team.summary }));
+    const team = service === undefined ? undefined : input.wire.index.team(service.teamId);
+    wireEntry.teams = team === undefined ? [] : [teamObject(input.wire, team)];
   }
   return wireEntry;
 }

@@ -27,7 +27,7 @@ function integrationObject(input: RouteInput, service: SimService): Json {
   };
 }
 
-function serviceObject(input: RouteInput, service: SimService, include: Set<string>): Json {
+export function serviceObject(input: RouteInput, service: SimService, include: Set<string>): Json {
   const { wire, context } = input;
   const team = wire.index.team(service.teamId);
   const policy = context.account.escalationPolicies.find((candidate) => candidate.id === service.escalationPolicyId);
@@ -112,7 +112,7 @@ function listIncidentWorkflows(input: RouteInput): Json {
       description: workflow.name,
       created_at: input.wire.formatTime(workflow.createdAt),
       is_enabled: workflow.isEnabled,
-      ...(team === undefined ? {} : { team: include.has('team') ? { id: team.id, type: 'team', name: team.name } : { id: team.id, type: 'team_reference' } }),
+      ...(team === undefined ? {} : { team: include.has('team') ? { id: team.id, type: 'team_reference', summary: team.name, self: `${input.wire.apiUrl}/teams/${team.id}` } : { id: team.id, type: 'team_reference' } }),
       ...(include.has('steps') ? { steps: [] } : {}),
     };
   });
@@ -233,7 +233,8 @@ function listAutomationActions(input: RouteInput): Json {
       modify_time: input.wire.formatTime(action.createdAt),
       action_data_reference: { script: 'systemctl restart web', invocation_command: '/bin/sh' },
     })),
-    privileges: { permissions: ['read'] },
+    // A read-only token may not create, update, delete or invoke actions.
+    privileges: { permissions: [] },
     limit: page.limit,
     next_cursor: page.nextCursor,
   };

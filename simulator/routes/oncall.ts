@@ -66,13 +66,11 @@ function scheduleObject(input: RouteInput, schedule: SimSchedule, includeLayers:
         id: layer.id,
         name: layer.name,
         start: wire.formatTime(layer.start),
-        end: null,
         rotation_virtual_start: wire.formatTime(firstHandoff),
         rotation_turn_length_seconds: 7 * 24 * 3600,
         users: layer.userIds.map((userId) => ({ user: userReference(wire, wire.index.anyUser(userId), userId) })),
         restrictions: [],
         rendered_schedule_entries: [],
-        rendered_coverage_percentage: null,
       },
     ];
   } else {

@@ -13,6 +13,9 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const DESKTOP_VIEWPORT = { width: 1280, height: 900 } as const;
 export const PHONE_VIEWPORT = { width: 390, height: 844 } as const;
 
+/** How long one locator action or wait may take before the test fails with the call log. */
+const ACTION_TIMEOUT_MS = 15_000;
+
 const SCREENSHOT_ROOT = join(process.cwd(), 'test-results', 'screenshots');
 
 /**
@@ -84,6 +87,7 @@ export async function openPage(launched: LaunchedBrowser, options: OpenPageOptio
     timezoneId: options.timezoneId ?? 'UTC',
   });
   const page = await context.newPage();
+  page.setDefaultTimeout(ACTION_TIMEOUT_MS);
   const problems: string[] = [];
   recordProblems(page, problems);
 
@@ -123,7 +127,10 @@ function recordProblems(page: Page, problems: string[]): void {
     problems.push(`request failed: ${request.method()} ${request.url()}: ${failure}`);
   });
   page.on('response', (response) => {
-    if (response.status() >= 500) problems.push(`server error: ${response.request().method()} ${response.url()} answered ${response.status()}`);
+    const request = response.request();
+    if (response.status() >= 500) problems.push(`server error: ${request.method()} ${response.url()} answered ${response.status()}`);
+    // A page the user navigates to must never be an error document.
+    else if (response.status() >= 400 && request.isNavigationRequest()) problems.push(`navigation failed: ${request.method()} ${response.url()} answered ${response.status()}`);
   });
 }
 

@@ -42,31 +42,37 @@ export function Loading({ label }: { label: string }): JSX.Element {
 export type LoadState<T> = { status: 'loading' } | { status: 'loaded'; data: T } | { status: 'failed'; failure: ApiFailure };
 
 /**
- * Loads `path` and re-loads whenever it changes. `reload` fetches again in place (the previous
- * data stays on screen until the new answer arrives, so polling does not flicker).
+ * Loads `path` and re-loads whenever it changes. The previous data stays on screen until the new
+ * answer arrives, so filters and polling do not flicker; `isLoading` tells whether a request is
+ * still out. `reload` fetches the same path again.
  */
-export function useApiData<S extends z.ZodType>(path: string | null, schema: S): { state: LoadState<z.infer<S>>; reload: () => Promise<void> } {
+export function useApiData<S extends z.ZodType>(
+  path: string | null,
+  schema: S,
+): { state: LoadState<z.infer<S>>; isLoading: boolean; reload: () => Promise<void> } {
   const [state, setState] = useState<LoadState<z.infer<S>>>({ status: 'loading' });
+  const [isLoading, setLoading] = useState(true);
 
   const load = useCallback(
     async (signal?: AbortSignal): Promise<void> => {
       if (path === null) return;
+      setLoading(true);
       const result = await requestJson(path, schema, signal === undefined ? {} : { signal });
       if (signal?.aborted === true) return;
       setState(result.ok ? { status: 'loaded', data: result.value } : { status: 'failed', failure: result.error });
+      setLoading(false);
     },
     [path, schema],
   );
 
   useEffect(() => {
     const controller = new AbortController();
-    setState((previous) => (previous.status === 'loaded' ? previous : { status: 'loading' }));
     load(controller.signal).catch(ignoreAbort);
     return () => controller.abort();
   }, [load]);
 
   const reload = useCallback(() => load().catch(ignoreAbort), [load]);
-  return { state, reload };
+  return { state, isLoading, reload };
 }
 
 function ignoreAbort(cause: unknown): void {

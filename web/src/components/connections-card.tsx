@@ -58,10 +58,12 @@ function CardBody({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Ele
           {card.canConnect ? <ConnectForm label="Connect" csrfToken={csrfToken} /> : <AdminOnlyNote />}
         </div>
       );
-    // Connected and idle: the account, then Sync now and Reconnect.
+    // Connected and idle: the account, then Sync now and Reconnect. A status reason here means
+    // the token sees less than an admin would (limited visibility).
     case 'connected':
       return (
         <div class="card-body">
+          {card.statusReason !== null && <LimitedVisibility reason={card.statusReason} />}
           <AccountDetails card={card} />
           {card.canConnect ? (
             <div class="actions">
@@ -73,12 +75,17 @@ function CardBody({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Ele
           )}
         </div>
       );
-    // A run is in progress: the account stays visible, progress follows below the body.
+    // A run is in progress: the account and Reconnect stay available, progress follows below.
     case 'syncing':
       return (
         <div class="card-body">
           <p>Seatwise is reading data from PagerDuty. The progress below updates by itself.</p>
           <AccountDetails card={card} />
+          {card.canConnect && (
+            <div class="actions">
+              <ConnectForm label="Reconnect" csrfToken={csrfToken} isSecondary />
+            </div>
+          )}
         </div>
       );
     // Access was lost: say why and since when; Reconnect keeps history.
@@ -157,6 +164,17 @@ function ConnectForm({ label, csrfToken, isSecondary = false }: { label: 'Connec
         {label}
       </button>
     </form>
+  );
+}
+
+function LimitedVisibility({ reason }: { reason: string }): JSX.Element {
+  return (
+    <div class="message message-warning">
+      <p>
+        <strong>Limited visibility.</strong> {reason}
+      </p>
+      <p>Reconnect with a PagerDuty owner or admin so Seatwise can read everything it needs.</p>
+    </div>
   );
 }
 
@@ -261,7 +279,7 @@ function StreamRow({ stream }: { stream: StreamProgress }): JSX.Element {
   );
 }
 
-const FINISHED_STREAM_STATUSES = new Set(['succeeded', 'completed', 'failed', 'skipped', 'cancelled']);
+const FINISHED_STREAM_STATUSES = new Set(['succeeded', 'failed', 'unavailable']);
 
 /**
  * Returns the bar's `max` and `value`. A running stream without an expected total gets an
@@ -273,7 +291,7 @@ function progressValues(stream: StreamProgress): { max?: number; value?: number 
   if (stream.expectedRecords === null && !isFinished) return {};
 
   const max = Math.max(stream.expectedRecords ?? stream.records, 1);
-  if (stream.status === 'succeeded' || stream.status === 'completed') return { max, value: max };
+  if (stream.status === 'succeeded') return { max, value: max };
   return { max, value: Math.min(stream.records, max) };
 }
 
@@ -316,7 +334,7 @@ function SyncHistory({ runs }: { runs: SyncRunSummary[] }): JSX.Element {
   );
 }
 
-const ACTIVE_RUN_STATUSES = new Set(['queued', 'pending', 'running', 'created', 'active']);
+const ACTIVE_RUN_STATUSES = new Set(['queued', 'running']);
 
 function isActiveRunStatus(status: string): boolean {
   return ACTIVE_RUN_STATUSES.has(status);

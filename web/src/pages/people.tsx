@@ -2,7 +2,9 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { PageProps } from '../app.tsx';
 import { overviewSchema, peopleSchema, peopleSortKeys, type PeopleQuery, type PeopleSortKey, type PeopleView, type PersonRow } from '../api-types.ts';
+import { requestJson, type ApiFailure } from '../api.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
+import { downloadText, toCsv } from '../csv.ts';
 import { formatCount, humanize } from '../format.ts';
 import { navigate } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
@@ -10,6 +12,8 @@ import { useSessionGuard } from '../session-guard.ts';
 const PAGE_SIZES = [25, 50, 100] as const;
 const DEFAULT_PAGE_SIZE = 50;
 const SEARCH_DEBOUNCE_MS = 300;
+/** The largest page the people route serves; the export reads the whole list in pages this size. */
+const EXPORT_PAGE_SIZE = 500;
 
 const COLUMNS: { key: PeopleSortKey; label: string }[] = [
   { key: 'name', label: 'Name' },
@@ -26,7 +30,7 @@ const COLUMNS: { key: PeopleSortKey; label: string }[] = [
 export function PeoplePage({ session, location, onSessionExpired }: PageProps): JSX.Element {
   usePageTitle('People');
   const query = readPeopleQuery(location.query);
-  const { state } = useApiData(`/api/people?${toSearchParams(query).toString()}`, peopleSchema);
+  const { state, isLoading } = useApiData(`/api/people?${toSearchParams(query).toString()}`, peopleSchema);
   useSessionGuard(state, onSessionExpired);
   const licenses = useLicenseNames();
 
@@ -44,7 +48,7 @@ export function PeoplePage({ session, location, onSessionExpired }: PageProps): 
       {state.status === 'failed' && <ErrorMessage failure={state.failure} supportEmail={session.supportEmail} />}
       {state.status === 'loaded' && (
         <div class="card">
-          <PeopleTable view={state.data} query={query} onChange={update} />
+          <PeopleTable view={state.data} query={query} isLoading={isLoading} onChange={update} />
         </div>
       )}
     </section>
@@ -104,18 +108,29 @@ function Filters({ query, licenses, onChange }: { query: PeopleQuery; licenses: 
   );
 }
 
-function PeopleTable({ view, query, onChange }: { view: PeopleView; query: PeopleQuery; onChange: (change: Partial<PeopleQuery>) => void }): JSX.Element {
+interface PeopleTableProps {
+  view: PeopleView;
+  query: PeopleQuery;
+  /** A newer page of results is on its way; the table shows the previous one until then. */
+  isLoading: boolean;
+  onChange: (change: Partial<PeopleQuery>) => void;
+}
+
+function PeopleTable({ view, query, isLoading, onChange }: PeopleTableProps): JSX.Element {
   const pageCount = Math.max(1, Math.ceil(view.total / view.pageSize));
   const first = view.total === 0 ? 0 : (view.page - 1) * view.pageSize + 1;
   const last = Math.min(view.total, view.page * view.pageSize);
 
   return (
     <>
-      <p class="result-count" role="status">
-        {view.total === 0 ? 'No people match these filters.' : `Showing ${formatCount(first)}–${formatCount(last)} of ${formatCount(view.total)} people`}
-      </p>
+      <div class="table-toolbar">
+        <p class="result-count" role="status">
+          {view.total === 0 ? 'No people match these filters.' : `Showing ${formatCount(first)}–${formatCount(last)} of ${formatCount(view.total)} people`}
+        </p>
+        <ExportButton query={query} total={view.total} />
+      </div>
       <TableScroller label="People, scrollable">
-        <table aria-labelledby="people-heading" class="people-table">
+        <table aria-labelledby="people-heading" class="people-table" aria-busy={isLoading ? 'true' : 'false'}>
           <thead>
             <tr>
               {COLUMNS.map((column) => (
@@ -142,6 +157,61 @@ function PeopleTable({ view, query, onChange }: { view: PeopleView; query: Peopl
         </button>
       </nav>
     </>
+  );
+}
+
+/** Downloads every person matching the current search and filter, in the current order, as CSV. */
+function ExportButton({ query, total }: { query: PeopleQuery; total: number }): JSX.Element {
+  const [isExporting, setExporting] = useState(false);
+  const [failure, setFailure] = useState<ApiFailure | null>(null);
+
+  const exportCsv = async (): Promise<void> => {
+    setExporting(true);
+    setFailure(null);
+    const rows = await readAllPeople(query);
+    setExporting(false);
+    if (!rows.ok) {
+      setFailure(rows.error);
+      return;
+    }
+    downloadText(`seatwise-people-${new Date().toISOString().slice(0, 10)}.csv`, peopleCsv(rows.value));
+  };
+
+  return (
+    <div class="export">
+      <button type="button" class="button-secondary" disabled={isExporting || total === 0} onClick={() => void exportCsv()}>
+        {isExporting ? 'Exporting…' : `Export ${formatCount(total)} as CSV`}
+      </button>
+      {failure !== null && <ErrorMessage failure={failure} />}
+    </div>
+  );
+}
+
+async function readAllPeople(query: PeopleQuery): Promise<{ ok: true; value: PersonRow[] } | { ok: false; error: ApiFailure }> {
+  const rows: PersonRow[] = [];
+  for (let page = 1; ; page += 1) {
+    const params = toSearchParams({ ...query, page, pageSize: EXPORT_PAGE_SIZE });
+    const result = await requestJson(`/api/people?${params.toString()}`, peopleSchema);
+    if (!result.ok) return result;
+    rows.push(...result.value.rows);
+    if (result.value.rows.length < EXPORT_PAGE_SIZE || rows.length >= result.value.total) return { ok: true, value: rows };
+  }
+}
+
+function peopleCsv(rows: PersonRow[]): string {
+  const header = ['Name', 'Email', 'Role', 'License', 'Last seen (UTC)', 'Last seen signal', 'Removed from PagerDuty', 'Invited, never signed up'];
+  return toCsv(
+    header,
+    rows.map((person) => [
+      person.name,
+      person.email,
+      person.role,
+      person.licenseName ?? '',
+      person.lastSeenAt ?? '',
+      describeSignal(person),
+      person.isDeleted ? 'yes' : 'no',
+      person.isInvitedNeverSignedUp ? 'yes' : 'no',
+    ]),
   );
 }
 

@@ -1,0 +1,245 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeViolations, findAccessibilityViolations, launchChromium, openPage, PHONE_VIEWPORT, type LaunchedBrowser, type PageHarness } from '../support/browser.ts';
+import { startStack, type SeatwiseStack } from './stack.ts';
+
+const OWNER = { organizationName: 'Acme Corp', name: 'Ada Owner', email: 'ada@acme.test', password: 'correct horse battery staple' };
+/** A person name that would run script if any page rendered it as HTML. */
+const MARKUP_NAME = '<img src=x onerror="window.__injected=1">Mallory <b>Bold</b>';
+const SYNC_TIMEOUT_MS = 60_000;
+
+let stack: SeatwiseStack;
+let chromium: LaunchedBrowser;
+
+beforeAll(async () => {
+  stack = await startStack();
+  chromium = await launchChromium();
+});
+
+afterAll(async () => {
+  await chromium?.close();
+  await stack?.close();
+});
+
+async function expectAccessible(page: Page): Promise<void> {
+  const violations = await findAccessibilityViolations(page);
+  expect(violations, describeViolations(violations)).toEqual([]);
+}
+
+/** Signs in through PagerDuty's (the simulator's) login and consent pages and chooses `decision`. */
+async function completePagerDutyConsent(page: Page, decision: 'Authorize' | 'Deny'): Promise<void> {
+  await page.getByLabel('Email').fill(stack.simulator.login.email);
+  await page.getByLabel('Password').fill(stack.simulator.login.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: decision }).click();
+}
+
+describe('dashboard in Chromium', () => {
+  // The steps build on each other: setup creates the owner, connecting feeds the later pages.
+  let harness: PageHarness;
+
+  beforeAll(async () => {
+    harness = await openPage(chromium, { testName: 'dashboard walkthrough', baseUrl: stack.baseUrl });
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('setup creates organization and owner', async () => {
+    const { page } = harness;
+    await page.goto('/');
+    await page.waitForURL('**/setup');
+    await expect(page.getByRole('heading', { name: 'Set up Seatwise' }).isVisible()).resolves.toBe(true);
+    await expectAccessible(page);
+    await harness.screenshot('setup');
+
+    await page.getByRole('button', { name: 'Create organization' }).click();
+    await expect(page.getByText('Enter the name of your organization.').isVisible()).resolves.toBe(true);
+
+    await page.getByLabel('Organization name').fill(OWNER.organizationName);
+    await page.getByLabel('Your name').fill(OWNER.name);
+    await page.getByLabel('Email').fill(OWNER.email);
+    await page.getByLabel('Password').fill(OWNER.password);
+    await page.getByRole('button', { name: 'Create organization' }).click();
+
+    await page.waitForURL('**/catalog');
+    await page.getByRole('heading', { name: 'Catalog' }).waitFor();
+    await expect(page.getByText('Demo: simulated PagerDuty').isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('listitem').filter({ hasText: 'PagerDuty' }).getByText('Not connected').isVisible()).resolves.toBe(true);
+    await expectAccessible(page);
+    await harness.screenshot('catalog not connected');
+    harness.assertNoProblems();
+  });
+
+  it('deny at PagerDuty shows alert', async () => {
+    const { page } = harness;
+    await page.getByRole('link', { name: 'PagerDuty' }).first().click();
+    await page.getByRole('heading', { name: 'PagerDuty', level: 1 }).waitFor();
+    const connect = page.getByRole('button', { name: 'Connect' });
+    await expect(connect.isVisible()).resolves.toBe(true);
+    await expectAccessible(page);
+    await harness.screenshot('card not connected');
+
+    await connect.click();
+    await completePagerDutyConsent(page, 'Deny');
+    await page.waitForURL('**/apps/pagerduty**');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    await expect(alert.textContent()).resolves.toContain('Deny');
+    await expect(alert.getByRole('link', { name: stack.supportEmail }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: 'Connect' }).isVisible()).resolves.toBe(true);
+    expect(new URL(page.url()).search).toBe('');
+    await expectAccessible(page);
+    await harness.screenshot('card access denied');
+    harness.assertNoProblems();
+  });
+
+  it('connect shows account and syncs', async () => {
+    const { page } = harness;
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await completePagerDutyConsent(page, 'Authorize');
+    await page.waitForURL('**/apps/pagerduty**');
+
+    const notice = page.getByRole('status').filter({ hasText: /connected/i });
+    await notice.waitFor();
+    await expect(page.getByRole('button', { name: 'Reconnect' }).isVisible()).resolves.toBe(true);
+    const details = page.getByRole('definition');
+    await expect(details.filter({ hasText: `${stack.simulator.account.subdomain}.pagerduty.com` }).count()).resolves.toBe(1);
+    await harness.screenshot('card connected');
+
+    // The first sync starts on connect; wait until the card reports a finished run.
+    await page.getByRole('button', { name: 'Sync now' }).waitFor({ timeout: SYNC_TIMEOUT_MS });
+    await page.getByRole('table', { name: 'Recent syncs' }).waitFor();
+    await expect(page.getByRole('table', { name: 'Recent syncs' }).getByRole('row').count()).resolves.toBeGreaterThan(1);
+    await expectAccessible(page);
+    await harness.screenshot('card synced');
+    harness.assertNoProblems();
+  });
+
+  it('overview shows seats by license', async () => {
+    const { page } = harness;
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const table = page.getByRole('table', { name: 'Seats by license' });
+    await table.waitFor();
+    const overview = (await page.evaluate(async () => (await fetch('/api/overview')).json())) as { seats: { licenseName: string }[] };
+    expect(overview.seats.length).toBeGreaterThan(0);
+    // One row per license plus the totals row.
+    await expect(table.getByRole('rowheader').count()).resolves.toBe(overview.seats.length + 1);
+    for (const seat of overview.seats) {
+      await expect(table.getByRole('rowheader', { name: seat.licenseName, exact: true }).count()).resolves.toBe(1);
+    }
+    await page.locator('.chart canvas').waitFor();
+    await expectAccessible(page);
+    await harness.screenshot('overview');
+    harness.assertNoProblems();
+  });
+
+  it('people search, filter, sort, page', async () => {
+    const { page } = harness;
+    await page.getByRole('link', { name: 'People' }).click();
+    const table = page.getByRole('table', { name: 'People' });
+    await table.waitFor();
+    await expect(page.getByRole('status').filter({ hasText: 'of 40 people' }).isVisible()).resolves.toBe(true);
+    await expectAccessible(page);
+    await harness.screenshot('people');
+
+    await page.getByLabel('Rows per page').selectOption('25');
+    await page.getByText('Showing 1–25 of 40 people').waitFor();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('Showing 26–40 of 40 people').waitFor();
+    expect(new URL(page.url()).searchParams.get('page')).toBe('2');
+
+    await page.getByRole('button', { name: 'Name' }).click();
+    await page.waitForURL(/direction=desc/);
+    await expect(page.getByRole('columnheader', { name: 'Name' }).getAttribute('aria-sort')).resolves.toBe('descending');
+
+    const firstName = (await table.getByRole('rowheader').first().textContent()) ?? '';
+    await page.getByLabel('Search').fill(firstName.slice(0, 6));
+    await page.waitForURL(/search=/);
+    await expect(table.getByRole('rowheader').filter({ hasText: firstName }).count()).resolves.toBeGreaterThan(0);
+
+    await page.getByLabel('Search').fill('');
+    await page.waitForURL((url) => !url.searchParams.has('search'));
+    const licenseOptions = await page.getByLabel('License').locator('option').allTextContents();
+    expect(licenseOptions.length).toBeGreaterThan(1);
+    const license = licenseOptions[1] ?? '';
+    await Promise.all([
+      page.waitForResponse((response) => response.url().includes('/api/people?') && new URL(response.url()).searchParams.get('license') === license),
+      page.getByLabel('License').selectOption({ label: license }),
+    ]);
+    await page.waitForURL(/license=/);
+    await page.locator('table[aria-busy="false"]').waitFor();
+    const shownLicenses = await table.locator('tbody tr td:nth-child(4)').allTextContents();
+    expect(new Set(shownLicenses)).toEqual(new Set([license]));
+    await harness.screenshot('people filtered');
+    harness.assertNoProblems();
+  });
+
+  it('person named with markup stays text', async () => {
+    const { page } = harness;
+    // The crunch copies names from PagerDuty's users into `people`; the page reads them from there.
+    const person = await stack.database.db.selectFrom('people').select(['connection_id', 'external_id']).orderBy('name').limit(1).executeTakeFirstOrThrow();
+    await stack.database.db
+      .updateTable('people')
+      .set({ name: MARKUP_NAME })
+      .where('connection_id', '=', person.connection_id)
+      .where('external_id', '=', person.external_id)
+      .execute();
+
+    await page.goto(`/people?search=${encodeURIComponent('Mallory')}`);
+    const cell = page.getByRole('table', { name: 'People' }).getByRole('rowheader').first();
+    await cell.waitFor();
+    await expect(cell.textContent()).resolves.toContain(MARKUP_NAME);
+    await expect(page.locator('main img').count()).resolves.toBe(0);
+    await expect(page.locator('main b').count()).resolves.toBe(0);
+    await expect(page.evaluate('window.__injected')).resolves.toBeUndefined();
+    await harness.screenshot('people markup name');
+    harness.assertNoProblems();
+  });
+
+  it('sign out and back in', async () => {
+    const { page } = harness;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL('**/sign-in');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+
+    await page.getByLabel('Email').fill(OWNER.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    await expectAccessible(page);
+    await harness.screenshot('sign in failed');
+
+    await page.getByLabel('Password').fill(OWNER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/catalog');
+    await expect(page.getByRole('listitem').filter({ hasText: 'PagerDuty' }).getByText(/Connected|Syncing/).isVisible()).resolves.toBe(true);
+    harness.assertNoProblems();
+  });
+
+  it('pages fit a phone screen', async () => {
+    const phone = await openPage(chromium, { testName: 'dashboard phone', baseUrl: stack.baseUrl, viewport: PHONE_VIEWPORT });
+    try {
+      await phone.page.goto('/sign-in');
+      await phone.page.getByLabel('Email').fill(OWNER.email);
+      await phone.page.getByLabel('Password').fill(OWNER.password);
+      await phone.page.getByRole('button', { name: 'Sign in' }).click();
+      await phone.page.waitForURL('**/catalog');
+
+      for (const path of ['/catalog', '/apps/pagerduty', '/overview', '/people']) {
+        await phone.page.goto(path);
+        await phone.page.locator('main h1').waitFor();
+        await phone.page.waitForLoadState('networkidle');
+        const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${path} scrolls sideways by ${overflow} px`).toBeLessThanOrEqual(0);
+        await expectAccessible(phone.page);
+        await phone.screenshot(path.slice(1).replaceAll('/', '-'));
+      }
+      phone.assertNoProblems();
+    } finally {
+      await phone.close();
+    }
+  });
+});

@@ -20,6 +20,8 @@ const envSchema = z.object({
   SEATWISE_ORGANIZATION_NAME: z.string().min(1).default('My organization'),
   SEATWISE_SUPPORT_EMAIL: z.email().default('support@seatwise.invalid'),
   SEATWISE_SESSION_SECRET: z.string().min(32).optional(),
+  SEATWISE_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  SEATWISE_MAIL_FROM: z.string().min(3).default('Seatwise <no-reply@seatwise.invalid>'),
   PAGERDUTY_CLIENT_ID: z.string().min(1).optional(),
   PAGERDUTY_CLIENT_SECRET: z.string().min(1).optional(),
   PAGERDUTY_IDENTITY_URL: z.url().default('https://identity.pagerduty.com'),
@@ -45,6 +47,9 @@ export interface Config {
   organizationName: string;
   supportEmail: string;
   sessionSecret: string | undefined;
+  /** SMTP server for outgoing mail; unset keeps every message in the outbox page. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
   pagerduty: {
     /** Undefined when no OAuth app is configured: `start` then runs the built-in simulator. */
     clientId: string | undefined;
@@ -95,6 +100,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     organizationName: values.SEATWISE_ORGANIZATION_NAME,
     supportEmail: values.SEATWISE_SUPPORT_EMAIL,
     sessionSecret: values.SEATWISE_SESSION_SECRET,
+    smtpUrl: values.SEATWISE_SMTP_URL,
+    mailFrom: values.SEATWISE_MAIL_FROM,
     pagerduty: {
       clientId: values.PAGERDUTY_CLIENT_ID,
       clientSecret: values.PAGERDUTY_CLIENT_SECRET,

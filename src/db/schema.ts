@@ -498,6 +498,43 @@ export interface PdCapabilitiesTable {
   checked_at: SyncedAt;
 }
 
+export interface PagerDutyInvitesTable {
+  id: Generated<string>;
+  organization_id: string;
+  inviter_user_id: string | null;
+  email: string;
+  note: string | null;
+  token_hash: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  connection_id: string | null;
+  outcome_message: string | null;
+  created_at: CreatedAt;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  organization_id: string;
+  actor_user_id: string | null;
+  actor_label: string;
+  action: string;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: CreatedAt;
+}
+
+export interface MailOutboxTable {
+  id: Generated<string>;
+  organization_id: string | null;
+  to_address: string;
+  subject: string;
+  body_ciphertext: string;
+  key_id: string;
+  transport: 'smtp' | 'outbox';
+  sent_at: Timestamp | null;
+  error_message: string | null;
+  created_at: CreatedAt;
+}
+
 export type JsonArray<T> = ColumnType<T[], string | undefined, string>;
 
 export interface FeaturesTable {
@@ -655,6 +692,9 @@ export interface DB {
   pd_capabilities: PdCapabilitiesTable;
   people: PeopleTable;
   seat_summaries: SeatSummariesTable;
+  pagerduty_invites: PagerDutyInvitesTable;
+  audit_events: AuditEventsTable;
+  mail_outbox: MailOutboxTable;
   features: FeaturesTable;
   activity_daily: ActivityDailyTable;
   person_features: PersonFeaturesTable;

@@ -1,0 +1,312 @@
+import type { Kysely } from 'kysely';
+import { recordAuditEvent } from '../accounts/audit.ts';
+import { generateToken, hashToken } from '../accounts/tokens.ts';
+import { fetchCurrentUser, type PagerDutyUser } from '../connectors/pagerduty/identity.ts';
+import {
+  buildAuthorizationUrl,
+  exchangeAuthorizationCode,
+  generateAuthorizationSecrets,
+  type AuthorizationFailureKind,
+  type GrantIdentity,
+} from '../connectors/pagerduty/oauth.ts';
+import type { ConnectionMethod, DB } from '../db/schema.ts';
+import type { Logger } from '../lib/logger.ts';
+import { saveCredentials } from './credentials.ts';
+import { findPagerDutyConnection, upsertPagerDutyConnection } from './repository.ts';
+import type { Vault } from './vault.ts';
+
+/** How long a started authorization may take before its `state` expires. */
+export const STATE_LIFETIME_MS = 10 * 60 * 1000;
+
+/**
+ * The outcomes of the OAuth callback, with the sentence the connections card shows for each.
+ * The codes travel in `/apps/pagerduty?result=<code>`, so they are stable.
+ */
+export const CONNECT_RESULTS = {
+  connected: { kind: 'success', message: 'PagerDuty is connected. The first sync has started.' },
+  access_denied: {
+    kind: 'error',
+    message: 'You chose Deny in PagerDuty, so nothing was connected. Click Connect to try again.',
+  },
+  state_invalid: {
+    kind: 'error',
+    message: 'The sign-in link to PagerDuty expired or was already used. Click Connect to start again.',
+  },
+  token_exchange_failed: {
+    kind: 'error',
+    message: 'PagerDuty did not accept the authorization. Try again, and contact support if it keeps failing.',
+  },
+  scope_insufficient: {
+    kind: 'error',
+    message:
+      'PagerDuty granted less access than Seatwise asked for (read-only access to the account), so nothing was connected. Check the app’s permissions in PagerDuty and click Connect again.',
+  },
+  id_token_invalid: {
+    kind: 'error',
+    message: 'PagerDuty’s answer could not be verified, so nothing was connected. Try again, and contact support if it keeps failing.',
+  },
+  account_mismatch: {
+    kind: 'error',
+    message:
+      'You signed in to a different PagerDuty account than the one connected, so nothing was changed. Reconnect with the connected account, or disconnect first to connect another.',
+  },
+} as const satisfies Record<string, { kind: 'success' | 'error'; message: string }>;
+
+export type ConnectResultCode = keyof typeof CONNECT_RESULTS;
+
+export function isConnectResultCode(value: string): value is ConnectResultCode {
+  return Object.hasOwn(CONNECT_RESULTS, value);
+}
+
+/** PagerDuty base roles whose tokens see the whole account, including licenses and audit records. */
+const PAGERDUTY_ADMIN_ROLES = new Set(['owner', 'admin']);
+
+export interface ConnectDeps {
+  db: Kysely<DB>;
+  vault: Vault;
+  logger: Logger;
+  pagerduty: { clientId: string; clientSecret: string; identityUrl: string; scope: string; allowedApiBaseUrls: string[] };
+  jobs: { enqueueSync(connectionId: string, trigger: 'connect' | 'manual' | 'schedule'): Promise<string> };
+}
+
+export interface ConnectStart {
+  organizationId: string;
+  /** The Seatwise user who clicked Connect; null for an invitee without an account. */
+  userId: string | null;
+  inviteId: string | null;
+  /**
+   * The SHA-256 of a secret only the starting browser holds (its session token, or the invite
+   * cookie): the callback must come from the same browser.
+   */
+  browserBindingHash: string;
+  redirectUri: string;
+  /** Where the browser goes after the callback; a path inside Seatwise. */
+  returnPath: string;
+}
+
+/**
+ * Starts an authorization: stores a single-use `state` (only its hash, with the PKCE verifier
+ * and nonce sealed by the vault) and returns PagerDuty's authorize URL.
+ */
+export async function startConnect(deps: ConnectDeps, start: ConnectStart, now = new Date()): Promise<URL> {
+  const secrets = generateAuthorizationSecrets();
+  const verifier = deps.vault.seal(secrets.codeVerifier);
+  const nonce = deps.vault.seal(secrets.nonce);
+
+  await deps.db
+    .insertInto('oauth_states')
+    .values({
+      state_hash: hashToken(secrets.state),
+      organization_id: start.organizationId,
+      session_token_hash: start.browserBindingHash,
+      invite_id: start.inviteId,
+      user_id: start.userId,
+      code_verifier_ciphertext: verifier.ciphertext,
+      nonce_ciphertext: nonce.ciphertext,
+      key_id: verifier.keyId,
+      redirect_uri: start.redirectUri,
+      return_path: start.returnPath,
+      expires_at: new Date(now.getTime() + STATE_LIFETIME_MS),
+    })
+    .execute();
+
+  return buildAuthorizationUrl(deps.pagerduty, { redirectUri: start.redirectUri, scope: deps.pagerduty.scope, secrets });
+}
+
+export interface ConnectOutcome {
+  code: ConnectResultCode;
+  /** A path inside Seatwise: the one stored with the state, or the app page when none is known. */
+  returnPath: string;
+  organizationId: string | null;
+  inviteId: string | null;
+  connectionId: string | null;
+  /** What failed, for the log; may name the account but never holds a secret. */
+  detail: string | null;
+}
+
+export const DEFAULT_RETURN_PATH = '/apps/pagerduty';
+
+/**
+ * Completes an authorization from PagerDuty's redirect: checks the state, exchanges the code,
+ * verifies the ID token and scope, stores the connection and its sealed tokens, and enqueues
+ * the first sync.
+ */
+export async function completeConnect(
+  deps: ConnectDeps,
+  callback: { parameters: URLSearchParams; browserBindingHashes: string[] },
+  now = new Date(),
+): Promise<ConnectOutcome> {
+  const stateRow = await consumeState(deps.db, callback.parameters.get('state'), now);
+  if (!stateRow) return failure('state_invalid', null, 'The state is unknown or was already used');
+  if (stateRow.expires_at.getTime() <= now.getTime()) return failure('state_invalid', stateRow, 'The state expired');
+  if (stateRow.session_token_hash === null || !callback.browserBindingHashes.includes(stateRow.session_token_hash)) {
+    return failure('state_invalid', stateRow, 'The state belongs to another browser session');
+  }
+
+  const secrets = {
+    state: callback.parameters.get('state') ?? '',
+    codeVerifier: deps.vault.open({ keyId: stateRow.key_id, ciphertext: stateRow.code_verifier_ciphertext }),
+    nonce: deps.vault.open({ keyId: stateRow.key_id, ciphertext: stateRow.nonce_ciphertext }),
+  };
+  const grant = await exchangeAuthorizationCode(deps.pagerduty, {
+    callbackParameters: callback.parameters,
+    secrets,
+    redirectUri: stateRow.redirect_uri,
+    requestedScope: deps.pagerduty.scope,
+    allowedApiBaseUrls: deps.pagerduty.allowedApiBaseUrls,
+  });
+  if (!grant.ok) return failure(resultCodeOf(grant.error.kind), stateRow, grant.error.message);
+  const { tokens, identity } = grant.value;
+
+  const existing = await findPagerDutyConnection(deps.db, stateRow.organization_id);
+  if (existing && existing.status !== 'disconnected' && existing.accountId !== null && existing.accountId !== identity.accountId) {
+    // NOTE: a confirmed switch to another account (archiving the old data) is not offered yet.
+    return failure('account_mismatch', stateRow, `The token is for account ${identity.subdomain}, not ${existing.subdomain ?? existing.accountId}`);
+  }
+
+  const pagerDutyUser = await readConnectingUser(deps, identity, tokens.accessToken);
+  const connectionId = await deps.db.transaction().execute(async (trx) => {
+    const id = await upsertPagerDutyConnection(trx, {
+      organizationId: stateRow.organization_id,
+      method: methodOf(deps.pagerduty.scope),
+      accountId: identity.accountId,
+      subdomain: identity.subdomain,
+      region: identity.region,
+      apiBaseUrl: identity.apiBaseUrl,
+      grantedScope: tokens.scope,
+      delegationId: identity.delegationId,
+      connectedByUserId: stateRow.user_id,
+      providerUser: pagerDutyUser,
+      statusReason: limitedAccessReason(pagerDutyUser),
+    });
+    await saveCredentials(trx, deps.vault, id, {
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+    });
+    if (stateRow.invite_id !== null) {
+      await trx
+        .updateTable('pagerduty_invites')
+        .set({ used_at: now, connection_id: id, outcome_message: limitedAccessReason(pagerDutyUser) })
+        .where('id', '=', stateRow.invite_id)
+        .where('organization_id', '=', stateRow.organization_id)
+        .execute();
+    }
+    await recordAuditEvent(trx, {
+      organizationId: stateRow.organization_id,
+      actorUserId: stateRow.user_id,
+      actorLabel: pagerDutyUser ? `${pagerDutyUser.email} (PagerDuty)` : `PagerDuty user ${identity.userId}`,
+      action: 'pagerduty.connected',
+      details: { subdomain: identity.subdomain, region: identity.region, scope: tokens.scope, viaInvite: stateRow.invite_id !== null },
+    });
+    return id;
+  });
+
+  await enqueueFirstSync(deps, connectionId);
+  return {
+    code: 'connected',
+    returnPath: stateRow.return_path,
+    organizationId: stateRow.organization_id,
+    inviteId: stateRow.invite_id,
+    connectionId,
+    detail: null,
+  };
+}
+
+interface StateRow {
+  organization_id: string;
+  session_token_hash: string | null;
+  invite_id: string | null;
+  user_id: string | null;
+  code_verifier_ciphertext: string;
+  nonce_ciphertext: string;
+  key_id: string;
+  redirect_uri: string;
+  return_path: string;
+  expires_at: Date;
+}
+
+/**
+ * Marks a state used and returns it, in one statement, so two callbacks racing with one state
+ * cannot both pass. Unknown and already used states return null.
+ */
+async function consumeState(db: Kysely<DB>, state: string | null, now: Date): Promise<StateRow | null> {
+  if (state === null || state === '') return null;
+  const row = await db
+    .updateTable('oauth_states')
+    .set({ used_at: now })
+    .where('state_hash', '=', hashToken(state))
+    .where('used_at', 'is', null)
+    .returning([
+      'organization_id',
+      'session_token_hash',
+      'invite_id',
+      'user_id',
+      'code_verifier_ciphertext',
+      'nonce_ciphertext',
+      'key_id',
+      'redirect_uri',
+      'return_path',
+      'expires_at',
+    ])
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+function failure(code: ConnectResultCode, stateRow: StateRow | null, detail: string): ConnectOutcome {
+  return {
+    code,
+    returnPath: stateRow?.return_path ?? DEFAULT_RETURN_PATH,
+    organizationId: stateRow?.organization_id ?? null,
+    inviteId: stateRow?.invite_id ?? null,
+    connectionId: null,
+    detail,
+  };
+}
+
+function resultCodeOf(kind: AuthorizationFailureKind): ConnectResultCode {
+  switch (kind) {
+    // Each failure kind of the authorization is its own result code on the card.
+    case 'access_denied':
+    case 'token_exchange_failed':
+    case 'id_token_invalid':
+    case 'scope_insufficient':
+      return kind;
+    default: {
+      const unreachable: never = kind;
+      throw new Error(`Unknown authorization failure ${String(unreachable)}`);
+    }
+  }
+}
+
+/** Classic User OAuth knows only the scopes `read` and `write`; anything else is Scoped OAuth. */
+function methodOf(scope: string): ConnectionMethod {
+  return scope === 'read' || scope === 'write' ? 'oauth_classic' : 'oauth_scoped';
+}
+
+/** Reads who consented; the connection is still stored when PagerDuty does not say. */
+async function readConnectingUser(deps: ConnectDeps, identity: GrantIdentity, accessToken: string): Promise<PagerDutyUser | null> {
+  const user = await fetchCurrentUser(identity.apiBaseUrl, accessToken);
+  if (user.ok) return user.value;
+  deps.logger.warn({ subdomain: identity.subdomain, reason: user.error.message }, 'Failed to read the connecting PagerDuty user');
+  return null;
+}
+
+function limitedAccessReason(user: PagerDutyUser | null): string | null {
+  if (user === null || PAGERDUTY_ADMIN_ROLES.has(user.role)) return null;
+  return `Connected as ${user.name}, whose PagerDuty role is ${user.role}, not admin or owner, so licenses, audit records and some people may be missing. Reconnect as a PagerDuty admin for complete data.`;
+}
+
+async function enqueueFirstSync(deps: ConnectDeps, connectionId: string): Promise<void> {
+  try {
+    await deps.jobs.enqueueSync(connectionId, 'connect');
+  } catch (error) {
+    deps.logger.error({ error: (error as Error).message, connectionId }, 'Failed to enqueue the first sync after connecting; start a sync from the PagerDuty app page');
+  }
+}
+
+/** A secret that binds an invitee's browser to the authorization it starts. */
+export function generateBrowserBinding(): { value: string; hash: string } {
+  const value = generateToken();
+  return { value, hash: hashToken(value) };
+}

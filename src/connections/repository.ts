@@ -1,0 +1,158 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { ConnectionMethod, ConnectionStatus, DB } from '../db/schema.ts';
+
+/** The provider key of PagerDuty connections. */
+export const PAGERDUTY_PROVIDER = 'pagerduty';
+
+/** A connection as the server reads it; credentials live in their own table. */
+export interface Connection {
+  id: string;
+  organizationId: string;
+  method: ConnectionMethod;
+  status: ConnectionStatus;
+  statusReason: string | null;
+  statusChangedAt: Date;
+  accountId: string | null;
+  subdomain: string | null;
+  region: string | null;
+  apiBaseUrl: string;
+  grantedScope: string | null;
+  delegationId: string | null;
+  connectedByUserId: string | null;
+  providerUser: { id: string | null; name: string | null; email: string | null; role: string | null };
+  lastSyncAt: Date | null;
+  createdAt: Date;
+}
+
+type Executor = Kysely<DB> | Transaction<DB>;
+
+const CONNECTION_COLUMNS = [
+  'id',
+  'organization_id',
+  'method',
+  'status',
+  'status_reason',
+  'status_changed_at',
+  'account_id',
+  'subdomain',
+  'region',
+  'api_base_url',
+  'granted_scope',
+  'delegation_id',
+  'connected_by_user_id',
+  'provider_user_id',
+  'provider_user_name',
+  'provider_user_email',
+  'provider_user_role',
+  'last_sync_at',
+  'created_at',
+] as const;
+
+/** Reads the PagerDuty connection of one organization, or null when it never connected. */
+export async function findPagerDutyConnection(db: Executor, organizationId: string): Promise<Connection | null> {
+  const row = await db
+    .selectFrom('connections')
+    .select(CONNECTION_COLUMNS)
+    .where('organization_id', '=', organizationId)
+    .where('provider', '=', PAGERDUTY_PROVIDER)
+    .executeTakeFirst();
+  return row ? toConnection(row) : null;
+}
+
+export interface ConnectedAccount {
+  organizationId: string;
+  method: ConnectionMethod;
+  accountId: string;
+  subdomain: string;
+  region: string;
+  apiBaseUrl: string;
+  grantedScope: string;
+  delegationId: string | null;
+  connectedByUserId: string | null;
+  providerUser: { id: string; name: string; email: string; role: string } | null;
+  /** Why the connection sees less than an admin's token would, or null. */
+  statusReason: string | null;
+}
+
+/**
+ * Creates or replaces the organization's PagerDuty connection as `connected`. A reconnect keeps
+ * the row's id, so synced history stays attached to it.
+ */
+export async function upsertPagerDutyConnection(db: Executor, account: ConnectedAccount, now = new Date()): Promise<string> {
+  const values = {
+    method: account.method,
+    status: 'connected' as const,
+    status_reason: account.statusReason,
+    status_changed_at: now,
+    account_id: account.accountId,
+    subdomain: account.subdomain,
+    region: account.region,
+    api_base_url: account.apiBaseUrl,
+    granted_scope: account.grantedScope,
+    delegation_id: account.delegationId,
+    connected_by_user_id: account.connectedByUserId,
+    provider_user_id: account.providerUser?.id ?? null,
+    provider_user_name: account.providerUser?.name ?? null,
+    provider_user_email: account.providerUser?.email ?? null,
+    provider_user_role: account.providerUser?.role ?? null,
+    updated_at: now,
+  };
+  const row = await db
+    .insertInto('connections')
+    .values({ ...values, organization_id: account.organizationId, provider: PAGERDUTY_PROVIDER })
+    .onConflict((conflict) => conflict.columns(['organization_id', 'provider']).doUpdateSet(values))
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Marks a connection disconnected; its credentials are deleted separately. */
+export async function markDisconnected(db: Executor, organizationId: string, connectionId: string, reason: string, now = new Date()): Promise<void> {
+  await db
+    .updateTable('connections')
+    .set({ status: 'disconnected', status_reason: reason, status_changed_at: now, updated_at: now })
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', connectionId)
+    .execute();
+}
+
+function toConnection(row: {
+  id: string;
+  organization_id: string;
+  method: ConnectionMethod;
+  status: ConnectionStatus;
+  status_reason: string | null;
+  status_changed_at: Date;
+  account_id: string | null;
+  subdomain: string | null;
+  region: string | null;
+  api_base_url: string;
+  granted_scope: string | null;
+  delegation_id: string | null;
+  connected_by_user_id: string | null;
+  provider_user_id: string | null;
+  provider_user_name: string | null;
+  provider_user_email: string | null;
+  provider_user_role: string | null;
+  last_sync_at: Date | null;
+  created_at: Date;
+}): Connection {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    method: row.method,
+    status: row.status,
+    statusReason: row.status_reason,
+    statusChangedAt: row.status_changed_at,
+    accountId: row.account_id,
+    subdomain: row.subdomain,
+    region: row.region,
+    apiBaseUrl: row.api_base_url,
+    grantedScope: row.granted_scope,
+    delegationId: row.delegation_id,
+    connectedByUserId: row.connected_by_user_id,
+    providerUser: { id: row.provider_user_id, name: row.provider_user_name, email: row.provider_user_email, role: row.provider_user_role },
+    lastSyncAt: row.last_sync_at,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,155 @@
+import type { Kysely } from 'kysely';
+import { canManageConnections } from '../accounts/roles.ts';
+import { CONNECT_RESULTS, isConnectResultCode } from '../connections/connect.ts';
+import { findPagerDutyConnection, type Connection } from '../connections/repository.ts';
+import type { DB, Role } from '../db/schema.ts';
+
+export type ConnectionCardState = 'not_connected' | 'connected' | 'syncing' | 'needs_reconnect' | 'error';
+
+export interface ConnectionCardView {
+  state: ConnectionCardState;
+  /** The viewer is an owner or admin. */
+  canConnect: boolean;
+  account: {
+    subdomain: string;
+    region: 'us' | 'eu';
+    connectedBy: { name: string; email: string; role: string };
+    grantedScope: string;
+    connectedAt: string;
+  } | null;
+  lastSyncAt: string | null;
+  /** Why the connection needs a reconnect, failed or is limited, in plain words. */
+  statusReason: string | null;
+  statusChangedAt: string | null;
+  currentRun: {
+    id: string;
+    status: string;
+    startedAt: string | null;
+    streams: { stream: string; status: string; pages: number; records: number; expectedRecords: number | null; message: string | null }[];
+  } | null;
+  recentRuns: {
+    id: string;
+    kind: string;
+    trigger: string;
+    status: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+    errorMessage: string | null;
+  }[];
+  /** The sentence for the `result` code of an OAuth redirect. */
+  notice: { kind: 'success' | 'error'; message: string } | null;
+  supportEmail: string;
+}
+
+/** How many finished runs the card lists. */
+const RECENT_RUN_COUNT = 10;
+
+/** Builds the PagerDuty connections card for one viewer of one organization. */
+export async function presentConnectionCard(
+  db: Kysely<DB>,
+  organizationId: string,
+  viewer: { role: Role; supportEmail: string },
+  resultCode?: string,
+): Promise<ConnectionCardView> {
+  const connection = await findPagerDutyConnection(db, organizationId);
+  const isLive = connection !== null && connection.status !== 'disconnected';
+  const runs = isLive ? await readRuns(db, organizationId, connection.id) : { current: null, recent: [] };
+
+  return {
+    state: stateOf(connection, runs.current !== null),
+    canConnect: canManageConnections(viewer.role),
+    account: isLive ? accountOf(connection) : null,
+    lastSyncAt: isLive ? (connection.lastSyncAt?.toISOString() ?? null) : null,
+    statusReason: connection?.statusReason ?? null,
+    statusChangedAt: connection?.statusChangedAt.toISOString() ?? null,
+    currentRun: runs.current,
+    recentRuns: runs.recent,
+    notice: resultCode !== undefined && isConnectResultCode(resultCode) ? { ...CONNECT_RESULTS[resultCode] } : null,
+    supportEmail: viewer.supportEmail,
+  };
+}
+
+function stateOf(connection: Connection | null, isSyncing: boolean): ConnectionCardState {
+  if (connection === null) return 'not_connected';
+  switch (connection.status) {
+    // A disconnected row keeps history but no access, so the card offers Connect again.
+    case 'disconnected':
+      return 'not_connected';
+    case 'needs_reconnect':
+      return 'needs_reconnect';
+    case 'error':
+      return 'error';
+    case 'connected':
+      return isSyncing ? 'syncing' : 'connected';
+    default: {
+      const unreachable: never = connection.status;
+      throw new Error(`Unknown connection status ${String(unreachable)}`);
+    }
+  }
+}
+
+function accountOf(connection: Connection): ConnectionCardView['account'] {
+  return {
+    subdomain: connection.subdomain ?? '',
+    region: connection.region === 'eu' ? 'eu' : 'us',
+    connectedBy: {
+      name: connection.providerUser.name ?? 'Unknown PagerDuty user',
+      email: connection.providerUser.email ?? '',
+      role: connection.providerUser.role ?? 'unknown',
+    },
+    grantedScope: connection.grantedScope ?? '',
+    connectedAt: connection.statusChangedAt.toISOString(),
+  };
+}
+
+async function readRuns(
+  db: Kysely<DB>,
+  organizationId: string,
+  connectionId: string,
+): Promise<{ current: ConnectionCardView['currentRun']; recent: ConnectionCardView['recentRuns'] }> {
+  const rows = await db
+    .selectFrom('sync_runs')
+    .select(['id', 'kind', 'trigger', 'status', 'started_at', 'finished_at', 'error_message'])
+    .where('organization_id', '=', organizationId)
+    .where('connection_id', '=', connectionId)
+    .orderBy('created_at', 'desc')
+    .limit(RECENT_RUN_COUNT + 1)
+    .execute();
+
+  const active = rows.find((row) => row.status === 'queued' || row.status === 'running');
+  const current = active ? { id: active.id, status: active.status, startedAt: iso(active.started_at), streams: await readStreams(db, active.id) } : null;
+  const recent = rows
+    .filter((row) => row !== active)
+    .slice(0, RECENT_RUN_COUNT)
+    .map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      trigger: row.trigger,
+      status: row.status,
+      startedAt: iso(row.started_at),
+      finishedAt: iso(row.finished_at),
+      errorMessage: row.error_message,
+    }));
+  return { current, recent };
+}
+
+async function readStreams(db: Kysely<DB>, syncRunId: string): Promise<NonNullable<ConnectionCardView['currentRun']>['streams']> {
+  const rows = await db
+    .selectFrom('sync_run_streams')
+    .select(['stream', 'status', 'pages', 'records', 'expected_records', 'message'])
+    .where('sync_run_id', '=', syncRunId)
+    .orderBy('stream')
+    .execute();
+  return rows.map((row) => ({
+    stream: row.stream,
+    status: row.status,
+    pages: row.pages,
+    records: row.records,
+    expectedRecords: row.expected_records,
+    message: row.message,
+  }));
+}
+
+function iso(value: Date | null): string | null {
+  return value === null ? null : value.toISOString();
+}

@@ -1,0 +1,70 @@
+/**
+ * The catalogue of API errors. Every error the API returns carries one of these stable codes in
+ * the envelope `{ error: { code, message } }`; the message says what failed and what to do next.
+ */
+export const API_ERRORS = {
+  invalid_request: { statusCode: 400, message: 'The request is invalid; correct the named field and send it again.' },
+  unsupported_media_type: {
+    statusCode: 415,
+    message: 'The request body must be JSON (Content-Type: application/json); send it again as JSON.',
+  },
+  session_required: { statusCode: 401, message: 'You are not signed in or your session expired; sign in and try again.' },
+  invalid_credentials: { statusCode: 401, message: 'The email address or password is wrong; check both and try again.' },
+  csrf_invalid: {
+    statusCode: 403,
+    message: 'The request did not carry a valid CSRF token; reload the page and try again.',
+  },
+  cross_site_request: {
+    statusCode: 403,
+    message: 'The request came from another site and was rejected; open Seatwise directly and try again.',
+  },
+  role_forbidden: {
+    statusCode: 403,
+    message: 'Your role does not allow this action; ask an owner or admin of your organization.',
+  },
+  not_found: { statusCode: 404, message: 'Nothing exists at this address; check the URL.' },
+  setup_complete: { statusCode: 409, message: 'Seatwise is already set up; sign in instead.' },
+  email_taken: { statusCode: 409, message: 'A Seatwise user with this email address already exists; sign in or use another address.' },
+  not_connected: { statusCode: 409, message: 'PagerDuty is not connected; connect it on the PagerDuty app page first.' },
+  needs_reconnect: {
+    statusCode: 409,
+    message: 'Seatwise no longer has access to PagerDuty; click Reconnect on the PagerDuty app page.',
+  },
+  invite_invalid: {
+    statusCode: 410,
+    message: 'This invitation link expired or was already used; ask the person who invited you for a new one.',
+  },
+  rate_limited: { statusCode: 429, message: 'Too many attempts; wait a minute and try again.' },
+  pagerduty_unavailable: {
+    statusCode: 502,
+    message: 'PagerDuty did not respond as expected; try again in a few minutes.',
+  },
+  internal_error: {
+    statusCode: 500,
+    message: 'Seatwise failed to handle the request; try again, and contact support if it keeps failing.',
+  },
+} as const satisfies Record<string, { statusCode: number; message: string }>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+/** An expected API failure: handlers throw it and the error handler renders the envelope. */
+export class ApiError extends Error {
+  readonly statusCode: number;
+
+  constructor(
+    readonly code: ApiErrorCode,
+    message?: string,
+  ) {
+    super(message ?? API_ERRORS[code].message);
+    this.name = 'ApiError';
+    this.statusCode = API_ERRORS[code].statusCode;
+  }
+}
+
+export interface ErrorEnvelope {
+  error: { code: string; message: string };
+}
+
+export function errorEnvelope(code: ApiErrorCode, message?: string): ErrorEnvelope {
+  return { error: { code, message: message ?? API_ERRORS[code].message } };
+}

@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { recordAuditEvent } from '../../accounts/audit.ts';
+import { MIN_PASSWORD_LENGTH } from '../../accounts/passwords.ts';
+import { findOrganization } from '../../accounts/repository.ts';
+import { ROLES } from '../../accounts/roles.ts';
+import { createSession, deleteSessionByHash, type ActiveSession } from '../../accounts/sessions.ts';
+import { authenticate, isSetupRequired, setUpFirstOrganization } from '../../accounts/setup.ts';
+import { clearSessionCookie, requireSession, setSessionCookie } from '../access.ts';
+import type { RouteContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+
+/** Sign-in attempts allowed per client address and minute. */
+const SIGN_IN_ATTEMPTS_PER_MINUTE = 10;
+
+const userSchema = z.object({ id: z.string(), name: z.string(), email: z.string(), role: z.enum(ROLES) });
+
+export const sessionViewSchema = z.object({
+  user: userSchema,
+  organization: z.object({ id: z.string(), name: z.string() }),
+  csrfToken: z.string(),
+  supportEmail: z.string(),
+  isDemo: z.boolean(),
+  simulatorUrl: z.string().nullable(),
+});
+
+const emailSchema = z.email('must be an email address').max(320).transform((value) => value.trim());
+
+/** Setup, sign-in and sign-out: the routes that create and end sessions. */
+export function registerAccountRoutes(app: FastifyInstance, context: RouteContext): void {
+  const { db } = context.deps.database;
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  const viewOf = (session: Pick<ActiveSession, 'user' | 'organization' | 'csrfToken'>): z.input<typeof sessionViewSchema> => ({
+    user: { id: session.user.id, name: session.user.name, email: session.user.email, role: session.user.role },
+    organization: { id: session.organization.id, name: session.organization.name },
+    csrfToken: session.csrfToken,
+    supportEmail: session.organization.supportEmail ?? context.deps.config.supportEmail,
+    isDemo: context.deps.demo !== null,
+    simulatorUrl: context.deps.demo?.simulatorUrl ?? null,
+  });
+
+  routes.get('/api/setup', {
+    config: { access: 'public' },
+    schema: { summary: 'Whether Seatwise still needs its first organization', response: { 200: z.object({ isSetupRequired: z.boolean() }) } },
+    handler: async () => ({ isSetupRequired: await isSetupRequired(db) }),
+  });
+
+  routes.post('/api/setup', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'Create the first organization and its owner, and sign the owner in',
+      body: z.object({
+        organizationName: z.string().trim().min(1).max(200),
+        name: z.string().trim().min(1).max(200),
+        email: emailSchema,
+        password: z.string().min(MIN_PASSWORD_LENGTH, `must have at least ${MIN_PASSWORD_LENGTH} characters`).max(1024),
+      }),
+      response: { 201: z.object({ user: userSchema }) },
+    },
+    handler: async (request, reply) => {
+      const result = await setUpFirstOrganization(db, request.body);
+      if (!result.ok) throw new ApiError('setup_complete');
+      const { user, organization } = result.value;
+
+      const session = await createSession(db, user);
+      setSessionCookie(reply, session, context.isSecure());
+      await recordAuditEvent(db, { organizationId: organization.id, actorUserId: user.id, actorLabel: user.email, action: 'organization.created' });
+      reply.code(201);
+      return { user: { id: user.id, name: user.name, email: user.email, role: user.role } };
+    },
+  });
+
+  routes.get('/api/session', {
+    config: { access: 'viewer' },
+    schema: { summary: 'The signed-in user, organization and CSRF token', response: { 200: sessionViewSchema } },
+    handler: async (request) => viewOf(requireSession(request)),
+  });
+
+  routes.post('/api/session', {
+    config: {
+      access: 'public',
+      rateLimit: { max: SIGN_IN_ATTEMPTS_PER_MINUTE, timeWindow: '1 minute' },
+    },
+    schema: {
+      summary: 'Sign in with email and password',
+      body: z.object({ email: emailSchema, password: z.string().min(1).max(1024) }),
+      response: { 200: sessionViewSchema },
+    },
+    handler: async (request, reply) => {
+      const user = await authenticate(db, request.body.email, request.body.password);
+      if (!user) {
+        request.log.info('Rejected a sign-in with wrong credentials');
+        throw new ApiError('invalid_credentials');
+      }
+
+      const session = await createSession(db, user);
+      setSessionCookie(reply, session, context.isSecure());
+      await recordAuditEvent(db, { organizationId: user.organizationId, actorUserId: user.id, actorLabel: user.email, action: 'session.signed_in' });
+      const found = await findOrganization(db, user.organizationId);
+      if (!found) throw new Error(`User ${user.id} belongs to no organization`);
+      return viewOf({ user, organization: found, csrfToken: session.csrfToken });
+    },
+  });
+
+  routes.delete('/api/session', {
+    config: { access: 'viewer' },
+    schema: { summary: 'Sign out', response: { 204: z.null().describe('Signed out') } },
+    handler: async (request, reply) => {
+      const session = requireSession(request);
+      await deleteSessionByHash(db, session.tokenHash);
+      await recordAuditEvent(db, {
+        organizationId: session.organization.id,
+        actorUserId: session.user.id,
+        actorLabel: session.user.email,
+        action: 'session.signed_out',
+      });
+      clearSessionCookie(reply, context.isSecure());
+      return reply.code(204).send(null);
+    },
+  });
+}

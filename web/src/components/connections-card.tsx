@@ -104,7 +104,7 @@ function CardBody({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Ele
               .
             </p>
             {card.statusReason !== null && <p>{card.statusReason}</p>}
-            <p>Reconnect to restore access. All synced history is kept.</p>
+            <p>All synced history is kept when you reconnect.</p>
           </div>
           {card.account !== null && <AccountDetails card={card} />}
           {card.canConnect ? <ConnectForm label="Reconnect" csrfToken={csrfToken} /> : <AdminOnlyNote />}

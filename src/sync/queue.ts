@@ -14,8 +14,9 @@ export type SyncTrigger = 'connect' | 'manual' | 'schedule';
  * The job catalogue: each job's name, payload schema, timeout and retry policy in one place.
  * `sync` runs one connection's sync; at most one is queued and one running per connection
  * (pg-boss's `stately` policy keyed by connection). A failed sync keeps its checkpoints and is
- * retried with backoff. `sync-schedule` enqueues an incremental sync of every connected account
- * hourly; `token-keep-alive` refreshes unused OAuth refresh tokens daily so they do not lapse.
+ * retried with backoff. `sync-schedule` enqueues a sync of every connected account: incremental
+ * hourly, full daily. `token-keep-alive` refreshes unused OAuth refresh tokens daily so they do
+ * not lapse.
  */
 export const JOBS = {
   sync: {
@@ -23,11 +24,21 @@ export const JOBS = {
     payload: z.object({ connectionId: z.uuid(), syncRunId: z.uuid() }),
     options: { policy: 'stately', retryLimit: 3, retryDelay: 60, retryBackoff: true, expireInSeconds: 2 * 60 * 60 },
   },
-  syncSchedule: {
-    name: 'sync-schedule',
-    payload: z.object({}).loose(),
+  /** Hourly incremental runs read what changed since the high-water marks. */
+  incrementalSyncSchedule: {
+    name: 'sync-schedule-incremental',
+    payload: z.object({ kind: z.enum(['full', 'incremental']) }),
     options: { policy: 'singleton', retryLimit: 0, expireInSeconds: 10 * 60 },
-    cron: '0 * * * *',
+    cron: '5 * * * *',
+    kind: 'incremental',
+  },
+  /** The daily full run also re-reads the roster lists, which have no updated-since filter. */
+  fullSyncSchedule: {
+    name: 'sync-schedule-full',
+    payload: z.object({ kind: z.enum(['full', 'incremental']) }),
+    options: { policy: 'singleton', retryLimit: 0, expireInSeconds: 10 * 60 },
+    cron: '35 2 * * *',
+    kind: 'full',
   },
   tokenKeepAlive: {
     name: 'token-keep-alive',
@@ -84,7 +95,12 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     ...deps.sync,
   };
 
-  async function enqueueSync(connectionId: string, trigger: SyncTrigger): Promise<string> {
+  function enqueueSync(connectionId: string, trigger: SyncTrigger): Promise<string> {
+    return enqueueSyncOfKind(connectionId, trigger, null);
+  }
+
+  /** `kind` null lets the trigger decide: scheduled runs are incremental, others full. */
+  async function enqueueSyncOfKind(connectionId: string, trigger: SyncTrigger, requestedKind: 'full' | 'incremental' | null): Promise<string> {
     const { db } = database;
     const connection = await db.selectFrom('connections').select(['organization_id', 'last_sync_at']).where('id', '=', connectionId).executeTakeFirst();
     if (!connection) throw new Error(`Cannot enqueue a sync of connection ${connectionId}: it does not exist`);
@@ -93,7 +109,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     if (queued) return queued.id;
 
     // A scheduled run reads only what changed; a first, connect or manual run re-reads every roster list.
-    const kind = trigger === 'schedule' && connection.last_sync_at !== null ? 'incremental' : 'full';
+    const kind = connection.last_sync_at === null ? 'full' : (requestedKind ?? (trigger === 'schedule' ? 'incremental' : 'full'));
     const run = await db
       .insertInto('sync_runs')
       .values({ organization_id: connection.organization_id, connection_id: connectionId, kind, status: 'queued', trigger })
@@ -130,9 +146,13 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     );
   }
 
-  async function handleSchedule(): Promise<void> {
-    const connections = await database.db.selectFrom('connections').select('id').where('status', '=', 'connected').execute();
-    for (const connection of connections) await enqueueSync(connection.id, 'schedule');
+  async function handleSchedule(jobs: PgBoss.Job<unknown>[]): Promise<void> {
+    for (const job of jobs) {
+      const payload = JOBS.incrementalSyncSchedule.payload.safeParse(job.data);
+      const kind = payload.success ? payload.data.kind : 'incremental';
+      const connections = await database.db.selectFrom('connections').select('id').where('status', '=', 'connected').execute();
+      for (const connection of connections) await enqueueSyncOfKind(connection.id, 'schedule', kind);
+    }
   }
 
   async function handleKeepAlive(): Promise<void> {
@@ -148,16 +168,19 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     async start({ runWorker }) {
       await boss.start();
       isStarted = true;
-      for (const job of [JOBS.sync, JOBS.syncSchedule, JOBS.tokenKeepAlive]) {
+      for (const job of [JOBS.sync, JOBS.incrementalSyncSchedule, JOBS.fullSyncSchedule, JOBS.tokenKeepAlive]) {
         await boss.createQueue(job.name, { name: job.name, ...job.options });
       }
       if (!runWorker) return;
 
-      await boss.schedule(JOBS.syncSchedule.name, JOBS.syncSchedule.cron, {});
+      for (const schedule of [JOBS.incrementalSyncSchedule, JOBS.fullSyncSchedule]) {
+        await boss.schedule(schedule.name, schedule.cron, { kind: schedule.kind });
+      }
       await boss.schedule(JOBS.tokenKeepAlive.name, JOBS.tokenKeepAlive.cron, {});
       const workOptions = { batchSize: WORKER_BATCH_SIZE, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS };
       await boss.work(JOBS.sync.name, workOptions, handleSync);
-      await boss.work(JOBS.syncSchedule.name, workOptions, handleSchedule);
+      await boss.work(JOBS.incrementalSyncSchedule.name, workOptions, handleSchedule);
+      await boss.work(JOBS.fullSyncSchedule.name, workOptions, handleSchedule);
       await boss.work(JOBS.tokenKeepAlive.name, workOptions, handleKeepAlive);
       logger.info('Sync worker started');
     },

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { CursorPage } from '../../connectors/pagerduty/client.ts';
 import type { ApiError } from '../../connectors/pagerduty/errors.ts';
 import * as map from '../../connectors/pagerduty/mappers.ts';
@@ -7,6 +7,7 @@ import { featureResourceSchema } from '../../connectors/pagerduty/schemas.ts';
 import type { InventoryFeature } from '../../db/schema.ts';
 import { ok, type Result } from '../../lib/result.ts';
 import { upsertRows } from '../upsert.ts';
+import { ROSTER_REFRESH_INTERVAL_MS } from './roster.ts';
 import type { StreamContext, StreamDefinition } from './types.ts';
 
 interface FeatureSource {
@@ -35,6 +36,11 @@ export const featureInventoryStream: StreamDefinition = {
   name: 'feature_inventory',
   requiredScope: 'services.read',
   async run(context) {
+    const checkpoint = await context.checkpoints.read('feature_inventory', z.object({ completedAt: z.iso.datetime().nullable() }), { completedAt: null });
+    if (context.kind === 'incremental' && checkpoint.completedAt !== null && context.now.getTime() - new Date(checkpoint.completedAt).getTime() < ROSTER_REFRESH_INTERVAL_MS) {
+      return ok({ message: `Not due: read in full at ${checkpoint.completedAt}` });
+    }
+
     const unavailable: string[] = [];
     for (const source of FEATURE_SOURCES) {
       const result = await readFeature(context, source);
@@ -59,6 +65,7 @@ export const featureInventoryStream: StreamDefinition = {
       }
       return result;
     }
+    await context.checkpoints.write('feature_inventory', { completedAt: context.now.toISOString() });
     return ok({ message: unavailable.length > 0 ? `Unavailable: ${unavailable.join(', ')}` : null });
   },
 };

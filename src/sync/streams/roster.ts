@@ -22,8 +22,12 @@ import { upsertRows } from '../upsert.ts';
 import { DAY_MS } from '../windows.ts';
 import type { StreamContext, StreamDefinition, StreamSummary } from './types.ts';
 
-/** Roster streams have no updated-since filter; an incremental run re-reads them at most this often. */
-export const ROSTER_REFRESH_INTERVAL_MS = DAY_MS;
+/**
+ * Roster streams have no updated-since filter, so full runs (daily, on connect and on "Sync now")
+ * re-read them and incremental runs skip them. An incremental run still re-reads a list whose last
+ * complete pass is older than this, in case the daily full runs keep failing.
+ */
+export const ROSTER_REFRESH_INTERVAL_MS = 7 * DAY_MS;
 
 export const usersStream: StreamDefinition = {
   name: 'users',

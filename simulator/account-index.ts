@@ -44,7 +44,7 @@ export class AccountIndex {
     return this.users.get(id);
   }
 
-  /** A current or deleted person, for naming the agents of old log entries. */
+  /** Finds a current or deleted person, for naming the agents of old log entries. */
   anyUser(id: string): SimUser | undefined {
     return this.users.get(id) ?? this.deletedUsers.get(id);
   }

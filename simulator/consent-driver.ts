@@ -50,3 +50,42 @@ export async function completeConsent(authorizeUrl: string, options: ConsentDriv
   if (callback === null) throw new Error(`The consent form returned HTTP ${decision.status} without a redirect`);
   return { callbackUrl: new URL(callback), loginHtml, consentHtml };
 }
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+  scope: string;
+  id_token: string;
+}
+
+/**
+ * Runs the whole authorization-code flow against a simulator and returns its token response:
+ * authorize, sign in as `email`, consent, exchange the code.
+ */
+export async function authorizeAndExchange(options: {
+  identityUrl: string;
+  clientId: string;
+  clientSecret: string;
+  email: string;
+  password: string;
+  scope?: string;
+  redirectUri?: string;
+}): Promise<TokenResponse> {
+  const redirectUri = options.redirectUri ?? 'http://127.0.0.1:9/oauth/callback';
+  const url = new URL('/oauth/authorize', options.identityUrl);
+  url.search = new URLSearchParams({ client_id: options.clientId, redirect_uri: redirectUri, response_type: 'code', scope: options.scope ?? 'read' }).toString();
+  const { callbackUrl } = await completeConsent(url.toString(), { email: options.email, password: options.password });
+  const code = callbackUrl.searchParams.get('code');
+  if (code === null) throw new Error(`The authorization returned no code: ${callbackUrl.toString()}`);
+
+  const response = await fetch(`${options.identityUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: options.clientId, client_secret: options.clientSecret, code, redirect_uri: redirectUri }),
+  });
+  const body = (await response.json()) as TokenResponse;
+  if (response.status !== 200) throw new Error(`The token exchange failed with HTTP ${response.status}: ${JSON.stringify(body)}`);
+  return body;
+}

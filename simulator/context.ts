@@ -63,6 +63,11 @@ export interface SimulatorContext {
   credentials: CredentialStore;
   /** The simulator's clock: real time plus an offset tests move forward. */
   clock: { offsetMs: number; nowMs(): number };
+  /**
+   * Now in the generated account's timeline: `options.now` at start, moving with the clock. API
+   * defaults (the last month of incidents, current on-calls) use it; tokens use the real clock.
+   */
+  dataNowMs(): number;
   /** The instant ground truth is computed for when none is given: `options.now` when set, else the clock. */
   defaultAsOf(): Date;
   signing: { privateKey: CryptoKey; publicJwk: JWK; kid: string };

@@ -340,7 +340,7 @@ function generateHistory(random: Random, ids: IdAllocator, options: GeneratorOpt
 }
 
 /**
- * The instants at which a person last acts in each incident they respond to, newest first. The
+ * Plans the instants at which a person last acts in each incident they respond to, newest first. The
  * newest one is the person's last seen, kept clear of the 30- and 90-day window edges.
  */
 export function planActions(random: Random, options: GeneratorOptions, behaviour: Behaviour): number[] {

@@ -80,6 +80,11 @@ export interface SimulatorControl {
   setRateLimit(requestsPerMinute: number): void;
   /** Moves the simulator's clock forward (code, token and rate-limit expiry), not the generated history. */
   advanceClock(ms: number): void;
+  /**
+   * Creates a REST API key: a user key acting as `userId`, or another account key when omitted.
+   * Returns the key for `Authorization: Token token=...`.
+   */
+  createApiKey(userId?: string): string;
   /** Every request served so far, oldest first: method, path, query and status. */
   requestLog(): RequestLogEntry[];
   clearRequestLog(): void;
@@ -127,6 +132,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const kid = randomBytes(8).toString('hex');
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
 
+  const startedAtMs = Date.now();
   const clock = {
     offsetMs: 0,
     nowMs(): number {
@@ -149,6 +155,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     urls: { identityUrl: '', apiUrl: '', euApiUrl: '' },
     credentials: new CredentialStore(),
     clock,
+    dataNowMs: () => account.generatedAt.getTime() + (clock.nowMs() - startedAtMs),
     defaultAsOf: () => options.now ?? new Date(clock.nowMs()),
     signing: { privateKey, publicJwk, kid },
     pendingAuthorizations: new Map(),
@@ -184,6 +191,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
     setRateLimit: (requestsPerMinute) => {
       context.settings.rateLimitPerMinute = requestsPerMinute;
+    },
+    createApiKey: (userId) => {
+      if (userId !== undefined && !account.users.some((user) => user.id === userId)) throw new Error(`createApiKey: user ${userId} is not in the account`);
+      const key = newApiKey();
+      context.credentials.apiKeys.set(key, { key, userId: userId ?? null, isReadOnly: true });
+      return key;
     },
     advanceClock: (ms) => {
       clock.offsetMs += ms;

@@ -11,7 +11,7 @@ export interface Shift {
   endMs: number;
 }
 
-/** The local day of the first handoff at or after the layer's start. */
+/** Returns the local day of the first handoff at or after the layer's start. */
 function firstHandoffDay(layer: SimScheduleLayer, timeZone: string): number {
   const startDay = localDayNumber(layer.start.getTime(), timeZone);
   // 1970-01-01 was a Thursday (weekday 4).
@@ -40,7 +40,7 @@ export function layerShifts(layer: SimScheduleLayer, timeZone: string, sinceMs: 
   return shifts;
 }
 
-/** The final schedule: the layer's turns with overrides laid over them, clipped to the window. */
+/** Computes the final schedule: the layer's turns with overrides laid over them, clipped to the window. */
 export function finalShifts(schedule: SimSchedule, sinceMs: number, untilMs: number): Shift[] {
   const overrides = schedule.overrides
     .filter((override) => override.end.getTime() > sinceMs && override.start.getTime() < untilMs)
@@ -82,7 +82,7 @@ export interface OnCallEntry {
   endMs: number | null;
 }
 
-/** Every on-call entry of every escalation policy in [sinceMs, untilMs). */
+/** Lists every on-call entry of every escalation policy in [sinceMs, untilMs). */
 export function onCallEntries(account: SimAccount, sinceMs: number, untilMs: number): OnCallEntry[] {
   const schedules = new Map(account.schedules.map((schedule) => [schedule.id, schedule]));
   const entries: OnCallEntry[] = [];
@@ -95,7 +95,7 @@ export function onCallEntries(account: SimAccount, sinceMs: number, untilMs: num
         }
         const schedule = schedules.get(target.id);
         if (schedule === undefined) continue;
-        // An instant window (since = until) asks who is on call at that instant. Shifts keep their
+        // An instant window (since = until) requests who is on call at that instant. Shifts keep their
         // own start and end, so the schedule is rendered a full turn beyond the window on each side.
         const windowEnd = untilMs > sinceMs ? untilMs : sinceMs + 1;
         const shifts = finalShifts(schedule, sinceMs - RENDER_MARGIN_MS, windowEnd + RENDER_MARGIN_MS).filter((shift) => shift.endMs > sinceMs && shift.startMs < windowEnd);

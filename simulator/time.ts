@@ -44,7 +44,7 @@ export function formatInstant(at: Date, timeZone: string | undefined): string {
 
 const DAY_MS = 86_400_000;
 
-/** The zone's offset from UTC at `atMs`, in milliseconds (positive east of Greenwich). */
+/** Returns the zone's offset from UTC at `atMs`, in milliseconds (positive east of Greenwich). */
 export function zoneOffsetMs(atMs: number, timeZone: string): number {
   const seconds = Math.floor(atMs / 1000) * 1000;
   const parts = Object.fromEntries(formatterFor(timeZone).formatToParts(new Date(seconds)).map((part) => [part.type, part.value]));
@@ -58,7 +58,7 @@ export function localDayNumber(atMs: number, timeZone: string): number {
 }
 
 /**
- * The UTC instant of a local wall-clock time. A time skipped by a daylight-saving change resolves to
+ * Converts a local wall-clock time to its UTC instant. A time skipped by a daylight-saving change resolves to
  * the instant after the gap, as PagerDuty's schedules do for handoffs.
  */
 export function localTimeToUtc(dayNumber: number, hour: number, timeZone: string): number {

@@ -231,7 +231,9 @@ describe('OpenAPI contract', () => {
     'matches %s',
     async (_name, testCase) => {
       const path = typeof testCase.path === 'string' ? testCase.path : await testCase.path();
-      const authorization = testCase.status === 401 ? 'Bearer pdus+_0unknown' : testCase.useOAuth === true ? `Bearer ${oauthToken}` : undefined;
+      let authorization: string | undefined;
+      if (testCase.useOAuth === true) authorization = `Bearer ${oauthToken}`;
+      if (testCase.status === 401) authorization = 'Bearer pdus+_0unknown';
       const response = await call(testCase.method ?? 'GET', path, testCase.body, authorization);
       expect(response.status, JSON.stringify(response.body).slice(0, 400)).toBe(testCase.status ?? 200);
       const errors = validator.validate(testCase.method ?? 'GET', testCase.template, response.status, response.body);

@@ -16,7 +16,7 @@ type JsonObject = Record<string, unknown>;
 export interface SchemaPatch {
   /** JSON pointer into the description, e.g. `/components/schemas/AcknowledgeLogEntry`. */
   pointer: string;
-  /** Why the published description is wrong there, and what the patch changes. */
+  /** The reason the published description is wrong there, and the change the patch makes. */
   reason: string;
   apply: (node: JsonObject) => void;
 }

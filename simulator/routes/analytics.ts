@@ -95,7 +95,7 @@ function zoneOf(request: { time_zone?: string }): string {
   return timeZone;
 }
 
-/** A number for the account, since analytics reports `account_id` as an integer. */
+/** Derives a number for the account, because analytics reports `account_id` as an integer. */
 function numericAccountId(accountId: string): number {
   let hash = 0;
   for (const character of accountId) hash = (hash * 31 + character.charCodeAt(0)) % 1_000_000;

@@ -27,7 +27,7 @@ function listAuditRecords(input: RouteInput): Json {
   requireAbility(context, 'audit_records');
   if (!isAdminRole(callerRole(input))) throw new PdError('accessDenied', ['Audit records are visible only to admins, the account owner and account API keys']);
 
-  const now = context.clock.nowMs();
+  const now = context.dataNowMs();
   const untilMs = instantParam(params, 'until', input.timeZone) ?? now;
   const sinceMs = instantParam(params, 'since', input.timeZone) ?? untilMs - DEFAULT_AUDIT_WINDOW_MS;
   if (untilMs < sinceMs) throw new PdError('invalidInput', ['until must not be before since']);

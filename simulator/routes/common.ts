@@ -44,7 +44,7 @@ export function requireAbility(context: SimulatorContext, ability: string): void
   if (!context.account.abilities.includes(ability)) throw new PdError('missingAbility', [`The account lacks the ${ability} ability`]);
 }
 
-/** The role of the person behind the caller; account API keys act with admin rights. */
+/** Returns the role of the person behind the caller. Account API keys act with admin rights. */
 export function callerRole(input: RouteInput): UserRole {
   if (input.caller.kind === 'account_api_key') return 'admin';
   return input.wire.index.user(input.caller.userId)?.role ?? 'limited_user';

@@ -46,7 +46,7 @@ function pageLogEntries(input: RouteInput, entries: SimLogEntry[]): Json {
   const { params, wire, context } = input;
   const include = includes(params, LOG_ENTRY_INCLUDES);
   const since = instantParam(params, 'since', input.timeZone);
-  const until = instantParam(params, 'until', input.timeZone) ?? context.clock.nowMs();
+  const until = instantParam(params, 'until', input.timeZone) ?? context.dataNowMs();
   if (since !== undefined && since > until) throw new PdError('invalidInput', ['since must be before until']);
   const paging = parseOffsetRequest(params);
   const teamIds = arrayParam(params, 'team_ids');
@@ -163,9 +163,9 @@ function incidentObject(input: RouteInput, incident: SimIncident, include: Set<s
 }
 
 /**
- * The creation-time window of `GET /incidents`, by PagerDuty's rules: `date_range=all` ignores
- * since and until; one given end opens a one-month window from it; none means the last month; more
- * than six months is rejected.
+ * Returns the creation-time window of `GET /incidents` by PagerDuty's rules. `date_range=all` ignores
+ * since and until. One given end opens a one-month window from it, and none means the last month.
+ * Windows over six months are rejected.
  */
 function incidentWindow(input: RouteInput): { sinceMs: number; untilMs: number } {
   const { params, context } = input;
@@ -181,7 +181,7 @@ function incidentWindow(input: RouteInput): { sinceMs: number; untilMs: number }
   }
   if (since !== undefined) return { sinceMs: since, untilMs: addMonths(since, DEFAULT_INCIDENT_WINDOW_MONTHS) };
   if (until !== undefined) return { sinceMs: addMonths(until, -DEFAULT_INCIDENT_WINDOW_MONTHS), untilMs: until };
-  const now = context.clock.nowMs();
+  const now = context.dataNowMs();
   return { sinceMs: addMonths(now, -DEFAULT_INCIDENT_WINDOW_MONTHS), untilMs: now };
 }
 
@@ -190,7 +190,8 @@ const INCIDENT_SORT_FIELDS = ['incident_number', 'created_at', 'resolved_at', 'u
 function sortIncidents(input: RouteInput, incidents: SimIncident[]): SimIncident[] {
   const sortBy = arrayParam(input.params, 'sort_by');
   const single = input.params.get('sort_by');
-  const keys = sortBy.length > 0 ? sortBy : single === null ? [] : [single];
+  let keys = sortBy;
+  if (keys.length === 0 && single !== null) keys = [single];
   if (keys.length > 2) throw new PdError('invalidInput', ['sort_by takes at most two fields']);
   const comparators = keys.map((key) => {
     const [field, direction = 'asc'] = key.split(':');
@@ -216,7 +217,7 @@ function sortIncidents(input: RouteInput, incidents: SimIncident[]): SimIncident
   });
 }
 
-/** `GET /incidents`, filtered on creation time, oldest first unless `sort_by` says otherwise. */
+/** Serves `GET /incidents`, filtered on creation time, oldest first unless `sort_by` sets another order. */
 function listIncidents(input: RouteInput): Json {
   const { params, context, wire } = input;
   const include = includes(params, INCIDENT_INCLUDES);

@@ -80,7 +80,7 @@ function scheduleObject(input: RouteInput, schedule: SimSchedule, includeLayers:
 }
 
 function scheduleWindow(input: RouteInput): { sinceMs: number; untilMs: number } {
-  const now = input.context.clock.nowMs();
+  const now = input.context.dataNowMs();
   const sinceMs = instantParam(input.params, 'since', input.timeZone) ?? now;
   const untilMs = instantParam(input.params, 'until', input.timeZone) ?? sinceMs + DEFAULT_SCHEDULE_WINDOW_DAYS * DAY_MS;
   if (untilMs < sinceMs) throw new PdError('invalidInput', ['until must not be before since']);
@@ -144,7 +144,7 @@ function listOverrides(input: RouteInput): Json {
 function listOnCalls(input: RouteInput): Json {
   const { params, wire, context } = input;
   const include = includes(params, ['escalation_policies', 'users', 'schedules']);
-  const now = context.clock.nowMs();
+  const now = context.dataNowMs();
   const sinceMs = instantParam(params, 'since', input.timeZone) ?? now;
   const untilMs = instantParam(params, 'until', input.timeZone) ?? sinceMs;
   if (untilMs < sinceMs) throw new PdError('invalidInput', ['until must not be before since']);

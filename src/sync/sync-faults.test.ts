@@ -195,3 +195,63 @@ describe('sync failure handling', () => {
     }
   });
 });
+
+describe('sync under injected faults', () => {
+  let simulator: RunningSimulator;
+  let database: Database;
+
+  beforeAll(async () => {
+    simulator = await startSimulator({
+      people: 60,
+      seed: 23,
+      now: NOW,
+      rateLimitPerMinute: 60_000,
+      faults: { serverError: 0.05, connectionReset: 0.02, rateLimitWithoutHeaders: 0.01 },
+    });
+    database = await openDatabase({ kind: 'pglite', dataDir: 'memory' });
+    await migrate(database);
+  });
+
+  afterAll(async () => {
+    await simulator.close();
+    await database.close();
+  });
+
+  it('completes through errors and a 429 storm', async () => {
+    const vault = testVault();
+    const connection = await createTestConnection(database, vault, { apiBaseUrl: simulator.apiUrl, method: 'api_key', accessToken: simulator.apiKey });
+    const syncRunId = await createQueuedRun(database, connection);
+
+    // A storm of 429s without headers for two seconds, early in the run.
+    const stormStart = setTimeout(() => simulator.control.setFaults({ serverError: 0.05, connectionReset: 0.02, rateLimitWithoutHeaders: 0.6 }), 300);
+    const stormEnd = setTimeout(() => simulator.control.setFaults({ serverError: 0.05, connectionReset: 0.02, rateLimitWithoutHeaders: 0.01 }), 2_300);
+    let outcome;
+    try {
+      outcome = await runSync(testSyncDeps(database, vault, { now: () => NOW }), { connectionId: connection.connectionId, syncRunId });
+    } finally {
+      clearTimeout(stormStart);
+      clearTimeout(stormEnd);
+    }
+
+    expect(outcome.errorMessage).toBeNull();
+    expect(outcome.status).toBe('succeeded');
+    const log = simulator.control.requestLog();
+    expect(log.filter((entry) => entry.status >= 500).length).toBeGreaterThan(0);
+    expect(log.filter((entry) => entry.status === 429).length).toBeGreaterThan(0);
+    const stored = await database.db.selectFrom('connections').select('status').where('id', '=', connection.connectionId).executeTakeFirstOrThrow();
+    expect(stored.status).toBe('connected');
+
+    simulator.control.setFaults({});
+    const authorization = `Token token=${simulator.apiKey}`;
+    const servedUsers = await fetchAllPages(simulator.apiUrl, '/users', 'users', authorization);
+    const users = await database.db.selectFrom('pd_users').select('id').where('connection_id', '=', connection.connectionId).execute();
+    expect(users.map((user) => user.id).sort()).toEqual(servedUsers.map((user) => String(user.id)).sort());
+    const servedEntries = new Set<string>();
+    for (let start = NOW.getTime() - 89 * DAY_MS; start < NOW.getTime(); start += 15 * DAY_MS) {
+      const until = new Date(Math.min(start + 15 * DAY_MS, NOW.getTime())).toISOString();
+      for (const entry of await fetchAllPages(simulator.apiUrl, '/log_entries', 'log_entries', authorization, { since: new Date(start).toISOString(), until })) servedEntries.add(String(entry.id));
+    }
+    const entries = await database.db.selectFrom('pd_log_entries').select('id').where('connection_id', '=', connection.connectionId).where('created_at', '>=', new Date(NOW.getTime() - 89 * DAY_MS)).execute();
+    expect(new Set(entries.map((entry) => entry.id))).toEqual(servedEntries);
+  }, 120_000);
+});

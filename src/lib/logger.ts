@@ -51,7 +51,12 @@ export function redactSecrets(text: string): string {
   return result;
 }
 
+/**
+ * Creates the process logger: JSON lines, or readable lines through pino-pretty when standard
+ * output is a terminal and no destination is given.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const output = destination ?? (process.stdout.isTTY ? pino.transport({ target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } }) : undefined);
   return pino(
     {
       level,
@@ -68,6 +73,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         },
       },
     },
-    destination,
+    output,
   );
 }

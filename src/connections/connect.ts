@@ -48,7 +48,7 @@ export const CONNECT_RESULTS = {
   account_mismatch: {
     kind: 'error',
     message:
-      'You signed in to a different PagerDuty account than the one connected, so nothing was changed. Reconnect with the connected account, or disconnect first to connect another.',
+      'You signed in to a different PagerDuty account than the one Seatwise holds data for, so nothing was changed. Reconnect with that account, or disconnect and delete its data first to connect another, so the data of two accounts never mixes.',
   },
 } as const satisfies Record<string, { kind: 'success' | 'error'; message: string }>;
 
@@ -159,8 +159,8 @@ export async function completeConnect(
   const { tokens, identity } = grant.value;
 
   const existing = await findPagerDutyConnection(deps.db, stateRow.organization_id);
-  if (existing && existing.status !== 'disconnected' && existing.accountId !== null && existing.accountId !== identity.accountId) {
-    // NOTE: a confirmed switch to another account (archiving the old data) is not offered yet.
+  if (existing && existing.accountId !== null && existing.accountId !== identity.accountId && (await holdsAccountData(deps.db, existing))) {
+    // NOTE: switching accounts while keeping the old data (archiving it) is not offered yet.
     return failure('account_mismatch', stateRow, `The token is for account ${identity.subdomain}, not ${existing.subdomain ?? existing.accountId}`);
   }
 
@@ -211,6 +211,16 @@ export async function completeConnect(
     connectionId,
     detail: null,
   };
+}
+
+/**
+ * Whether a connection still holds another account's data: it is live, or it was disconnected
+ * with its synced data kept (its sync runs survive until the data is deleted).
+ */
+async function holdsAccountData(db: Kysely<DB>, connection: { id: string; status: string }): Promise<boolean> {
+  if (connection.status !== 'disconnected') return true;
+  const run = await db.selectFrom('sync_runs').select('id').where('connection_id', '=', connection.id).limit(1).executeTakeFirst();
+  return run !== undefined;
 }
 
 interface StateRow {

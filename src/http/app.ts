@@ -11,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { isSetupRequired } from '../accounts/setup.ts';
 import { createMailer } from '../mail/mailer.ts';
+import { registerOperations } from '../ops/routes.ts';
 import { registerAccessControl } from './access.ts';
 import { createRouteContext, type AppDeps } from './context.ts';
 import { ApiError, errorEnvelope, type ApiErrorCode } from './errors.ts';
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await registerOpenApi(app);
   registerAccessControl(app, deps.database.db);
+  registerOperations(app, { database: deps.database, config: deps.config, process: deps.operations?.process, metrics: deps.operations?.metrics });
   app.setErrorHandler(handleError);
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(

@@ -5,6 +5,8 @@ import type { Vault } from '../connections/vault.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mailer } from '../mail/mailer.ts';
+import type { OpsMetrics } from '../ops/metrics.ts';
+import type { ProcessState } from '../ops/state.ts';
 
 /** Everything the server needs from the process that starts it. */
 export interface AppDeps {
@@ -27,6 +29,8 @@ export interface AppDeps {
   webRoot: string;
   /** Sends mail; defaults to the outbox in the database, viewable at /outbox. */
   mailer?: Mailer;
+  /** The process lifecycle and metrics behind `/readyz` and `/metrics`; absent in tests that build the app alone. */
+  operations?: { process: ProcessState; metrics: OpsMetrics };
 }
 
 /** What route modules share: the dependencies plus values derived once from them. */

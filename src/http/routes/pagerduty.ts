@@ -8,12 +8,12 @@ import { completeConnect, DEFAULT_RETURN_PATH, startConnect } from '../../connec
 import { findPagerDutyConnection } from '../../connections/repository.ts';
 import { presentConnectionCard } from '../../dashboard/connection-card.ts';
 import { requireSession, SESSION_COOKIE } from '../access.ts';
+import { CALLBACK_PATH, INVITE_COOKIE } from '../paths.ts';
 import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { connectionCardSchema } from '../schemas.ts';
 import { safeReturnPath } from '../return-path.ts';
-
-export const CALLBACK_PATH = '/oauth/pagerduty/callback';
+import { notifyInviter } from './invites.ts';
 
 const CONNECTION_STATES = ['not_connected', 'connected', 'syncing', 'needs_reconnect', 'error'] as const;
 
@@ -103,6 +103,7 @@ export async function registerPagerDutyRoutes(app: FastifyInstance, context: Rou
         parameters: callbackParameters(request),
         browserBindingHashes: browserBindingsOf(request),
       });
+      await notifyInviter(context, outcome);
       if (outcome.code === 'connected') {
         request.log.info({ connectionId: outcome.connectionId, organizationId: outcome.organizationId }, 'Connected PagerDuty');
       } else {
@@ -173,8 +174,6 @@ function browserBindingsOf(request: FastifyRequest): string[] {
     .filter((value): value is string => typeof value === 'string' && value !== '')
     .map(hashToken);
 }
-
-export const INVITE_COOKIE = 'seatwise_invite';
 
 function withResult(returnPath: string, code: string): string {
   const url = new URL(returnPath, 'http://seatwise.invalid');

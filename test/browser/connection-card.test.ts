@@ -82,6 +82,22 @@ async function expectAccessible(page: Page): Promise<void> {
 }
 
 describe('connections card states', () => {
+  it('invite admin sends a link', async () => {
+    const { page } = harness;
+    await page.getByRole('button', { name: 'Invite your PagerDuty admin' }).click();
+    await page.getByRole('button', { name: 'Send invite' }).click();
+    await expect(page.getByText('Enter the email address of your PagerDuty admin').isVisible()).resolves.toBe(true);
+
+    await page.getByLabel("Admin's email").fill('pd-admin@cards.test');
+    await page.getByLabel('Note (optional)').fill('Please connect PagerDuty so we can plan the renewal.');
+    await page.getByRole('button', { name: 'Send invite' }).click();
+    await page.getByRole('status').filter({ hasText: 'Invite sent to pd-admin@cards.test' }).waitFor();
+    await expect(page.getByRole('list', { name: 'Invites sent' }).textContent()).resolves.toContain('pd-admin@cards.test');
+    await expectAccessible(page);
+    await harness.screenshot('invite sent');
+    harness.assertNoProblems();
+  });
+
   it('refused token exchange shows alert', async () => {
     const { page } = harness;
     stack.simulator.control.failNextTokenExchange();

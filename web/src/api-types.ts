@@ -122,6 +122,16 @@ export const overviewSchema = z.object({
   seats: z.array(overviewSeatSchema),
   /** Sums over `seats`; `paid` is null when any license has no limit. */
   totals: z.object({ paid: z.number().nullable(), allocated: z.number(), active30d: z.number(), active90d: z.number() }),
+  /** Cost from the entered contract, in minor currency units; null without a contract. */
+  costs: z
+    .object({
+      currency: z.string(),
+      yearlyTotalMinor: z.number(),
+      perActiveUser30dMinor: z.number().nullable(),
+      perActiveUser90dMinor: z.number().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type OverviewView = z.infer<typeof overviewSchema>;
 
@@ -140,6 +150,8 @@ export const personRowSchema = z.object({
   lastSeenDetail: z.string().nullable(),
   isDeleted: z.boolean(),
   isInvitedNeverSignedUp: z.boolean(),
+  teams: z.array(z.string()).optional(),
+  recommendation: z.object({ kind: z.string(), status: z.string() }).nullable().optional(),
 });
 export type PersonRow = z.infer<typeof personRowSchema>;
 
@@ -163,3 +175,133 @@ export interface PeopleQuery {
   page: number;
   pageSize: number;
 }
+
+export const recommendationKinds = ['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation'] as const;
+export type RecommendationKind = (typeof recommendationKinds)[number];
+export const recommendationStatusSchema = z.enum(['ready', 'flagged', 'blocked']);
+export type RecommendationStatus = z.infer<typeof recommendationStatusSchema>;
+
+export const guardrailSchema = z.object({
+  code: z.string(),
+  /** `block` stops the recommendation; `flag` lets it stand with a warning. */
+  severity: z.enum(['block', 'flag']),
+  message: z.string(),
+});
+export type GuardrailView = z.infer<typeof guardrailSchema>;
+
+/** One recommendation, as built by src/dashboard/recommendations.ts. */
+export const recommendationRowSchema = z.object({
+  kind: z.enum(recommendationKinds),
+  externalId: z.string(),
+  name: z.string(),
+  email: z.string(),
+  licenseName: z.string().nullable(),
+  status: recommendationStatusSchema,
+  /** Yearly saving in minor currency units (cents); null without a contract price. */
+  yearlySavingMinor: z.number().nullable(),
+  /** `YYYY-MM-DD`: the first day the change lowers the bill. */
+  effectiveDate: z.string(),
+  evidence: z.record(z.string(), z.unknown()),
+  guardrails: z.array(guardrailSchema),
+});
+export type RecommendationRowView = z.infer<typeof recommendationRowSchema>;
+
+export const recommendationsSchema = z.object({
+  computedAt: instant.nullable(),
+  currency: z.string().nullable(),
+  /** Savings of recommendations that no guardrail blocks. */
+  totals: z.object({ yearlySavingMinor: z.number(), ready: z.number(), flagged: z.number(), blocked: z.number() }),
+  rows: z.array(recommendationRowSchema),
+});
+export type RecommendationsView = z.infer<typeof recommendationsSchema>;
+
+/** One person's page, as built by src/dashboard/person.ts. */
+export const personSchema = z.object({
+  externalId: z.string(),
+  name: z.string(),
+  email: z.string(),
+  role: z.string(),
+  licenseName: z.string().nullable(),
+  roleGroup: z.string().nullable(),
+  teams: z.array(z.string()),
+  isDeleted: z.boolean(),
+  isInvitedNeverSignedUp: z.boolean(),
+  lastSeenAt: instant.nullable(),
+  lastSeenSignal: z.string().nullable(),
+  lastSeenDetail: z.string().nullable(),
+  lastActivityAt: instant.nullable(),
+  lastActivitySignal: z.string().nullable(),
+  lastActivityDetail: z.string().nullable(),
+  coverage: z.object({
+    escalationPolicyIds: z.array(z.string()),
+    scheduleIds: z.array(z.string()),
+    upcomingShiftCount: z.number(),
+    isPermanentOnCall: z.boolean(),
+    openIncidentCount: z.number(),
+  }),
+  features: z.array(
+    z.object({
+      key: z.string(),
+      name: z.string(),
+      firstUsedAt: instant,
+      lastUsedAt: instant,
+      count30d: z.number(),
+      count60d: z.number(),
+      count90d: z.number(),
+    }),
+  ),
+  /** Signals that could not be read for the account, so their absence proves nothing. */
+  unavailableSignals: z.array(z.object({ signal: z.string(), reason: z.string().nullable() })),
+  recommendation: recommendationRowSchema.nullable(),
+});
+export type PersonView = z.infer<typeof personSchema>;
+
+/** The features page, as built by src/dashboard/features.ts. */
+export const featuresSchema = z.object({
+  computedAt: instant.nullable(),
+  features: z.array(
+    z.object({
+      key: z.string(),
+      name: z.string(),
+      description: z.string(),
+      category: z.string(),
+      scope: z.enum(['person', 'account']),
+      requirement: z.string().nullable(),
+      people30d: z.number(),
+      people90d: z.number(),
+      events30d: z.number(),
+      events90d: z.number(),
+    }),
+  ),
+  /** Weekly active people per feature; `weekStart` is the Monday of the ISO week in UTC. */
+  weekly: z.array(z.object({ weekStart: z.string(), featureKey: z.string(), activePeople: z.number() })),
+  weeklyByTeam: z.array(z.object({ weekStart: z.string(), team: z.string(), activePeople: z.number() })),
+  accountFeatures: z.array(
+    z.object({
+      key: z.string(),
+      name: z.string(),
+      status: z.enum(['available', 'unavailable', 'unknown']),
+      reason: z.string().nullable(),
+      configuredCount: z.number().nullable(),
+      exercisedCount90d: z.number().nullable(),
+    }),
+  ),
+  signals: z.array(z.object({ signal: z.string(), status: z.enum(['available', 'unavailable']), reason: z.string().nullable() })),
+});
+export type FeaturesView = z.infer<typeof featuresSchema>;
+
+export const inviteSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  note: z.string().nullable(),
+  inviterName: z.string().nullable(),
+  status: z.enum(['pending', 'used', 'expired']),
+  expiresAt: instant,
+  usedAt: instant.nullable(),
+  /** What happened when the invited admin used the link, in plain words. */
+  outcomeMessage: z.string().nullable(),
+  createdAt: instant,
+});
+export type InviteView = z.infer<typeof inviteSchema>;
+export const inviteCreatedSchema = z.object({ invite: inviteSchema });
+export const invitesSchema = z.object({ invites: z.array(inviteSchema) });

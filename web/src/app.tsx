@@ -5,10 +5,13 @@ import { sessionSchema, setupStatusSchema, type SessionView } from './api-types.
 import { ErrorMessage, Loading } from './components/common.tsx';
 import { Layout } from './components/layout.tsx';
 import { CatalogPage } from './pages/catalog.tsx';
+import { FeaturesPage } from './pages/features.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { PagerDutyAppPage } from './pages/pagerduty-app.tsx';
 import { PeoplePage } from './pages/people.tsx';
+import { PersonPage } from './pages/person.tsx';
+import { RecommendationsPage } from './pages/recommendations.tsx';
 import { SetupPage } from './pages/setup.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { navigate, useLocation, type Location } from './router.tsx';
@@ -123,7 +126,12 @@ function SignedInPage(props: PageProps): JSX.Element {
       return <OverviewPage {...props} />;
     case '/people':
       return <PeoplePage {...props} />;
+    case '/features':
+      return <FeaturesPage {...props} />;
+    case '/recommendations':
+      return <RecommendationsPage {...props} />;
     default:
+      if (/^\/people\/[^/]+$/.test(props.location.path)) return <PersonPage {...props} />;
       return <NotFoundPage path={props.location.path} />;
   }
 }

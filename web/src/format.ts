@@ -70,3 +70,23 @@ export function humanize(identifier: string): string {
   if (words === '') return identifier;
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/** An amount given in minor units (cents) of `currency`, e.g. 123456 USD → "$1,234.56". */
+export function formatMoney(minor: number, currency: string): string {
+  return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(toMajorUnits(minor, currency));
+}
+
+/** Converts minor units to the currency's main unit by its ISO 4217 exponent (2 for USD, 0 for JPY). */
+export function toMajorUnits(minor: number, currency: string): number {
+  const fractionDigits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return minor / 10 ** fractionDigits;
+}
+
+const calendarDateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+
+/** A calendar date `YYYY-MM-DD` in the viewer's format; it names a day, so no time zone shifts it. */
+export function formatCalendarDate(isoDate: string): string {
+  const date = new Date(`${isoDate}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) return isoDate;
+  return calendarDateFormat.format(date);
+}

@@ -5,6 +5,7 @@ import { syncStartedSchema, type ConnectionCardView, type StreamProgress, type S
 import { formatCount, formatDuration, formatRelative, humanize } from '../format.ts';
 import { ErrorMessage, SupportLine, TableScroller, Time } from './common.tsx';
 import { ConnectionStateBadge } from './connection-state.tsx';
+import { InviteAdmin } from './invite-admin.tsx';
 
 /** How often the card re-reads the server while a sync runs. */
 export const SYNC_POLL_INTERVAL_MS = 1_500;
@@ -56,6 +57,8 @@ function CardBody({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Ele
             licenses and activity. Seatwise asks for read-only access and never changes anything in PagerDuty.
           </p>
           {card.canConnect ? <ConnectForm label="Connect" csrfToken={csrfToken} /> : <AdminOnlyNote />}
+          <p class="hint invite-hint">Not a PagerDuty admin yourself? Invite one to connect.</p>
+          <InviteAdmin csrfToken={csrfToken} />
         </div>
       );
     // Connected and idle: the account, then Sync now and Reconnect. A status reason here means
@@ -63,7 +66,7 @@ function CardBody({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Ele
     case 'connected':
       return (
         <div class="card-body">
-          {card.statusReason !== null && <LimitedVisibility reason={card.statusReason} />}
+          {card.statusReason !== null && <LimitedVisibility reason={card.statusReason} csrfToken={csrfToken} />}
           <AccountDetails card={card} />
           {card.canConnect ? (
             <div class="actions">
@@ -167,13 +170,14 @@ function ConnectForm({ label, csrfToken, isSecondary = false }: { label: 'Connec
   );
 }
 
-function LimitedVisibility({ reason }: { reason: string }): JSX.Element {
+function LimitedVisibility({ reason, csrfToken }: { reason: string; csrfToken: string }): JSX.Element {
   return (
     <div class="message message-warning">
       <p>
         <strong>Limited visibility.</strong> {reason}
       </p>
-      <p>Reconnect with a PagerDuty owner or admin so Seatwise can read everything it needs.</p>
+      <p>Reconnect with a PagerDuty owner or admin, or invite one, so Seatwise can read everything it needs.</p>
+      <InviteAdmin csrfToken={csrfToken} />
     </div>
   );
 }

@@ -7,6 +7,8 @@ const NAVIGATION = [
   { href: '/apps/pagerduty', label: 'PagerDuty' },
   { href: '/overview', label: 'Overview' },
   { href: '/people', label: 'People' },
+  { href: '/features', label: 'Features' },
+  { href: '/recommendations', label: 'Recommendations' },
 ] as const;
 
 interface LayoutProps {

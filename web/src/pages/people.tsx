@@ -6,7 +6,8 @@ import { requestJson, type ApiFailure } from '../api.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
 import { downloadText, toCsv } from '../csv.ts';
 import { formatCount, humanize } from '../format.ts';
-import { navigate } from '../router.tsx';
+import { recommendationKindLabel, recommendationStatusLabel } from '../components/recommendation-labels.ts';
+import { Link, navigate } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
 
 const PAGE_SIZES = [25, 50, 100] as const;
@@ -133,9 +134,15 @@ function PeopleTable({ view, query, isLoading, onChange }: PeopleTableProps): JS
         <table aria-labelledby="people-heading" class="people-table" aria-busy={isLoading ? 'true' : 'false'}>
           <thead>
             <tr>
-              {COLUMNS.map((column) => (
-                <SortableHeader key={column.key} column={column} query={query} onChange={onChange} />
-              ))}
+              {COLUMNS.map((column) => [
+                <SortableHeader key={column.key} column={column} query={query} onChange={onChange} />,
+                column.key === 'license' ? (
+                  <th key="teams" scope="col">
+                    Teams
+                  </th>
+                ) : null,
+              ])}
+              <th scope="col">Recommendation</th>
             </tr>
           </thead>
           <tbody>
@@ -199,7 +206,7 @@ async function readAllPeople(query: PeopleQuery): Promise<{ ok: true; value: Per
 }
 
 function peopleCsv(rows: PersonRow[]): string {
-  const header = ['Name', 'Email', 'Role', 'License', 'Last seen (UTC)', 'Last seen signal', 'Removed from PagerDuty', 'Invited, never signed up'];
+  const header = ['Name', 'Email', 'Role', 'License', 'Teams', 'Last seen (UTC)', 'Last seen signal', 'Recommendation', 'Removed from PagerDuty', 'Invited, never signed up'];
   return toCsv(
     header,
     rows.map((person) => [
@@ -207,8 +214,12 @@ function peopleCsv(rows: PersonRow[]): string {
       person.email,
       person.role,
       person.licenseName ?? '',
+      (person.teams ?? []).join('; '),
       person.lastSeenAt ?? '',
       describeSignal(person),
+      person.recommendation === null || person.recommendation === undefined
+        ? ''
+        : `${recommendationKindLabel(person.recommendation.kind)} (${recommendationStatusLabel(person.recommendation.status)})`,
       person.isDeleted ? 'yes' : 'no',
       person.isInvitedNeverSignedUp ? 'yes' : 'no',
     ]),
@@ -249,12 +260,13 @@ function PersonTableRow({ person }: { person: PersonRow }): JSX.Element {
   return (
     <tr>
       <th scope="row">
-        {person.name}
+        <Link href={`/people/${encodeURIComponent(person.externalId)}`}>{person.name}</Link>
         {person.isDeleted && <span class="signal">Removed from PagerDuty</span>}
       </th>
       <td>{person.email}</td>
       <td>{humanize(person.role)}</td>
       <td>{person.licenseName ?? 'No license'}</td>
+      <td>{person.teams === undefined || person.teams.length === 0 ? <span class="muted">None</span> : person.teams.join(', ')}</td>
       <td>
         {person.lastSeenAt === null ? (
           <span class="muted">{person.isInvitedNeverSignedUp ? 'Invited, never signed up' : 'Never seen'}</span>
@@ -262,6 +274,16 @@ function PersonTableRow({ person }: { person: PersonRow }): JSX.Element {
           <>
             <Time iso={person.lastSeenAt} />
             <span class="signal">{describeSignal(person)}</span>
+          </>
+        )}
+      </td>
+      <td>
+        {person.recommendation === null || person.recommendation === undefined ? (
+          <span class="muted">None</span>
+        ) : (
+          <>
+            {recommendationKindLabel(person.recommendation.kind)}
+            <span class="signal">{recommendationStatusLabel(person.recommendation.status)}</span>
           </>
         )}
       </td>

@@ -1,0 +1,145 @@
+import type { JSX } from 'preact';
+import type { PageProps } from '../app.tsx';
+import { recommendationKinds, recommendationsSchema, type RecommendationKind, type RecommendationRowView, type RecommendationsView } from '../api-types.ts';
+import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
+import { GuardrailList } from '../components/guardrails.tsx';
+import { RECOMMENDATION_KIND_LABELS, recommendationStatusLabel } from '../components/recommendation-labels.ts';
+import { downloadText, toCsv } from '../csv.ts';
+import { formatCalendarDate, formatCount, formatMoney, toMajorUnits } from '../format.ts';
+import { Link } from '../router.tsx';
+import { useSessionGuard } from '../session-guard.ts';
+
+/** Renders the recommendations grouped by kind, with savings, effective dates and guardrails. */
+export function RecommendationsPage({ session, onSessionExpired }: PageProps): JSX.Element {
+  usePageTitle('Recommendations');
+  const { state } = useApiData('/api/recommendations', recommendationsSchema);
+  useSessionGuard(state, onSessionExpired);
+
+  return (
+    <section aria-labelledby="recommendations-heading">
+      <h1 id="recommendations-heading">Recommendations</h1>
+      <p class="lead">Seat changes that lower the PagerDuty bill. Guardrails block a change that would leave an escalation policy or schedule without people.</p>
+      {state.status === 'loading' && <Loading label="Loading recommendations…" />}
+      {state.status === 'failed' && <ErrorMessage failure={state.failure} supportEmail={session.supportEmail} />}
+      {state.status === 'loaded' && <RecommendationsContent view={state.data} />}
+    </section>
+  );
+}
+
+function RecommendationsContent({ view }: { view: RecommendationsView }): JSX.Element {
+  if (view.rows.length === 0) {
+    return (
+      <div class="card empty-state">
+        <h2>No recommendations</h2>
+        <p>
+          {view.computedAt === null
+            ? 'Seatwise makes recommendations once PagerDuty is connected and a sync has finished.'
+            : 'Every seat is in use by the current rules. Seatwise checks again after each sync.'}
+        </p>
+      </div>
+    );
+  }
+
+  return (
+    <>
+      {view.computedAt !== null && (
+        <p class="freshness">
+          Computed <Time iso={view.computedAt} />.
+        </p>
+      )}
+      <ul class="tiles" aria-label="Totals">
+        <li class="tile">
+          <span class="tile-label">Potential yearly savings</span>
+          <span class="tile-value">{view.currency === null ? 'No prices' : formatMoney(view.totals.yearlySavingMinor, view.currency)}</span>
+          {view.currency === null && <span class="tile-detail">Enter contract prices to see amounts.</span>}
+        </li>
+        <li class="tile">
+          <span class="tile-label">Ready</span>
+          <span class="tile-value">{formatCount(view.totals.ready)}</span>
+        </li>
+        <li class="tile">
+          <span class="tile-label">Check first</span>
+          <span class="tile-value">{formatCount(view.totals.flagged)}</span>
+        </li>
+        <li class="tile">
+          <span class="tile-label">Blocked by a guardrail</span>
+          <span class="tile-value">{formatCount(view.totals.blocked)}</span>
+        </li>
+      </ul>
+      <div class="actions">
+        <button type="button" class="button-secondary" onClick={() => downloadText(`seatwise-recommendations-${new Date().toISOString().slice(0, 10)}.csv`, recommendationsCsv(view))}>
+          Export {formatCount(view.rows.length)} as CSV
+        </button>
+      </div>
+      {recommendationKinds.map((kind) => (
+        <RecommendationGroup key={kind} kind={kind} rows={view.rows.filter((row) => row.kind === kind)} currency={view.currency} />
+      ))}
+    </>
+  );
+}
+
+function RecommendationGroup({ kind, rows, currency }: { kind: RecommendationKind; rows: RecommendationRowView[]; currency: string | null }): JSX.Element | null {
+  if (rows.length === 0) return null;
+  const headingId = `recommendations-${kind}`;
+  return (
+    <section class="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>
+        {RECOMMENDATION_KIND_LABELS[kind].title} ({formatCount(rows.length)})
+      </h2>
+      <TableScroller label={`${RECOMMENDATION_KIND_LABELS[kind].title}, scrollable`}>
+        <table aria-labelledby={headingId} class="wide-table">
+          <thead>
+            <tr>
+              <th scope="col">Person</th>
+              <th scope="col">License</th>
+              <th scope="col">Status</th>
+              <th scope="col">Yearly saving</th>
+              <th scope="col">Effective</th>
+              <th scope="col">Guardrails</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.externalId}>
+                <th scope="row">
+                  <Link href={`/people/${encodeURIComponent(row.externalId)}`}>{row.name}</Link>
+                  <span class="signal">{row.email}</span>
+                </th>
+                <td>{row.licenseName ?? 'No license'}</td>
+                <td>
+                  <span class={`badge badge-recommendation-${row.status}`}>{recommendationStatusLabel(row.status)}</span>
+                </td>
+                <td>{row.yearlySavingMinor === null || currency === null ? 'No price' : formatMoney(row.yearlySavingMinor, currency)}</td>
+                <td>
+                  <time dateTime={row.effectiveDate} title={`${row.effectiveDate} (UTC)`}>
+                    {formatCalendarDate(row.effectiveDate)}
+                  </time>
+                </td>
+                <td>
+                  <GuardrailList guardrails={row.guardrails} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroller>
+    </section>
+  );
+}
+
+function recommendationsCsv(view: RecommendationsView): string {
+  const header = ['Recommendation', 'Name', 'Email', 'License', 'Status', `Yearly saving${view.currency === null ? '' : ` (${view.currency})`}`, 'Effective date', 'Guardrails'];
+  return toCsv(
+    header,
+    view.rows.map((row) => [
+      RECOMMENDATION_KIND_LABELS[row.kind].action,
+      row.name,
+      row.email,
+      row.licenseName ?? '',
+      recommendationStatusLabel(row.status),
+      row.yearlySavingMinor === null || view.currency === null ? '' : String(toMajorUnits(row.yearlySavingMinor, view.currency)),
+      row.effectiveDate,
+      row.guardrails.map((guardrail) => guardrail.message).join('; '),
+    ]),
+  );
+}

@@ -16,11 +16,13 @@ export interface IncidentState {
   entries: SimLogEntry[];
 }
 
+const MAX_CACHED_INCIDENT_STATES = 20_000;
+
 /** Lookups by id over one account, built once so each served record costs O(1). */
 export class AccountIndex {
   private readonly users = new Map<string, SimUser>();
   private readonly deletedUsers = new Map<string, SimUser>();
-  private readonly incidents = new Map<string, SimIncident>();
+  /** Recently computed incident states, oldest first; bounded so large accounts do not keep them all. */
   private readonly incidentStates = new Map<string, IncidentState>();
   private readonly services = new Map<string, SimService>();
   private readonly servicesByIntegration = new Map<string, SimService>();
@@ -30,14 +32,12 @@ export class AccountIndex {
   constructor(readonly account: SimAccount) {
     for (const user of account.users) this.users.set(user.id, user);
     for (const user of account.deletedUsers) this.deletedUsers.set(user.id, user);
-    for (const incident of account.incidents) this.incidents.set(incident.id, incident);
     for (const service of account.services) {
       this.services.set(service.id, service);
       this.servicesByIntegration.set(service.integrationId, service);
     }
     for (const team of account.teams) this.teams.set(team.id, team);
     for (const schedule of account.schedules) this.schedules.set(schedule.id, schedule);
-    this.buildIncidentStates();
   }
 
   user(id: string): SimUser | undefined {
@@ -50,11 +50,36 @@ export class AccountIndex {
   }
 
   incident(id: string): SimIncident | undefined {
-    return this.incidents.get(id);
+    return this.account.history.incident(id);
   }
 
+  /** Replays the incident's log entries to its current state. */
   incidentState(id: string): IncidentState | undefined {
-    return this.incidentStates.get(id);
+    const cached = this.incidentStates.get(id);
+    if (cached !== undefined) return cached;
+
+    const entries = this.account.history.incidentEntries(id);
+    const first = entries[0];
+    if (first === undefined) return undefined;
+    const state: IncidentState = {
+      status: 'triggered',
+      resolvedAt: null,
+      lastStatusChangeAt: first.createdAt,
+      lastStatusChangeBy: first.agent,
+      acknowledgements: [],
+      assignments: [],
+      firstTriggerEntryId: undefined,
+      updatedAt: first.createdAt,
+      entries: [],
+    };
+    for (const entry of entries) applyEntry(state, entry);
+
+    if (this.incidentStates.size >= MAX_CACHED_INCIDENT_STATES) {
+      const oldest = this.incidentStates.keys().next().value;
+      if (oldest !== undefined) this.incidentStates.delete(oldest);
+    }
+    this.incidentStates.set(id, state);
+    return state;
   }
 
   service(id: string): SimService | undefined {
@@ -71,28 +96,6 @@ export class AccountIndex {
 
   schedule(id: string): SimSchedule | undefined {
     return this.schedules.get(id);
-  }
-
-  private buildIncidentStates(): void {
-    for (let index = this.account.logEntries.length - 1; index >= 0; index -= 1) {
-      const entry = this.account.logEntries[index] as SimLogEntry;
-      let state = this.incidentStates.get(entry.incidentId);
-      if (state === undefined) {
-        state = {
-          status: 'triggered',
-          resolvedAt: null,
-          lastStatusChangeAt: entry.createdAt,
-          lastStatusChangeBy: entry.agent,
-          acknowledgements: [],
-          assignments: [],
-          firstTriggerEntryId: undefined,
-          updatedAt: entry.createdAt,
-          entries: [],
-        };
-        this.incidentStates.set(entry.incidentId, state);
-      }
-      applyEntry(state, entry);
-    }
   }
 }
 

@@ -1,9 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAccount } from './generator.ts';
+import type { SimAccount } from './model.ts';
 import { startSimulator, type GroundTruth, type RunningSimulator } from './index.ts';
 
 const NOW = new Date('2026-03-20T09:30:00Z');
 const DAY_MS = 86_400_000;
+
+function latestActions(account: SimAccount): Map<string, number> {
+  const latest = new Map<string, number>();
+  account.history.scanEntries(-Infinity, Infinity, (entry) => {
+    if (entry.agent.type === 'user_reference' && !latest.has(entry.agent.id)) latest.set(entry.agent.id, entry.createdAt.getTime());
+  });
+  return latest;
+}
 
 describe('account generator', () => {
   it('repeats the account for a seed', () => {
@@ -32,11 +41,7 @@ describe('account generator', () => {
   it('keeps latest actions off window edges', () => {
     for (const seed of [1, 2, 3, 42]) {
       const account = generateAccount({ seed, people: 250, region: 'us', now: NOW, historyDays: 100 });
-      const latest = new Map<string, number>();
-      for (const entry of account.logEntries) {
-        if (entry.agent.type !== 'user_reference') continue;
-        latest.set(entry.agent.id, Math.max(latest.get(entry.agent.id) ?? 0, entry.createdAt.getTime()));
-      }
+      const latest = latestActions(account);
       for (const at of latest.values()) {
         for (const days of [30, 90]) expect(Math.abs(at - (NOW.getTime() - days * DAY_MS))).toBeGreaterThanOrEqual(6 * 3_600_000);
       }
@@ -46,10 +51,7 @@ describe('account generator', () => {
   it('places lapsed people 31 to 89 days back', () => {
     const account = generateAccount({ seed: 42, people: 250, region: 'us', now: NOW, historyDays: 100 });
     const lapsed = new Set(account.users.filter((user) => user.behaviour === 'lapsed_responder').map((user) => user.id));
-    const latest = new Map<string, number>();
-    for (const entry of account.logEntries) {
-      if (entry.agent.type === 'user_reference' && lapsed.has(entry.agent.id)) latest.set(entry.agent.id, Math.max(latest.get(entry.agent.id) ?? 0, entry.createdAt.getTime()));
-    }
+    const latest = new Map([...latestActions(account)].filter(([id]) => lapsed.has(id)));
     expect(latest.size).toBe(lapsed.size);
     for (const at of latest.values()) {
       const daysAgo = (NOW.getTime() - at) / DAY_MS;

@@ -1,4 +1,5 @@
 import { addSignIns, generateAuditRecords, generateInventory, generateOnCall, PLAN_ABILITIES } from './generator-config.ts';
+import { ArrayHistory } from './history.ts';
 import { Random } from './random.ts';
 import { FIRST_NAMES, INCIDENT_TITLES, JOB_TITLES, LAST_NAMES, NOTES, SERVICE_NAMES, TEAM_NAMES, TIME_ZONES, USER_COLORS } from './names.ts';
 import type {
@@ -96,8 +97,7 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
     users,
     teams,
     services,
-    incidents: history.incidents,
-    logEntries: history.logEntries,
+    history: new ArrayHistory(history.logEntries, history.incidents),
     schedules: onCall.schedules,
     escalationPolicies: onCall.escalationPolicies,
     auditRecords: generateAuditRecords(configRandom, configIds, configOptions, users, teams, onCall.schedules, services),

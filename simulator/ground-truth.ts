@@ -44,13 +44,10 @@ export function computeGroundTruth(account: SimAccount, asOf: Date): GroundTruth
   const historyStartMs = asOfMs - SYNCED_HISTORY_DAYS * DAY_MS;
   const lastSeen = new Map<string, number>();
 
-  for (const entry of account.logEntries) {
-    if (entry.agent.type !== 'user_reference') continue;
-    const at = entry.createdAt.getTime();
-    if (at < historyStartMs || at > asOfMs) continue;
-    const previous = lastSeen.get(entry.agent.id);
-    if (previous === undefined || at > previous) lastSeen.set(entry.agent.id, at);
-  }
+  // Entries arrive newest first, so the first one seen per person is their last seen.
+  account.history.scanEntries(historyStartMs, asOfMs + 1, (entry) => {
+    if (entry.agent.type === 'user_reference' && !lastSeen.has(entry.agent.id)) lastSeen.set(entry.agent.id, entry.createdAt.getTime());
+  });
 
   const people: PersonTruth[] = account.users.map((user) => {
     const seenAt = lastSeen.get(user.id);

@@ -3,6 +3,8 @@
  * shapes; the ground truth reads them directly.
  */
 
+import type { HistoryStore } from './history.ts';
+
 export type Region = 'us' | 'eu';
 
 export type UserRole =
@@ -232,9 +234,8 @@ export interface SimAccount {
   users: SimUser[];
   teams: SimTeam[];
   services: SimService[];
-  incidents: SimIncident[];
-  /** Newest first, ties broken by id, as `/log_entries` returns them. */
-  logEntries: SimLogEntry[];
+  /** Incidents and log entries; log entries are served newest first, ties broken by id. */
+  history: HistoryStore;
   schedules: SimSchedule[];
   escalationPolicies: SimEscalationPolicy[];
   /** Newest first. */

@@ -254,17 +254,15 @@ function filteredIncidents(input: RouteInput, filters: z.infer<typeof incidentsR
   const start = parseDate('created_at_start', filters.created_at_start);
   const end = parseDate('created_at_end', filters.created_at_end);
   checkRange(start, end);
-  return input.context.account.incidents.filter((incident) => {
-    const created = incident.createdAt.getTime();
+  const matching: SimIncident[] = [];
+  input.context.account.history.scanIncidents(start ?? -Infinity, end ?? Infinity, 'oldest_first', (incident) => {
     const teamId = input.wire.index.service(incident.serviceId)?.teamId ?? '';
-    return (
-      (start === undefined || created >= start) &&
-      (end === undefined || created < end) &&
-      (filters.urgency === undefined || incident.urgency === filters.urgency) &&
-      (filters.team_ids === undefined || filters.team_ids.includes(teamId)) &&
-      (filters.service_ids === undefined || filters.service_ids.includes(incident.serviceId))
-    );
+    if (filters.urgency !== undefined && incident.urgency !== filters.urgency) return;
+    if (filters.team_ids !== undefined && !filters.team_ids.includes(teamId)) return;
+    if (filters.service_ids !== undefined && !filters.service_ids.includes(incident.serviceId)) return;
+    matching.push(incident);
   });
+  return matching;
 }
 
 /** `POST /analytics/raw/incidents`: one row per incident, newest first by default. */

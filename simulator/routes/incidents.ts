@@ -29,36 +29,42 @@ function addMonths(atMs: number, months: number): number {
  */
 const NON_OVERVIEW_TYPES: ReadonlySet<SimLogEntry['type']> = new Set(['notify_log_entry', 'assign_log_entry', 'urgency_change_log_entry']);
 
-/** Index of the first entry (newest first) created before `instantMs`. */
-function firstOlderThan(entries: SimLogEntry[], instantMs: number): number {
-  let low = 0;
-  let high = entries.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((entries[middle] as SimLogEntry).createdAt.getTime() >= instantMs) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-/** Filters and pages log entries (newest first); `since` is inclusive and `until` exclusive. */
-function pageLogEntries(input: RouteInput, entries: SimLogEntry[]): Json {
+/**
+ * Filters and pages log entries (newest first); `since` is inclusive and `until` exclusive. Without
+ * `since` the whole history is served, and without `until` everything up to now.
+ * NOTE: PagerDuty documents no default window for log entries; the unbounded default is an assumption.
+ */
+function pageLogEntries(input: RouteInput, incidentEntries: SimLogEntry[] | null): Json {
   const { params, wire, context } = input;
   const include = includes(params, LOG_ENTRY_INCLUDES);
-  const since = instantParam(params, 'since', input.timeZone);
-  const until = instantParam(params, 'until', input.timeZone) ?? context.dataNowMs();
-  if (since !== undefined && since > until) throw new PdError('invalidInput', ['since must be before until']);
+  const since = instantParam(params, 'since', input.timeZone) ?? -Infinity;
+  const until = instantParam(params, 'until', input.timeZone) ?? context.dataNowMs() + 1;
+  if (since > until) throw new PdError('invalidInput', ['since must be before until']);
   const paging = parseOffsetRequest(params);
+  const isOverview = params.get('is_overview') === 'true';
   const teamIds = arrayParam(params, 'team_ids');
   if (teamIds.length > 0) requireAbility(context, 'teams');
+  const keep = (entry: SimLogEntry): boolean =>
+    (!isOverview || !NON_OVERVIEW_TYPES.has(entry.type)) && (teamIds.length === 0 || teamIds.includes(wire.index.service(entry.serviceId)?.teamId ?? ''));
 
-  const start = firstOlderThan(entries, until);
-  const end = since === undefined ? entries.length : firstOlderThan(entries, since);
-  let selected = entries.slice(start, Math.max(start, end));
-  if (params.get('is_overview') === 'true') selected = selected.filter((entry) => !NON_OVERVIEW_TYPES.has(entry.type));
-  if (teamIds.length > 0) selected = selected.filter((entry) => teamIds.includes(wire.index.service(entry.serviceId)?.teamId ?? ''));
+  let count: number;
+  let items: SimLogEntry[];
+  if (incidentEntries === null && !isOverview && teamIds.length === 0) {
+    // The account-wide list without filters pages straight from the store, which large accounts need.
+    count = context.account.history.countEntries(since, until);
+    items = context.account.history.entries(since, until, paging.offset, paging.limit);
+  } else {
+    const selected: SimLogEntry[] = [];
+    const collect = (entry: SimLogEntry): void => {
+      if (keep(entry)) selected.push(entry);
+    };
+    if (incidentEntries === null) context.account.history.scanEntries(since, until, collect);
+    else for (const entry of incidentEntries) if (entry.createdAt.getTime() >= since && entry.createdAt.getTime() < until) collect(entry);
+    count = selected.length;
+    items = selected.slice(paging.offset, paging.offset + paging.limit);
+  }
 
-  const page = offsetPage(paging, selected.length, (from, to) => selected.slice(from, to));
+  const page = offsetPage(paging, count, () => items);
   return {
     log_entries: page.items.map((entry) => withIncludedObjects(input, logEntryObject(wire, entry, include), entry, include)),
     ...page.envelope,
@@ -81,11 +87,11 @@ function withIncludedObjects(input: RouteInput, wireEntry: Json, entry: SimLogEn
 }
 
 function listLogEntries(input: RouteInput): Json {
-  return pageLogEntries(input, input.context.account.logEntries);
+  return pageLogEntries(input, null);
 }
 
 function getLogEntry(input: RouteInput): Json {
-  const entry = input.context.account.logEntries.find((candidate) => candidate.id === pathParam(input));
+  const entry = input.context.account.history.entry(pathParam(input));
   if (entry === undefined) throw new PdError('notFound', [`Log entry ${pathParam(input)} not found`]);
   const include = includes(input.params, LOG_ENTRY_INCLUDES);
   return { log_entry: withIncludedObjects(input, logEntryObject(input.wire, entry, include), entry, include) };
@@ -233,19 +239,27 @@ function listIncidents(input: RouteInput): Json {
   for (const urgency of urgencies) if (!['high', 'low'].includes(urgency)) throw new PdError('invalidInput', [`urgencies[] value "${urgency}" is not one of high, low`]);
   const paging = parseOffsetRequest(params);
 
-  const matching = context.account.incidents.filter((incident) => {
-    const created = incident.createdAt.getTime();
-    if (created < sinceMs || created >= untilMs) return false;
+  const hasFilters = statuses.length + urgencies.length + serviceIds.length + teamIds.length + userIds.length > 0 || incidentKey !== null;
+  const hasSort = params.has('sort_by') || params.has('sort_by[]');
+  if (!hasFilters && !hasSort) {
+    // Unfiltered pages come straight from the store, oldest first, which large accounts need.
+    const count = context.account.history.countIncidents(sinceMs, untilMs);
+    const page = offsetPage(paging, count, (start, end) => context.account.history.incidents(sinceMs, untilMs, start, end - start));
+    return { incidents: page.items.map((incident) => incidentObject(input, incident, include)), ...page.envelope };
+  }
+
+  const matching: SimIncident[] = [];
+  context.account.history.scanIncidents(sinceMs, untilMs, 'oldest_first', (incident) => {
     const state = wire.index.incidentState(incident.id);
     const status = state?.status ?? 'triggered';
-    if (statuses.length > 0 && !statuses.includes(status)) return false;
-    if (urgencies.length > 0 && !urgencies.includes(incident.urgency)) return false;
-    if (serviceIds.length > 0 && !serviceIds.includes(incident.serviceId)) return false;
-    if (teamIds.length > 0 && !teamIds.includes(wire.index.service(incident.serviceId)?.teamId ?? '')) return false;
+    if (statuses.length > 0 && !statuses.includes(status)) return;
+    if (urgencies.length > 0 && !urgencies.includes(incident.urgency)) return;
+    if (serviceIds.length > 0 && !serviceIds.includes(incident.serviceId)) return;
+    if (teamIds.length > 0 && !teamIds.includes(wire.index.service(incident.serviceId)?.teamId ?? '')) return;
     // Resolved incidents have no assignees, so a user filter only ever matches open incidents.
-    if (userIds.length > 0 && !(state?.assignments ?? []).some((assignment) => userIds.includes(assignment.userId))) return false;
-    if (incidentKey !== null && `${incident.serviceId.toLowerCase()}-${incident.number}` !== incidentKey) return false;
-    return true;
+    if (userIds.length > 0 && !(state?.assignments ?? []).some((assignment) => userIds.includes(assignment.userId))) return;
+    if (incidentKey !== null && `${incident.serviceId.toLowerCase()}-${incident.number}` !== incidentKey) return;
+    matching.push(incident);
   });
   const sorted = sortIncidents(input, matching);
   const page = offsetPage(paging, sorted.length, (start, end) => sorted.slice(start, end));
@@ -294,13 +308,14 @@ function listNotifications(input: RouteInput): Json {
   if (filter !== null && !(NOTIFICATION_TYPES as readonly string[]).includes(filter)) throw new PdError('invalidInput', [`filter must be one of ${NOTIFICATION_TYPES.join(', ')}`]);
   const paging = parseOffsetRequest(params);
 
-  const entries = context.account.logEntries;
-  const selected = entries
-    .slice(firstOlderThan(entries, untilMs), firstOlderThan(entries, sinceMs))
-    .filter((entry) => entry.type === 'notify_log_entry' && entry.userId !== undefined)
-    .map((entry) => ({ entry, user: wire.index.anyUser(entry.userId ?? ''), ...notificationFor(wire.index.anyUser(entry.userId ?? '')) }))
-    .filter((notification) => filter === null || notification.type === filter)
-    .reverse();
+  const selected: { entry: SimLogEntry; user: SimUser | undefined; type: NotificationType; address: string | null }[] = [];
+  context.account.history.scanEntries(sinceMs, untilMs, (entry) => {
+    if (entry.type !== 'notify_log_entry' || entry.userId === undefined) return;
+    const user = wire.index.anyUser(entry.userId);
+    const notification = notificationFor(user);
+    if (filter === null || notification.type === filter) selected.push({ entry, user, ...notification });
+  });
+  selected.reverse();
 
   const page = offsetPage(paging, selected.length, (start, end) => selected.slice(start, end));
   return {

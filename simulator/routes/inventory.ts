@@ -1,5 +1,5 @@
 import { PdError } from '../errors.ts';
-import type { SimService } from '../model.ts';
+import type { SimIncident, SimService } from '../model.ts';
 import { offsetPage, parseOffsetRequest } from '../paging.ts';
 import { teamReference, userReference } from '../wire.ts';
 import { arrayParam, cursorPage, includes, pathParam, reference, requireAbility, type Json, type Route, type RouteInput } from './common.ts';
@@ -31,7 +31,12 @@ export function serviceObject(input: RouteInput, service: SimService, include: S
   const { wire, context } = input;
   const team = wire.index.team(service.teamId);
   const policy = context.account.escalationPolicies.find((candidate) => candidate.id === service.escalationPolicyId);
-  const lastIncident = [...context.account.incidents].reverse().find((incident) => incident.serviceId === service.id);
+  let lastIncident: SimIncident | undefined;
+  context.account.history.scanIncidents(-Infinity, context.dataNowMs() + 1, 'newest_first', (incident) => {
+    if (incident.serviceId !== service.id) return true;
+    lastIncident = incident;
+    return false;
+  });
   const integrationReference = reference(wire, 'generic_events_api_inbound_integration_reference', service.integrationId, service.integrationName, `/services/${service.id}/integrations/${service.integrationId}`, null);
   return {
     id: service.id,

@@ -177,4 +177,21 @@ describe('connections card states', () => {
     await harness.screenshot('non admin token');
     harness.assertNoProblems();
   });
+
+  it('disconnect keeps data, offers Connect', async () => {
+    const { page } = harness;
+    await waitForIdleConnected(page);
+    await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
+    const confirm = page.getByRole('group', { name: 'Disconnect PagerDuty?' });
+    await confirm.waitFor();
+    await expect(confirm.getByLabel('Keep the synced data', { exact: false }).isChecked()).resolves.toBe(true);
+    await expectAccessible(page);
+    await harness.screenshot('disconnect confirm');
+
+    await confirm.getByRole('button', { name: 'Disconnect PagerDuty' }).click();
+    await page.getByRole('status').filter({ hasText: 'PagerDuty is disconnected.' }).waitFor();
+    await page.getByRole('button', { name: 'Connect', exact: true }).waitFor();
+    await harness.screenshot('disconnected');
+    harness.assertNoProblems();
+  });
 });

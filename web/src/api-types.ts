@@ -305,3 +305,9 @@ export const inviteSchema = z.object({
 export type InviteView = z.infer<typeof inviteSchema>;
 export const inviteCreatedSchema = z.object({ invite: inviteSchema });
 export const invitesSchema = z.object({ invites: z.array(inviteSchema) });
+
+export const disconnectedSchema = z.object({
+  keptData: z.boolean(),
+  /** How to remove Seatwise's grant on PagerDuty's side, in plain words. */
+  instructions: z.string(),
+});

@@ -5,6 +5,7 @@ import { syncStartedSchema, type ConnectionCardView, type StreamProgress, type S
 import { formatCount, formatDuration, formatRelative, humanize } from '../format.ts';
 import { ErrorMessage, SupportLine, TableScroller, Time } from './common.tsx';
 import { ConnectionStateBadge } from './connection-state.tsx';
+import { DisconnectButton } from './disconnect.tsx';
 import { InviteAdmin } from './invite-admin.tsx';
 
 /** How often the card re-reads the server while a sync runs. */
@@ -31,6 +32,11 @@ interface ConnectionsCardProps {
 export function ConnectionsCard({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Element {
   const isRunActive = card.state === 'syncing' || (card.currentRun !== null && isActiveRunStatus(card.currentRun.status));
   usePolling(isRunActive, onChanged);
+  const [disconnectInstructions, setDisconnectInstructions] = useState<string | null>(null);
+  const onDisconnected = (instructions: string): void => {
+    setDisconnectInstructions(instructions);
+    void onChanged();
+  };
 
   return (
     <section class="card connections-card" aria-labelledby="connections-heading">
@@ -39,21 +45,26 @@ export function ConnectionsCard({ card, csrfToken, onChanged }: ConnectionsCardP
         <ConnectionStateBadge state={card.state} />
       </div>
       {card.notice !== null && <Notice notice={card.notice} supportEmail={card.supportEmail} />}
-      <CardBody card={card} csrfToken={csrfToken} onChanged={onChanged} />
+      {disconnectInstructions !== null && (
+        <div class="message message-success" role="status">
+          <p>PagerDuty is disconnected. {disconnectInstructions}</p>
+        </div>
+      )}
+      <CardBody card={card} csrfToken={csrfToken} onChanged={onChanged} onDisconnected={onDisconnected} />
       {card.currentRun !== null && <RunProgress run={card.currentRun} />}
       <SyncHistory runs={card.recentRuns} />
     </section>
   );
 }
 
-function CardBody({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Element {
+function CardBody({ card, csrfToken, onChanged, onDisconnected }: ConnectionsCardProps & { onDisconnected: (instructions: string) => void }): JSX.Element {
   switch (card.state) {
     // Nothing connected yet: explain what Connect asks for and who may click it.
     case 'not_connected':
       return (
         <div class="card-body">
           <p>
-            Seatwise is not connected to PagerDuty yet. Connect with a PagerDuty account that is an owner or admin, so Seatwise can read users,
+            Seatwise is not connected to PagerDuty. Connect with a PagerDuty account that is an owner or admin, so Seatwise can read users,
             licenses and activity. Seatwise asks for read-only access and never changes anything in PagerDuty.
           </p>
           {card.canConnect ? <ConnectForm label="Connect" csrfToken={csrfToken} /> : <AdminOnlyNote />}
@@ -72,6 +83,7 @@ function CardBody({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Ele
             <div class="actions">
               <SyncNowButton csrfToken={csrfToken} onChanged={onChanged} />
               <ConnectForm label="Reconnect" csrfToken={csrfToken} isSecondary />
+              <DisconnectButton csrfToken={csrfToken} onDisconnected={onDisconnected} />
             </div>
           ) : (
             <AdminOnlyNote />

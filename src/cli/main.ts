@@ -83,9 +83,20 @@ async function runServer(options: StartOptions): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     if (isStopping) return;
     isStopping = true;
-    logger.info({ signal }, 'Stopping Seatwise');
+    const timeoutSeconds = config.shutdownTimeoutSeconds;
+    logger.info({ signal, timeoutSeconds }, 'Stopping Seatwise: no new jobs, running syncs checkpoint');
+    running.markStopping();
+    // Exits even when a component hangs; a sync cut off here resumes from its last checkpoint.
+    const deadline = setTimeout(() => {
+      logger.error({ timeoutSeconds }, 'Seatwise did not stop within SHUTDOWN_TIMEOUT_SECONDS; exiting anyway');
+      process.exit(1);
+    }, timeoutSeconds * 1000);
+    deadline.unref();
     running.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info('Seatwise stopped');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'Failed to stop cleanly');
         process.exit(1);

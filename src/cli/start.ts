@@ -1,15 +1,21 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
 import { ensureBootstrapOwner } from '../accounts/bootstrap.ts';
+import { crunchConnection } from '../analytics/crunch.ts';
 import type { Config } from '../config/env.ts';
 import { loadVault } from '../connections/vault.ts';
 import { PAGERDUTY_API_BASE_URLS } from '../connectors/pagerduty/provider.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
+import type { DB } from '../db/schema.ts';
 import { buildApp } from '../http/app.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
+import { createOpsMetrics, type OpsMetrics } from '../ops/metrics.ts';
+import { ProcessState } from '../ops/state.ts';
 import { createJobQueue, type JobQueue } from '../sync/queue.ts';
+import type { SyncOutcome } from '../sync/run-sync.ts';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.ts';
 
 const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../dist/web');
@@ -24,6 +30,8 @@ export interface StartOptions {
 export interface RunningSeatwise {
   url: string | null;
   simulator: RunningSimulator | null;
+  /** Readiness turns false at once; then the queue stops taking jobs and running syncs checkpoint. */
+  markStopping(): void;
   close(): Promise<void>;
 }
 
@@ -33,7 +41,9 @@ export interface RunningSeatwise {
  */
 export async function startSeatwise(config: Config, options: StartOptions, logger = createLogger(config.logLevel)): Promise<RunningSeatwise> {
   const database = await openConfiguredDatabase(config, logger);
-  const closers: Array<() => Promise<void>> = [() => database.close()];
+  const processState = new ProcessState();
+  const metrics = createOpsMetrics({ database, logger });
+  const closers: Array<() => Promise<void>> = [() => database.close(), async () => metrics.close()];
   const close = async () => {
     for (const closer of closers.reverse()) {
       await closer().catch((error: unknown) => logger.error({ err: error }, 'Failed to stop a component cleanly'));
@@ -50,9 +60,17 @@ export async function startSeatwise(config: Config, options: StartOptions, logge
 
     await ensureBootstrapOwner(database.db, config);
 
-    const jobs = createJobQueue({ database, logger, config, vault, pagerduty });
+    const jobs = createJobQueue({
+      database,
+      logger,
+      config,
+      vault,
+      pagerduty,
+      sync: { crunch: timedCrunch(metrics) },
+      onSyncFinished: (outcome) => void recordSyncDuration(database.db, metrics, outcome, logger),
+    });
     await jobs.start({ runWorker: options.runWorker });
-    closers.push(() => jobs.stop());
+    processState.markQueueStarted();
 
     let url: string | null = null;
     if (options.runWeb) {
@@ -65,6 +83,7 @@ export async function startSeatwise(config: Config, options: StartOptions, logge
         jobs,
         demo: simulator ? { simulatorUrl: simulator.identityUrl } : null,
         webRoot: WEB_ROOT,
+        operations: { process: processState, metrics },
       });
       url = await listen(app, config);
       closers.push(() => app.close());
@@ -79,10 +98,36 @@ export async function startSeatwise(config: Config, options: StartOptions, logge
       logger.info('Seatwise worker is running');
     }
 
-    return { url, simulator, close };
+    // Closers run last first: the queue stops before the web server, so a draining load
+    // balancer still reaches /readyz while running syncs checkpoint.
+    closers.push(() => jobs.stop());
+    return { url, simulator, markStopping: () => processState.markStopping(), close };
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/** Times each crunch for the `seatwise_crunch_duration_seconds` histogram. */
+function timedCrunch(metrics: OpsMetrics): (db: Kysely<DB>, connectionId: string, asOf: Date) => Promise<void> {
+  return async (db, connectionId, asOf) => {
+    const endTimer = metrics.crunchDuration.startTimer();
+    try {
+      await crunchConnection(db, connectionId, asOf);
+    } finally {
+      endTimer();
+    }
+  };
+}
+
+/** Reads the finished run's start and end, which the sync engine stores, into the duration histogram. */
+async function recordSyncDuration(db: Kysely<DB>, metrics: OpsMetrics, outcome: SyncOutcome, logger: Logger): Promise<void> {
+  try {
+    const run = await db.selectFrom('sync_runs').select(['started_at', 'finished_at']).where('id', '=', outcome.syncRunId).executeTakeFirst();
+    if (!run?.started_at || !run.finished_at) return;
+    metrics.syncDuration.observe({ status: outcome.status }, (new Date(run.finished_at).getTime() - new Date(run.started_at).getTime()) / 1000);
+  } catch (error) {
+    logger.warn({ err: error, syncRunId: outcome.syncRunId }, 'Could not record the sync duration metric');
   }
 }
 

@@ -31,6 +31,8 @@ const envSchema = z.object({
   SIMULATOR_PEOPLE: z.coerce.number().int().min(5).max(50_000).default(250),
   SYNC_HISTORY_DAYS: z.coerce.number().int().min(1).max(730).default(90),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
+  METRICS_TOKEN: z.string().min(16, 'must have at least 16 characters (openssl rand -hex 32)').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -60,6 +62,10 @@ export interface Config {
   simulator: { port: number; seed: number; people: number };
   syncHistoryDays: number;
   logLevel: Env['LOG_LEVEL'];
+  /** Time a stopping process gives running syncs to checkpoint before it exits anyway. */
+  shutdownTimeoutSeconds: number;
+  /** Bearer token `/metrics` requires; unset serves `/metrics` to loopback clients only. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +117,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     simulator: { port: values.SIMULATOR_PORT, seed: values.SIMULATOR_SEED, people: values.SIMULATOR_PEOPLE },
     syncHistoryDays: values.SYNC_HISTORY_DAYS,
     logLevel: values.LOG_LEVEL,
+    shutdownTimeoutSeconds: values.SHUTDOWN_TIMEOUT_SECONDS,
+    metricsToken: values.METRICS_TOKEN,
   };
 }
 

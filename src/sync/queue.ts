@@ -6,6 +6,7 @@ import type { Vault } from '../connections/vault.ts';
 import type { OAuthClient } from '../connectors/pagerduty/oauth.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../lib/logger.ts';
+import { createConnectionLeases } from '../ops/connection-lease.ts';
 import { runSync, type SyncDeps, type SyncOutcome } from './run-sync.ts';
 
 export type SyncTrigger = 'connect' | 'manual' | 'schedule';
@@ -81,6 +82,8 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       ? new PgBoss({ connectionString: requireDatabaseUrl(deps), schedule: true })
       : new PgBoss({ db: { executeSql: (text, values) => database.query(text, values) }, schedule: true });
   boss.on('error', (error) => logger.error({ err: error }, 'Job queue error'));
+  // Guards against two processes syncing one connection, as when a job outlives its expiry.
+  const leases = createConnectionLeases({ databaseUrl: database.kind === 'postgres' ? requireDatabaseUrl(deps) : null, logger });
 
   const abort = new AbortController();
   let isStarted = false;
@@ -118,7 +121,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
 
     const jobId = await boss.send(JOBS.sync.name, { connectionId, syncRunId: run.id }, { singletonKey: connectionId });
     if (jobId === null) {
-      // A job of this connection was queued between the check above and now; that run stands.
+      // Another job of this connection was queued after the check above, so that run is kept.
       await db.deleteFrom('sync_runs').where('id', '=', run.id).execute();
       const existing = await db.selectFrom('sync_runs').select('id').where('connection_id', '=', connectionId).where('status', 'in', ['queued', 'running']).orderBy('created_at', 'desc').executeTakeFirst();
       if (existing) return existing.id;
@@ -136,7 +139,9 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
           logger.error({ jobId: job.id, problem: payload.error.issues[0]?.message }, 'Dropped a sync job with an invalid payload');
           return;
         }
-        const outcome = await runSync(syncDeps, payload.data);
+        const leased = await leases.withLease(payload.data.connectionId, () => runSync(syncDeps, payload.data));
+        if (leased === null) throw new Error(`Sync ${payload.data.syncRunId} postponed: another worker is syncing connection ${payload.data.connectionId}`);
+        const outcome = leased.value;
         deps.onSyncFinished?.(outcome);
         // Throwing hands the job back to pg-boss, which retries it with backoff; the checkpoints stay.
         if (outcome.isRetryable && outcome.status !== 'succeeded' && !abort.signal.aborted) {
@@ -182,6 +187,12 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       await boss.work(JOBS.incrementalSyncSchedule.name, workOptions, handleSchedule);
       await boss.work(JOBS.fullSyncSchedule.name, workOptions, handleSchedule);
       await boss.work(JOBS.tokenKeepAlive.name, workOptions, handleKeepAlive);
+      leases.startReaper({
+        queueName: JOBS.sync.name,
+        failJob: async (jobId) => {
+          await boss.fail(JOBS.sync.name, jobId, { message: 'The worker running this sync stopped without finishing it' });
+        },
+      });
       logger.info('Sync worker started');
     },
     enqueueSync,
@@ -190,6 +201,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       isStarted = false;
       abort.abort(new Error('The job queue is stopping'));
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+      await leases.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type { z } from 'zod';
 import type { Logger } from '../../lib/logger.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
@@ -6,7 +7,19 @@ import { MAX_PAGE_SIZE, OFFSET_CAP, PAGERDUTY_ACCEPT_HEADER, RATE_LIMIT_HEADERS 
 import { type RateBudget, type RateHeaders, sharedRateBudget } from './rate-budget.ts';
 import { cursorPageSchema, describeSchemaError, offsetPageSchema } from './schemas.ts';
 
-/** How a request authenticates: an OAuth access token, or a REST API key. */
+/** A finished request to PagerDuty, published on `PAGERDUTY_RESPONSE_CHANNEL` for metrics. */
+export interface PagerDutyResponseEvent {
+  /** The HTTP status, or null when no response arrived. */
+  status: number | null;
+  durationMs: number;
+  rate: RateHeaders;
+}
+
+/** The diagnostics channel every `PagerDutyClient` publishes finished requests on. */
+export const PAGERDUTY_RESPONSE_CHANNEL = 'seatwise:pagerduty:response';
+const responseChannel = channel(PAGERDUTY_RESPONSE_CHANNEL);
+
+/** The credential a request sends: an OAuth access token, or a REST API key. */
 export type PagerDutyCredential = { kind: 'oauth'; accessToken: string } | { kind: 'api_key'; apiKey: string };
 
 export function authorizationHeader(credential: PagerDutyCredential): string {
@@ -36,7 +49,7 @@ export interface CredentialSource {
 export interface RetryPolicy {
   /** Attempts per request for 5xx, timeouts and resets, the first included. */
   maxAttempts: number;
-  /** Attempts per request while PagerDuty answers 429, the first included. */
+  /** Attempts per request while PagerDuty returns 429, the first included. */
   maxRateLimitedAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
@@ -187,7 +200,7 @@ export class PagerDutyClient {
     return ok({ items: body[key] as z.infer<Item>[], nextCursor });
   }
 
-  /** Sends one request with retries, renewal after a 401 and schema validation of the answer. */
+  /** Sends one request with retries, renewal after a 401 and schema validation of the response. */
   async request<S extends z.ZodType>(
     method: 'GET' | 'POST',
     path: string,
@@ -242,6 +255,7 @@ export class PagerDutyClient {
     const budget = this.#budgetFor(credential);
     const release = await budget.acquire(this.#signal);
     this.#requestCount += 1;
+    const startedAtMs = performance.now();
 
     let response: Response;
     let text: string;
@@ -261,6 +275,7 @@ export class PagerDutyClient {
       text = await response.text();
     } catch (error) {
       release();
+      publishResponse({ status: null, durationMs: performance.now() - startedAtMs, rate: { limit: null, remaining: null, resetSeconds: null } });
       // The run's own cancellation is not a network fault: let it end the run.
       this.#signal?.throwIfAborted();
       const message = error instanceof Error ? `${error.name}: ${error.message}${causeOf(error)}` : String(error);
@@ -268,7 +283,9 @@ export class PagerDutyClient {
     }
     release();
 
-    budget.observe(rateHeadersOf(response.headers), response.status);
+    const rate = rateHeadersOf(response.headers);
+    budget.observe(rate, response.status);
+    publishResponse({ status: response.status, durationMs: performance.now() - startedAtMs, rate });
     if (response.ok) {
       if (text.trim() === '') return ok(null);
       try {
@@ -313,6 +330,10 @@ export class PagerDutyClient {
     }
     return url.toString();
   }
+}
+
+function publishResponse(event: PagerDutyResponseEvent): void {
+  if (responseChannel.hasSubscribers) responseChannel.publish(event);
 }
 
 function rateHeadersOf(headers: Headers): RateHeaders {

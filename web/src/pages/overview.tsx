@@ -3,7 +3,7 @@ import type { PageProps } from '../app.tsx';
 import { overviewSchema, type OverviewView } from '../api-types.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
 import { SeatsChart } from '../components/seats-chart.tsx';
-import { formatCount, formatOptionalCount, formatPercent, formatRelative } from '../format.ts';
+import { formatCount, formatMoney, formatOptionalCount, formatPercent, formatRelative } from '../format.ts';
 import { Link } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
 
@@ -50,6 +50,7 @@ function OverviewContent({ overview }: { overview: OverviewView }): JSX.Element 
     <>
       <Freshness overview={overview} />
       <SummaryTiles totals={totals} />
+      {overview.costs !== null && overview.costs !== undefined && <CostTiles costs={overview.costs} />}
       <section class="card" aria-labelledby="seats-heading">
         <h2 id="seats-heading">Seats by license</h2>
         <TableScroller label="Seats by license, scrollable">
@@ -119,6 +120,29 @@ function SummaryTiles({ totals }: { totals: SeatCounts }): JSX.Element {
         <span class="tile-label">Not active in 90 days</span>
         <span class="tile-value">{formatCount(inactive90)}</span>
         <span class="tile-detail">{formatCount(totals.neverActive)} never active</span>
+      </li>
+    </ul>
+  );
+}
+
+function CostTiles({ costs }: { costs: NonNullable<OverviewView['costs']> }): JSX.Element {
+  return (
+    <ul class="tiles" aria-label="Costs">
+      <li class="tile">
+        <span class="tile-label">Yearly cost</span>
+        <span class="tile-value">{formatMoney(costs.yearlyTotalMinor, costs.currency)}</span>
+        <span class="tile-detail">From the contract prices entered</span>
+      </li>
+      <li class="tile">
+        <span class="tile-label">Per person active in 30 days</span>
+        <span class="tile-value">{costs.perActiveUser30dMinor === null ? '–' : formatMoney(costs.perActiveUser30dMinor, costs.currency)}</span>
+      </li>
+      <li class="tile">
+        <span class="tile-label">Per person active in 90 days</span>
+        <span class="tile-value">{costs.perActiveUser90dMinor === null ? '–' : formatMoney(costs.perActiveUser90dMinor, costs.currency)}</span>
+        <span class="tile-detail">
+          <Link href="/recommendations">See recommendations</Link>
+        </span>
       </li>
     </ul>
   );

@@ -10,7 +10,7 @@ import { startStack, type SeatwiseStack } from './stack.ts';
 
 const OWNER = { organizationName: 'Card Test Org', name: 'Casey Owner', email: 'casey@cards.test', password: 'correct horse battery staple' };
 const SYNC_TIMEOUT_MS = 60_000;
-/** Slows every simulator answer so a sync stays visibly in progress. */
+/** Slows every simulator response so a sync stays visibly in progress. */
 const SLOW_SIMULATOR_LATENCY_MS = 400;
 
 let stack: SeatwiseStack;

@@ -19,9 +19,9 @@ const ACTION_TIMEOUT_MS = 15_000;
 const SCREENSHOT_ROOT = join(process.cwd(), 'test-results', 'screenshots');
 
 /**
- * Console messages Chromium writes for responses the page itself handles. A 4xx answer (401
+ * Console messages Chromium writes for responses the page itself handles. A 4xx response (401
  * before sign-in, 409 for a sync already running) is part of the API contract and is shown by
- * the page; 5xx answers still fail the test through the response check.
+ * the page; 5xx responses still fail the test through the response check.
  */
 const HANDLED_RESOURCE_ERROR = /^Failed to load resource: the server responded with a status of 4\d\d\b/;
 

@@ -146,7 +146,7 @@ export const personRowSchema = z.object({
   lastSeenAt: instant.nullable(),
   /** The kind of signal that set `lastSeenAt`, e.g. `incident_action`. */
   lastSeenSignal: z.string().nullable(),
-  /** What exactly happened, e.g. "acknowledge via mobile". */
+  /** The detail of the signal, e.g. "acknowledge via mobile". */
   lastSeenDetail: z.string().nullable(),
   isDeleted: z.boolean(),
   isInvitedNeverSignedUp: z.boolean(),
@@ -298,7 +298,7 @@ export const inviteSchema = z.object({
   status: z.enum(['pending', 'used', 'expired']),
   expiresAt: instant,
   usedAt: instant.nullable(),
-  /** What happened when the invited admin used the link, in plain words. */
+  /** The outcome of the invited admin using the link, in plain words. */
   outcomeMessage: z.string().nullable(),
   createdAt: instant,
 });

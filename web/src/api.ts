@@ -21,8 +21,8 @@ interface RequestOptions {
 }
 
 /**
- * Calls a same-origin `/api` route and validates the JSON answer with `schema`. Network
- * failures, error envelopes and answers of an unexpected shape come back as failures, so a
+ * Calls a same-origin `/api` route and validates the JSON response with `schema`. Network
+ * failures, error envelopes and responses of an unexpected shape come back as failures, so a
  * page can always show a sentence instead of breaking.
  */
 export async function requestJson<S extends z.ZodType>(path: string, schema: S, options: RequestOptions = {}): Promise<ApiResult<z.infer<S>>> {
@@ -41,7 +41,7 @@ export async function requestJson<S extends z.ZodType>(path: string, schema: S, 
     return err({
       status: response.value.status,
       code: 'unexpected_response',
-      message: `The server's answer to ${path} has an invalid field "${field}": ${issue?.message ?? 'unknown problem'}. Reload the page; if it persists, the server and dashboard versions differ.`,
+      message: `The server's response to ${path} has an invalid field "${field}": ${issue?.message ?? 'unknown problem'}. Reload the page; if it persists, the server and dashboard versions differ.`,
     });
   }
   return ok(parsed.data as z.infer<S>);
@@ -84,7 +84,7 @@ async function readFailure(path: string, response: Response): Promise<ApiFailure
   return {
     status: response.status,
     code: `http_${response.status}`,
-    message: `The server answered ${path} with HTTP ${response.status} ${response.statusText}. Try again in a moment.`,
+    message: `The server responded to ${path} with HTTP ${response.status} ${response.statusText}. Try again in a moment.`,
   };
 }
 

@@ -147,7 +147,7 @@ async function resolvePhase(): Promise<Phase> {
   return { kind: 'failed', failure: session.error };
 }
 
-/** Where the URL must change before a page shows, or null when the page may render. */
+/** Returns the path to redirect to before a page shows, or null when the page may render. */
 function redirectFor(phase: Phase, location: Location): string | null {
   switch (phase.kind) {
     // Nothing is known yet, or the failure page shows whatever the URL.

@@ -16,7 +16,7 @@ export function formatCount(value: number): string {
   return integerFormat.format(value);
 }
 
-/** A count that may be unknown, e.g. paid seats when PagerDuty reports no limit. */
+/** Formats a count that may be unknown, e.g. paid seats when PagerDuty reports no limit. */
 export function formatOptionalCount(value: number | null, unknownText = 'Not reported'): string {
   return value === null ? unknownText : integerFormat.format(value);
 }
@@ -26,14 +26,14 @@ export function formatPercent(part: number, whole: number): string {
   return percentFormat.format(part / whole);
 }
 
-/** The instant in the viewer's time zone, e.g. "4 Dec 2026, 19:52". */
+/** Formats the instant in the viewer's time zone, e.g. "4 Dec 2026, 19:52". */
 export function formatLocalTime(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   return localTimeFormat.format(date);
 }
 
-/** The instant in UTC, shown on hover so people in different zones can compare. */
+/** Formats the instant in UTC, shown on hover so people in different zones can compare. */
 export function formatUtcTime(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
@@ -71,7 +71,7 @@ export function humanize(identifier: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** An amount given in minor units (cents) of `currency`, e.g. 123456 USD → "$1,234.56". */
+/** Formats an amount given in minor units (cents) of `currency`, e.g. 123456 USD → "$1,234.56". */
 export function formatMoney(minor: number, currency: string): string {
   return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(toMajorUnits(minor, currency));
 }
@@ -84,7 +84,7 @@ export function toMajorUnits(minor: number, currency: string): number {
 
 const calendarDateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
 
-/** A calendar date `YYYY-MM-DD` in the viewer's format; it names a day, so no time zone shifts it. */
+/** Formats a calendar date `YYYY-MM-DD` for the viewer. It names a day, so no time zone shifts it. */
 export function formatCalendarDate(isoDate: string): string {
   const date = new Date(`${isoDate}T00:00:00Z`);
   if (Number.isNaN(date.getTime())) return isoDate;

@@ -2,7 +2,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 /**
- * Client-side routing over the History API. The server answers every non-API GET with
+ * Client-side routing over the History API. The server responds to every non-API GET with
  * index.html, so each route is also a real URL that can be reloaded or bookmarked.
  */
 
@@ -23,7 +23,7 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   window.dispatchEvent(new Event(NAVIGATE_EVENT));
 }
 
-/** The current location; re-renders the caller on navigation and on the browser's back button. */
+/** Returns the current location and re-renders the caller on navigation and on the back button. */
 export function useLocation(): Location {
   const [location, setLocation] = useState(currentLocation);
   useEffect(() => {
@@ -45,7 +45,7 @@ interface LinkProps {
   children: ComponentChildren;
 }
 
-/** An ordinary anchor that navigates without a page load; modified clicks still open new tabs. */
+/** Renders an ordinary anchor that navigates without a page load. Modified clicks still open new tabs. */
 export function Link({ href, children, ...rest }: LinkProps): JSX.Element {
   const onClick = (event: MouseEvent): void => {
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;

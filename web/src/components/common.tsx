@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { requestJson, type ApiFailure } from '../api.ts';
 import { formatLocalTime, formatUtcTime } from '../format.ts';
 
-/** An instant in the viewer's time zone, with the UTC instant in the hover title. */
+/** Renders an instant in the viewer's time zone, with the UTC instant in the hover title. */
 export function Time({ iso, children }: { iso: string; children?: ComponentChildren }): JSX.Element {
   return (
     <time dateTime={iso} title={formatUtcTime(iso)}>
@@ -13,7 +13,7 @@ export function Time({ iso, children }: { iso: string; children?: ComponentChild
   );
 }
 
-/** A failure sentence, announced to screen readers at once. */
+/** Renders a failure sentence, announced to screen readers at once. */
 export function ErrorMessage({ failure, supportEmail }: { failure: ApiFailure; supportEmail?: string | undefined }): JSX.Element {
   return (
     <div class="message message-error" role="alert">
@@ -43,7 +43,7 @@ export type LoadState<T> = { status: 'loading' } | { status: 'loaded'; data: T }
 
 /**
  * Loads `path` and re-loads whenever it changes. The previous data stays on screen until the new
- * answer arrives, so filters and polling do not flicker; `isLoading` tells whether a request is
+ * response arrives, so filters and polling do not flicker; `isLoading` tells whether a request is
  * still out. `reload` fetches the same path again.
  */
 export function useApiData<S extends z.ZodType>(
@@ -80,7 +80,7 @@ function ignoreAbort(cause: unknown): void {
   throw cause;
 }
 
-/** A wide table that scrolls sideways on narrow screens and can be scrolled with the keyboard. */
+/** Wraps a wide table so it scrolls sideways on narrow screens, also with the keyboard. */
 export function TableScroller({ label, children }: { label: string; children: ComponentChildren }): JSX.Element {
   return (
     <div class="table-scroller" role="region" aria-label={label} tabIndex={0}>

@@ -9,7 +9,7 @@ const LABELS: Record<ConnectionState, string> = {
   error: 'Error',
 };
 
-/** The connection state as a word, never as colour alone. */
+/** Renders the connection state as a word, never as colour alone. */
 export function ConnectionStateBadge({ state }: { state: ConnectionState }): JSX.Element {
   return <span class={`badge badge-${state.replace('_', '-')}`}>{LABELS[state]}</span>;
 }

@@ -26,8 +26,8 @@ interface ConnectionsCardProps {
 }
 
 /**
- * Where the PagerDuty connection stands and the one action that helps. Connect and Reconnect
- * are plain HTML form posts because the server answers them with a redirect to PagerDuty.
+ * Renders the state of the PagerDuty connection and the one action that helps. Connect and Reconnect
+ * are plain HTML form posts because the server responds with a redirect to PagerDuty.
  */
 export function ConnectionsCard({ card, csrfToken, onChanged }: ConnectionsCardProps): JSX.Element {
   const isRunActive = card.state === 'syncing' || (card.currentRun !== null && isActiveRunStatus(card.currentRun.status));
@@ -59,7 +59,7 @@ export function ConnectionsCard({ card, csrfToken, onChanged }: ConnectionsCardP
 
 function CardBody({ card, csrfToken, onChanged, onDisconnected }: ConnectionsCardProps & { onDisconnected: (instructions: string) => void }): JSX.Element {
   switch (card.state) {
-    // Nothing connected yet: explain what Connect asks for and who may click it.
+    // Nothing connected yet: explain what access Connect requests and who may click it.
     case 'not_connected':
       return (
         <div class="card-body">
@@ -73,7 +73,7 @@ function CardBody({ card, csrfToken, onChanged, onDisconnected }: ConnectionsCar
         </div>
       );
     // Connected and idle: the account, then Sync now and Reconnect. A status reason here means
-    // the token sees less than an admin would (limited visibility).
+    // the token reads less than an admin's would (limited visibility).
     case 'connected':
       return (
         <div class="card-body">
@@ -103,7 +103,7 @@ function CardBody({ card, csrfToken, onChanged, onDisconnected }: ConnectionsCar
           )}
         </div>
       );
-    // Access was lost: say why and since when; Reconnect keeps history.
+    // Access was lost: show why and since when. Reconnect keeps history.
     case 'needs_reconnect':
       return (
         <div class="card-body">

@@ -5,7 +5,7 @@ import { disconnectedSchema } from '../api-types.ts';
 import { ErrorMessage } from './common.tsx';
 
 /**
- * Disconnect with a confirmation step: Seatwise deletes its PagerDuty tokens and, unless the
+ * Renders Disconnect with a confirmation step: Seatwise deletes its PagerDuty tokens and, unless the
  * admin keeps it, the synced data. `onDisconnected` receives the server's sentence on how to
  * remove the grant in PagerDuty too.
  */

@@ -9,7 +9,7 @@ interface FieldProps {
   error?: string | undefined;
 }
 
-/** A labelled input whose hint and error are tied to it for screen readers. */
+/** Renders a labelled input whose hint and error are tied to it for screen readers. */
 export function Field({ name, label, type = 'text', autoComplete, hint, error }: FieldProps): JSX.Element {
   const id = `field-${name}`;
   const describedBy = [hint !== undefined ? `${id}-hint` : null, error !== undefined ? `${id}-error` : null].filter((part) => part !== null).join(' ');

@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import type { GuardrailView } from '../api-types.ts';
 
-/** The guardrails that block or flag a recommendation, each with its reason. */
+/** Lists the guardrails that block or flag a recommendation, each with its reason. */
 export function GuardrailList({ guardrails }: { guardrails: GuardrailView[] }): JSX.Element {
   if (guardrails.length === 0) return <span class="muted">None</span>;
   return (

@@ -11,7 +11,7 @@ const emailSchema = z.email('Enter the email address of your PagerDuty admin, su
 const STATUS_LABELS: Record<InviteView['status'], string> = { pending: 'Waiting', used: 'Used', expired: 'Expired' };
 
 /**
- * Invite your PagerDuty admin: sends a single-use, expiring link by mail to someone who can
+ * Renders Invite your PagerDuty admin, which sends a single-use, expiring link by mail to someone who can
  * grant the access, and lists the invites sent so far with their outcome.
  */
 export function InviteAdmin({ csrfToken, onInvited }: { csrfToken: string; onInvited?: () => void }): JSX.Element {

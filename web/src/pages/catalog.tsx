@@ -6,7 +6,7 @@ import { ConnectionStateBadge } from '../components/connection-state.tsx';
 import { Link } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
 
-/** The apps Seatwise can connect, each with its connection state. */
+/** Lists the apps Seatwise can connect, each with its connection state. */
 export function CatalogPage({ session, onSessionExpired }: PageProps): JSX.Element {
   usePageTitle('Catalog');
   const { state } = useApiData('/api/apps', appsSchema);

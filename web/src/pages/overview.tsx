@@ -16,7 +16,7 @@ interface SeatCounts {
   neverActive: number;
 }
 
-/** Seats paid, allocated and active per license type, as a table and a chart. */
+/** Renders seats paid, allocated and active per license type, as a table and a chart. */
 export function OverviewPage({ session, onSessionExpired }: PageProps): JSX.Element {
   usePageTitle('Overview');
   const { state } = useApiData('/api/overview', overviewSchema);

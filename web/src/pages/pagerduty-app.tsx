@@ -10,9 +10,9 @@ import { useSessionGuard } from '../session-guard.ts';
 const CARD_PATH = '/api/apps/pagerduty/card';
 
 /**
- * The PagerDuty app page. After the OAuth redirect the URL carries `?result=<code>`; the page
- * passes it to the card route, which turns it into the notice sentence, and then removes it
- * from the address bar so a reload does not repeat the notice.
+ * Renders the PagerDuty app page. After the OAuth redirect the URL carries `?result=<code>`,
+ * which the page passes to the card route to get the notice sentence. The page then removes it
+ * from the address bar, so a reload does not repeat the notice.
  */
 export function PagerDutyAppPage({ session, location, onSessionExpired }: PageProps): JSX.Element {
   usePageTitle('PagerDuty');

@@ -65,7 +65,7 @@ function Filters({ query, licenses, onChange }: { query: PeopleQuery; licenses: 
     return () => clearTimeout(timer);
   }, [search, query.search, onChange]);
 
-  // A selected license stays listed even when the current answer has no one with it.
+  // A selected license stays listed even when the current response has no one with it.
   const licenseOptions = query.license !== '' && !licenses.includes(query.license) ? [query.license, ...licenses] : licenses;
 
   return (
@@ -298,7 +298,7 @@ function useLicenseNames(): string[] {
   return state.data.seats.map((seat) => seat.licenseName);
 }
 
-/** "Incident action: acknowledge via mobile" from the signal kind and its detail. */
+/** Describes the signal as "Incident action: acknowledge via mobile" from its kind and detail. */
 export function describeSignal(person: Pick<PersonRow, 'lastSeenSignal' | 'lastSeenDetail'>): string {
   const kind = person.lastSeenSignal === null ? null : humanize(person.lastSeenSignal);
   if (kind === null) return person.lastSeenDetail ?? '';

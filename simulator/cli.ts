@@ -27,6 +27,9 @@ interface SimulateFlags {
   plan: NonNullable<SimulatorOptions['plan']>;
   timeZone: string;
   historyDays: number;
+  incidents?: number;
+  burstIncidents?: number;
+  burstDaysAgo: number;
   latencyMs: number;
   rateLimit: number;
   clientId?: string;
@@ -52,6 +55,9 @@ function buildCommand(): Command {
     .addOption(new Option('--plan <plan>', 'plan of the account, which decides its abilities').choices(['free', 'professional', 'business', 'enterprise']).default('business'))
     .option('--time-zone <zone>', 'IANA time zone of the account', 'Etc/UTC')
     .option('--history-days <days>', 'days of generated incident history', integer(1, 3_650), 100)
+    .option('--incidents <count>', 'incidents over the whole history; generates history lazily, one day at a time, for large accounts', integer(1, 100_000_000))
+    .option('--burst-incidents <count>', 'with --incidents: extra incidents on one day (a burst)', integer(1, 10_000_000))
+    .option('--burst-days-ago <days>', 'with --burst-incidents: how many days before now the burst day is', integer(0, 3_650), 1)
     .option('--latency-ms <ms>', 'delay before every response, in milliseconds', integer(0, 60_000), 0)
     .option('--rate-limit <requests>', 'requests per minute allowed per token or key', integer(1, 1_000_000), 960)
     .option('--client-id <id>', 'OAuth client id (default seatwise-demo-client)')
@@ -80,6 +86,16 @@ export async function runSimulateCommand(argv: string[]): Promise<void> {
     return;
   }
   const flags = command.opts<SimulateFlags>();
+  if (flags.burstIncidents !== undefined && flags.incidents === undefined) {
+    process.stderr.write('--burst-incidents needs --incidents, because bursts exist only in lazily generated histories\n');
+    process.exitCode = 1;
+    return;
+  }
+  if (flags.incidents !== undefined && flags.burstDaysAgo >= flags.historyDays) {
+    process.stderr.write(`--burst-days-ago must be less than --history-days (${flags.historyDays})\n`);
+    process.exitCode = 1;
+    return;
+  }
   if (!isValidTimeZone(flags.timeZone)) {
     process.stderr.write(`--time-zone "${flags.timeZone}" is not a valid IANA time zone, such as Europe/Berlin\n`);
     process.exitCode = 1;
@@ -97,6 +113,8 @@ export async function runSimulateCommand(argv: string[]): Promise<void> {
     plan: flags.plan,
     timeZone: flags.timeZone,
     historyDays: flags.historyDays,
+    ...(flags.incidents === undefined ? {} : { incidents: flags.incidents }),
+    ...(flags.burstIncidents === undefined ? {} : { burst: { daysAgo: flags.burstDaysAgo, incidents: flags.burstIncidents } }),
     latencyMs: flags.latencyMs,
     rateLimitPerMinute: flags.rateLimit,
     ...(flags.clientId === undefined ? {} : { clientId: flags.clientId }),

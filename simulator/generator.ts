@@ -1,5 +1,6 @@
 import { addSignIns, generateAuditRecords, generateInventory, generateOnCall, PLAN_ABILITIES } from './generator-config.ts';
-import { ArrayHistory } from './history.ts';
+import { ArrayHistory, type HistoryStore } from './history.ts';
+import { LazyHistory } from './lazy-history.ts';
 import { Random } from './random.ts';
 import { FIRST_NAMES, INCIDENT_TITLES, JOB_TITLES, LAST_NAMES, NOTES, SERVICE_NAMES, TEAM_NAMES, TIME_ZONES, USER_COLORS } from './names.ts';
 import type {
@@ -30,6 +31,13 @@ export interface GeneratorOptions {
   plan?: PlanName;
   /** The account's IANA time zone, default 'Etc/UTC'. */
   timeZone?: string;
+  /**
+   * Incidents over the whole history. When set, history is generated lazily one day at a time
+   * (lazy-history.ts) instead of per person, which large accounts need.
+   */
+  incidents?: number;
+  /** With `incidents`: one day, `daysAgo` days back, with this many extra incidents. */
+  burst?: { daysAgo: number; incidents: number };
 }
 
 /** Seed offset of the second generator, which makes configuration without shifting people and history. */
@@ -73,7 +81,17 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
   setSpareSeats(random, licenses, users);
 
   const deletedUsers = generateDeletedUsers(random, ids, options, subdomain);
-  const history = generateHistory(random, ids, options, users, deletedUsers, services);
+  let history: HistoryStore;
+  let latestActions: Map<string, number>;
+  if (options.incidents === undefined) {
+    const generated = generateHistory(random, ids, options, users, deletedUsers, services);
+    history = new ArrayHistory(generated.logEntries, generated.incidents);
+    latestActions = latestActionByUser(generated.logEntries);
+  } else {
+    const lazy = new LazyHistory({ seed: options.seed, now: options.now, historyDays: options.historyDays, incidents: options.incidents, users, deletedUsers, services, ...(options.burst === undefined ? {} : { burst: options.burst }) });
+    history = lazy;
+    latestActions = lazy.latestActionBounds();
+  }
   const owner = users[0];
   if (owner === undefined) throw new Error('generateAccount needs at least one person');
 
@@ -81,7 +99,7 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
   const configIds = { object: () => ids.object() };
   const plan = options.plan ?? 'business';
   const configOptions = { now: options.now, historyDays: options.historyDays, plan };
-  addSignIns(configRandom, configIds, configOptions, users, latestActionByUser(history.logEntries));
+  addSignIns(configRandom, configIds, configOptions, users, latestActions);
   const onCall = generateOnCall(configRandom, configIds, configOptions, users, teams, services);
 
   return {
@@ -97,7 +115,7 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
     users,
     teams,
     services,
-    history: new ArrayHistory(history.logEntries, history.incidents),
+    history,
     schedules: onCall.schedules,
     escalationPolicies: onCall.escalationPolicies,
     auditRecords: generateAuditRecords(configRandom, configIds, configOptions, users, teams, onCall.schedules, services),

@@ -57,6 +57,14 @@ export interface SimulatorOptions {
   plan?: PlanName;
   /** The account's IANA time zone, default 'Etc/UTC'; `since` and `until` without an offset are read in it. */
   timeZone?: string;
+  /**
+   * Incidents over the whole history, for large accounts: history is then generated lazily, one day
+   * at a time, with about ten log entries per incident. Default: a per-person history of about 20
+   * incidents a person.
+   */
+  incidents?: number;
+  /** With `incidents`: one day, `daysAgo` days back, with this many extra incidents (a burst). */
+  burst?: { daysAgo: number; incidents: number };
   /** Probabilities of injected REST faults, each in [0, 1]; default none. */
   faults?: FaultRates;
   /** Pause in the middle of a `slowBody` fault, default 2,000 ms. */
@@ -124,6 +132,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     historyDays: options.historyDays ?? 100,
     plan: options.plan ?? 'business',
     timeZone: options.timeZone ?? 'Etc/UTC',
+    ...(options.incidents === undefined ? {} : { incidents: options.incidents }),
+    ...(options.burst === undefined ? {} : { burst: options.burst }),
   });
   const index = new AccountIndex(account);
   const logger = options.logger ?? createLogger('silent');

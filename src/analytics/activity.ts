@@ -10,9 +10,11 @@ import { daysBefore } from './scope.ts';
  * the catalogue's event sources; receiving a notification is an event of its feature too.
  */
 
-/** Rewrites the `features` table from the catalogue, so SQL and presenters can join on it. */
+/**
+ * Writes the catalogue to the `features` table, so SQL and presenters can join on it. It upserts
+ * rather than replacing, because crunches of other connections may write the same rows at once.
+ */
 export async function writeFeatureCatalogue(trx: Transaction<DB>, features: readonly FeatureDefinition[] = PAGERDUTY_FEATURES): Promise<void> {
-  await trx.deleteFrom('features').where('provider', '=', PAGERDUTY_PROVIDER).execute();
   await trx
     .insertInto('features')
     .values(
@@ -28,54 +30,121 @@ export async function writeFeatureCatalogue(trx: Transaction<DB>, features: read
         position,
       })),
     )
+    .onConflict((oc) =>
+      oc.columns(['provider', 'key']).doUpdateSet((eb) => ({
+        name: eb.ref('excluded.name'),
+        description: eb.ref('excluded.description'),
+        category: eb.ref('excluded.category'),
+        scope: eb.ref('excluded.scope'),
+        requirement: eb.ref('excluded.requirement'),
+        signals: eb.ref('excluded.signals'),
+        position: eb.ref('excluded.position'),
+      })),
+    )
     .execute();
+  await trx
+    .deleteFrom('features')
+    .where('provider', '=', PAGERDUTY_PROVIDER)
+    .where(
+      'key',
+      'not in',
+      features.map((feature) => feature.key),
+    )
+    .execute();
+}
+
+/** Memory for the crunch's sorts and hash aggregates; PostgreSQL's 4 MB default spills them to disk. */
+const CRUNCH_WORK_MEM = '256MB';
+
+/** Raises `work_mem` for the rest of the crunch transaction only. */
+export async function raiseWorkMemory(trx: Transaction<DB>): Promise<void> {
+  await sql.raw(`set local work_mem = '${CRUNCH_WORK_MEM}'`).execute(trx);
 }
 
 /**
  * Recomputes `activity_daily` for the UTC days from `changedSince` on (all days when undefined).
  * Events after `asOf` are left out, so a crunch never counts the future.
+ *
+ * The new facts go to a temporary table first, and only their differences reach `activity_daily`:
+ * deleting and re-inserting the same keys in one transaction makes every unique-index check visit
+ * the dead rows, which made a full recompute several times slower.
  */
 export async function recomputeActivityDaily(trx: Transaction<DB>, scope: CrunchScope, changedSince: Date | undefined): Promise<void> {
   const firstDay = changedSince === undefined ? null : startOfUtcDay(changedSince);
+  const dayFilter = firstDay === null ? sql`true` : sql`a.day >= ${firstDay.toISOString().slice(0, 10)}::date`;
+  const connection = sql`${scope.connectionId}::uuid`;
 
-  let deletion = trx.deleteFrom('activity_daily').where('connection_id', '=', scope.connectionId);
-  if (firstDay !== null) deletion = deletion.where('day', '>=', firstDay.toISOString().slice(0, 10));
-  await deletion.execute();
-
+  await sql`
+    create temporary table crunch_activity (
+      external_id text not null, feature_key text not null, day date not null,
+      event_count integer not null, first_at timestamptz not null, last_at timestamptz not null
+    ) on commit drop
+  `.execute(trx);
   const events = featureEvents(scope, firstDay);
-  if (events === null) return;
+  if (events !== null) {
+    await sql`
+      insert into crunch_activity (external_id, feature_key, day, event_count, first_at, last_at)
+      select events.person_id, events.feature_key, (events.at at time zone 'UTC')::date, count(*)::int, min(events.at), max(events.at)
+      from (${events}) events
+      group by events.person_id, events.feature_key, (events.at at time zone 'UTC')::date
+    `.execute(trx);
+  }
+  await sql`analyze crunch_activity`.execute(trx);
+
+  await sql`
+    delete from activity_daily a
+    where a.connection_id = ${connection} and ${dayFilter}
+      and not exists (
+        select 1 from crunch_activity n
+        where n.external_id = a.external_id and n.feature_key = a.feature_key and n.day = a.day
+      )
+  `.execute(trx);
+  await sql`
+    update activity_daily a
+    set event_count = n.event_count, first_at = n.first_at, last_at = n.last_at
+    from crunch_activity n
+    where a.connection_id = ${connection}
+      and a.external_id = n.external_id and a.feature_key = n.feature_key and a.day = n.day
+      and (a.event_count, a.first_at, a.last_at) is distinct from (n.event_count, n.first_at, n.last_at)
+  `.execute(trx);
+  // Inserting in primary-key order appends to the index instead of splitting pages at random.
   await sql`
     insert into activity_daily (connection_id, organization_id, external_id, feature_key, day, event_count, first_at, last_at)
-    select
-      ${scope.connectionId}::uuid, ${scope.organizationId}::uuid, events.person_id, events.feature_key,
-      (events.at at time zone 'UTC')::date, count(*)::int, min(events.at), max(events.at)
-    from (${events}) events
-    group by events.person_id, events.feature_key, (events.at at time zone 'UTC')::date
+    select ${connection}, ${scope.organizationId}::uuid, n.external_id, n.feature_key, n.day, n.event_count, n.first_at, n.last_at
+    from crunch_activity n
+    where not exists (
+      select 1 from activity_daily a
+      where a.connection_id = ${connection} and a.external_id = n.external_id and a.feature_key = n.feature_key and a.day = n.day
+    )
+    order by n.external_id, n.feature_key, n.day
   `.execute(trx);
 }
 
 /**
  * Recomputes `person_features`: first and last use over the synced history from `activity_daily`,
- * and exact counts of events in the 30, 60 and 90 days before `asOf` from the raw records.
+ * and exact counts of events in the 30, 60 and 90 days before `asOf` from the raw records. Like
+ * `recomputeActivityDaily`, it writes only the rows that changed.
  */
 export async function recomputePersonFeatures(trx: Transaction<DB>, scope: CrunchScope): Promise<void> {
   const start30 = daysBefore(scope.asOf, 30);
   const start60 = daysBefore(scope.asOf, 60);
   const start90 = daysBefore(scope.asOf, 90);
+  const connection = sql`${scope.connectionId}::uuid`;
 
-  await trx.deleteFrom('person_features').where('connection_id', '=', scope.connectionId).execute();
-
-  const recentEvents = featureEvents(scope, start90);
-  if (recentEvents === null) return;
   await sql`
-    insert into person_features (
-      connection_id, organization_id, external_id, feature_key,
-      first_used_at, last_used_at, count_30d, count_60d, count_90d, computed_at
-    )
+    create temporary table crunch_person_features (
+      external_id text not null, feature_key text not null,
+      first_used_at timestamptz not null, last_used_at timestamptz not null,
+      count_30d integer not null, count_60d integer not null, count_90d integer not null
+    ) on commit drop
+  `.execute(trx);
+  const recentEvents = featureEvents(scope, start90) ?? sql`select null::text as person_id, null::text as feature_key, null::timestamptz as at where false`;
+  await sql`
+    insert into crunch_person_features (external_id, feature_key, first_used_at, last_used_at, count_30d, count_60d, count_90d)
     with history as (
       select d.external_id, d.feature_key, min(d.first_at) as first_used_at, max(d.last_at) as last_used_at
       from activity_daily d
-      where d.connection_id = ${scope.connectionId}::uuid
+      where d.connection_id = ${connection}
       group by d.external_id, d.feature_key
     ),
     recent as (
@@ -88,12 +157,39 @@ export async function recomputePersonFeatures(trx: Transaction<DB>, scope: Crunc
       group by events.person_id, events.feature_key
     )
     select
-      ${scope.connectionId}::uuid, ${scope.organizationId}::uuid, history.external_id, history.feature_key,
-      history.first_used_at, history.last_used_at,
-      coalesce(recent.count_30d, 0)::int, coalesce(recent.count_60d, 0)::int, coalesce(recent.count_90d, 0)::int,
-      ${scope.asOf}::timestamptz
+      history.external_id, history.feature_key, history.first_used_at, history.last_used_at,
+      coalesce(recent.count_30d, 0)::int, coalesce(recent.count_60d, 0)::int, coalesce(recent.count_90d, 0)::int
     from history
     left join recent on recent.person_id = history.external_id and recent.feature_key = history.feature_key
+  `.execute(trx);
+  await sql`analyze crunch_person_features`.execute(trx);
+
+  await sql`
+    delete from person_features p
+    where p.connection_id = ${connection}
+      and not exists (select 1 from crunch_person_features n where n.external_id = p.external_id and n.feature_key = p.feature_key)
+  `.execute(trx);
+  await sql`
+    update person_features p
+    set first_used_at = n.first_used_at, last_used_at = n.last_used_at,
+        count_30d = n.count_30d, count_60d = n.count_60d, count_90d = n.count_90d, computed_at = ${scope.asOf}::timestamptz
+    from crunch_person_features n
+    where p.connection_id = ${connection} and p.external_id = n.external_id and p.feature_key = n.feature_key
+  `.execute(trx);
+  await sql`
+    insert into person_features (
+      connection_id, organization_id, external_id, feature_key,
+      first_used_at, last_used_at, count_30d, count_60d, count_90d, computed_at
+    )
+    select
+      ${connection}, ${scope.organizationId}::uuid, n.external_id, n.feature_key,
+      n.first_used_at, n.last_used_at, n.count_30d, n.count_60d, n.count_90d, ${scope.asOf}::timestamptz
+    from crunch_person_features n
+    where not exists (
+      select 1 from person_features p
+      where p.connection_id = ${connection} and p.external_id = n.external_id and p.feature_key = n.feature_key
+    )
+    order by n.external_id, n.feature_key
   `.execute(trx);
 }
 

@@ -75,9 +75,9 @@ export async function recomputeSignalAvailability(trx: Transaction<DB>, scope: C
 }
 
 /**
- * Recomputes `account_features`: for each account feature of the catalogue, whether the account
- * inventory could be read, how many resources are configured, and how often the feature was
- * exercised in the last 90 days where synced records show it (null where no record shows use).
+ * Recomputes `account_features`. For each account feature of the catalogue it stores whether the
+ * account inventory could be read and how many resources are configured. It also stores how often
+ * the feature was exercised in the last 90 days, or null where no synced record shows use.
  */
 export async function recomputeAccountFeatures(trx: Transaction<DB>, scope: CrunchScope): Promise<void> {
   const start90 = daysBefore(scope.asOf, 90);
@@ -103,7 +103,8 @@ export async function recomputeAccountFeatures(trx: Transaction<DB>, scope: Crun
   const rows = PAGERDUTY_FEATURES.filter((feature) => feature.scope === 'account' && feature.inventoryFeature !== undefined).map((feature) => {
     const inventoryFeature = feature.inventoryFeature ?? feature.key;
     const row = inventoryByFeature.get(inventoryFeature);
-    const status: 'available' | 'unavailable' | 'unknown' = row === undefined ? 'unknown' : row.status === 'available' ? 'available' : 'unavailable';
+    let status: 'available' | 'unavailable' | 'unknown' = 'unknown';
+    if (row !== undefined) status = row.status === 'available' ? 'available' : 'unavailable';
     return {
       connection_id: scope.connectionId,
       organization_id: scope.organizationId,

@@ -161,6 +161,12 @@ describe.each(testDatabaseTargets())('crunchConnection on $name', ({ open }) => 
     expect(after).toEqual(before);
   });
 
+  it('runs concurrently for two tenants', async () => {
+    await Promise.all([crunchConnection(database.db, acme.connectionId, AS_OF), crunchConnection(database.db, globex.connectionId, AS_OF)]);
+    const features = await database.db.selectFrom('features').select('key').execute();
+    expect(features.length).toBeGreaterThan(20);
+  });
+
   it('rejects an unknown connection', async () => {
     await expect(crunchConnection(database.db, '00000000-0000-4000-8000-000000000000', AS_OF)).rejects.toThrow(/no such connection/);
     await expect(crunchConnection(database.db, 'not-a-uuid', AS_OF)).rejects.toThrow(/must be a UUID/);

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { DB } from '../db/schema.ts';
-import { recomputeActivityDaily, recomputePersonFeatures, writeFeatureCatalogue } from './activity.ts';
+import { raiseWorkMemory, recomputeActivityDaily, recomputePersonFeatures, writeFeatureCatalogue } from './activity.ts';
 import { recomputeAccountFeatures, recomputeSignalAvailability } from './confidence.ts';
 import { recomputePeople } from './people.ts';
 import { recomputeRecommendations } from './recommendations.ts';
@@ -25,8 +25,8 @@ export interface CrunchOptions {
 const connectionIdSchema = z.uuid();
 
 /**
- * Recomputes the analytics of one connection from its raw PagerDuty tables, in one transaction, so
- * the dashboard sees either the previous figures or the new ones: activity facts per person,
+ * Recomputes the analytics of one connection from its raw PagerDuty tables in one transaction, so
+ * readers get either the previous figures or the new ones. It writes activity facts per person,
  * feature and day, per-person feature use, people (last seen, last activity, coverage), seat
  * summaries, signal availability, account features and recommendations.
  *
@@ -50,6 +50,7 @@ export async function crunchConnection(db: Kysely<DB>, connectionId: string, asO
     }
     const scope: CrunchScope = { connectionId, organizationId: connection.organization_id, asOf };
 
+    await raiseWorkMemory(trx);
     await writeFeatureCatalogue(trx);
     await recomputeActivityDaily(trx, scope, options.changedSince);
     await recomputePersonFeatures(trx, scope);

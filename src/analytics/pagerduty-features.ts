@@ -126,8 +126,8 @@ export const PAGERDUTY_FEATURES: readonly FeatureDefinition[] = [
     scope: 'person',
     requirement: 'coordinated_responding ability',
     signals: ['responder_request_log_entry with a user agent'],
-    // NOTE: responder_request_log_entry is missing from the OpenAPI LogEntry type list; accounts
-    // that never write it show no use of this feature even when responders were added.
+    // NOTE: responder_request_log_entry is missing from the OpenAPI LogEntry type list. Accounts
+    // that never write it show no use of this feature, even when responders were added.
     events: [{ kind: 'log_entry_type', types: ['responder_request_log_entry'] }],
   },
   {

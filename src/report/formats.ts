@@ -27,8 +27,8 @@ export function renderReport(report: UtilizationReport, format: ReportFormat): s
 const PERSON_FEATURE_KEYS = PAGERDUTY_FEATURES.filter((feature) => feature.scope === 'person').map((feature) => feature.key);
 
 /**
- * One row per person: identity, seat, last seen and last activity, recommendation, then for each
- * per-person feature of the catalogue its count in 90 days and its last use.
+ * Renders one CSV row per person: identity, seat, last seen and last activity, recommendation, then
+ * for each per-person feature of the catalogue its count in 90 days and its last use.
  */
 function renderCsv(report: UtilizationReport): string {
   const recommendationByEmail = new Map(report.recommendations.map((recommendation) => [recommendation.email, recommendation]));

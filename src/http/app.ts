@@ -62,10 +62,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerOperations(app, { database: deps.database, config: deps.config, process: deps.operations?.process, metrics: deps.operations?.metrics });
   app.setErrorHandler(handleError);
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { method: request.method, path: request.url.split('?')[0], statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime) },
-      'Request completed',
-    );
+    // The route pattern, not the path: paths such as an invite link carry secrets.
+    const route = request.routeOptions.url ?? '(no route)';
+    request.log.info({ method: request.method, route, statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime) }, 'Request completed');
   });
 
   registerAccountRoutes(app, context);

@@ -11,8 +11,15 @@ import { clearSessionCookie, requireSession, setSessionCookie } from '../access.
 import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 
-/** Sign-in attempts allowed per client address and minute. */
+/** Sign-in attempts allowed per client address and email address, per minute. */
 const SIGN_IN_ATTEMPTS_PER_MINUTE = 10;
+
+/** Keys sign-in attempts by address and the email tried, so one guessed account cannot lock out others. */
+function signInAttemptKey(request: { ip: string; body: unknown }): string {
+  const body = request.body as { email?: unknown } | null | undefined;
+  const email = typeof body?.email === 'string' ? body.email.trim().toLowerCase() : '';
+  return `${request.ip}|${email}`;
+}
 
 const userSchema = z.object({ id: z.string(), name: z.string(), email: z.string(), role: z.enum(ROLES) });
 
@@ -81,7 +88,9 @@ export function registerAccountRoutes(app: FastifyInstance, context: RouteContex
   routes.post('/api/session', {
     config: {
       access: 'public',
-      rateLimit: { max: SIGN_IN_ATTEMPTS_PER_MINUTE, timeWindow: '1 minute' },
+      // Counted after the body is parsed, so the key can include the email address tried.
+      // NOTE: counters live in this process's memory; several server processes count separately.
+      rateLimit: { max: SIGN_IN_ATTEMPTS_PER_MINUTE, timeWindow: '1 minute', hook: 'preHandler', keyGenerator: signInAttemptKey },
     },
     schema: {
       summary: 'Sign in with email and password',

@@ -311,3 +311,48 @@ export const disconnectedSchema = z.object({
   /** How to remove Seatwise's grant on PagerDuty's side, in plain words. */
   instructions: z.string(),
 });
+
+/*
+ * Settings. GET /api/settings returns `SettingsView`; each form saves with its own call:
+ * PUT /api/settings/contract (`ContractInput`), PUT /api/settings/recommendations
+ * (`{ unusedDays }`), POST /api/settings/exemptions (`{ email, reason }`),
+ * DELETE /api/settings/exemptions/:email and PUT /api/settings/support-email
+ * (`{ supportEmail }`). Each returns the updated `SettingsView`.
+ */
+
+export const billingPeriods = ['monthly', 'annual'] as const;
+export const unusedDayChoices = [30, 60, 90] as const;
+
+export const contractLineSchema = z.object({
+  licenseName: z.string().min(1),
+  roleGroup: z.string().nullable(),
+  /** Seats bought under the contract; null when the contract does not fix a number. */
+  seats: z.number().int().nonnegative().nullable(),
+  /** Price of one seat for one billing period, in minor currency units (cents). */
+  pricePerSeatMinor: z.number().int().nonnegative(),
+});
+export type ContractLine = z.infer<typeof contractLineSchema>;
+
+export const contractSchema = z.object({
+  plan: z.string().nullable(),
+  /** ISO 4217 code, e.g. USD. */
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  billingPeriod: z.enum(billingPeriods),
+  /** `YYYY-MM-DD`, or null when not known. */
+  renewalDate: z.string().nullable(),
+  noticePeriodDays: z.number().int().nonnegative(),
+  lines: z.array(contractLineSchema),
+});
+export type ContractInput = z.infer<typeof contractSchema>;
+
+export const settingsSchema = z.object({
+  contract: contractSchema.nullable(),
+  /** License types seen in the synced PagerDuty data, so prices can be entered per type. */
+  licenses: z.array(z.object({ licenseName: z.string(), roleGroup: z.string().nullable() })),
+  unusedDays: z.number().int(),
+  exemptions: z.array(z.object({ email: z.string(), reason: z.string().nullable(), createdAt: instant })),
+  /** The organization's own support address; null uses the server's default. */
+  supportEmail: z.string().nullable(),
+  members: z.array(z.object({ id: z.string(), name: z.string(), email: z.string(), role: z.string() })),
+});
+export type SettingsView = z.infer<typeof settingsSchema>;

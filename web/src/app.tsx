@@ -12,6 +12,7 @@ import { PagerDutyAppPage } from './pages/pagerduty-app.tsx';
 import { PeoplePage } from './pages/people.tsx';
 import { PersonPage } from './pages/person.tsx';
 import { RecommendationsPage } from './pages/recommendations.tsx';
+import { SettingsPage } from './pages/settings.tsx';
 import { SetupPage } from './pages/setup.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { navigate, useLocation, type Location } from './router.tsx';
@@ -130,6 +131,8 @@ function SignedInPage(props: PageProps): JSX.Element {
       return <FeaturesPage {...props} />;
     case '/recommendations':
       return <RecommendationsPage {...props} />;
+    case '/settings':
+      return <SettingsPage {...props} />;
     default:
       if (/^\/people\/[^/]+$/.test(props.location.path)) return <PersonPage {...props} />;
       return <NotFoundPage path={props.location.path} />;

@@ -11,6 +11,9 @@ const NAVIGATION = [
   { href: '/recommendations', label: 'Recommendations' },
 ] as const;
 
+/** Roles that maintain the contract, exemptions and support email. */
+const SETTINGS_ROLES = new Set(['owner', 'admin']);
+
 interface LayoutProps {
   session: SessionView | null;
   path: string;
@@ -43,6 +46,13 @@ export function Layout({ session, path, onSignOut, children }: LayoutProps): JSX
                   </Link>
                 </li>
               ))}
+              {SETTINGS_ROLES.has(session.user.role) && (
+                <li>
+                  <Link href="/settings" aria-current={isCurrent(path, '/settings') ? 'page' : undefined}>
+                    Settings
+                  </Link>
+                </li>
+              )}
             </ul>
           </nav>
         )}

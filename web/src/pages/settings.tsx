@@ -1,0 +1,517 @@
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { z } from 'zod';
+import type { PageProps } from '../app.tsx';
+import { requestJson, type ApiFailure } from '../api.ts';
+import {
+  billingPeriods,
+  contractSchema,
+  settingsSchema,
+  unusedDayChoices,
+  type ContractInput,
+  type ContractLine,
+  type SettingsView,
+} from '../api-types.ts';
+import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
+import { humanize, toMajorUnits } from '../format.ts';
+import { useSessionGuard } from '../session-guard.ts';
+
+const DEFAULT_CURRENCY = 'USD';
+const DEFAULT_NOTICE_PERIOD_DAYS = 30;
+
+type Save = (path: string, method: 'PUT' | 'POST' | 'DELETE', body?: unknown) => Promise<ApiFailure | null>;
+
+/**
+ * Renders the settings an admin maintains: the contract with its price per license type (typed
+ * in or imported from CSV), the inactivity window, the exempt list, the support email, and the
+ * members of the organization.
+ */
+export function SettingsPage({ session, onSessionExpired }: PageProps): JSX.Element {
+  usePageTitle('Settings');
+  const { state, reload } = useApiData('/api/settings', settingsSchema);
+  useSessionGuard(state, onSessionExpired);
+
+  const save: Save = async (path, method, body) => {
+    const result = await requestJson(path, settingsSchema, body === undefined ? { method, csrfToken: session.csrfToken } : { method, csrfToken: session.csrfToken, body });
+    if (!result.ok) return result.error;
+    await reload();
+    return null;
+  };
+
+  return (
+    <section aria-labelledby="settings-heading">
+      <h1 id="settings-heading">Settings</h1>
+      {state.status === 'loading' && <Loading label="Loading settings…" />}
+      {state.status === 'failed' && <ErrorMessage failure={state.failure} supportEmail={session.supportEmail} />}
+      {state.status === 'loaded' && (
+        <>
+          <ContractForm settings={state.data} save={save} />
+          <InactivityForm settings={state.data} save={save} />
+          <ExemptionsForm settings={state.data} save={save} />
+          <SupportEmailForm settings={state.data} defaultEmail={session.supportEmail} save={save} />
+          <Members settings={state.data} />
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Tracks one form's save: pending, the last failure, and a success sentence. */
+function useSaveState(): {
+  isSaving: boolean;
+  failure: ApiFailure | null;
+  savedMessage: string | null;
+  run: (action: () => Promise<ApiFailure | null>, successMessage: string) => Promise<void>;
+} {
+  const [isSaving, setSaving] = useState(false);
+  const [failure, setFailure] = useState<ApiFailure | null>(null);
+  const [savedMessage, setSavedMessage] = useState<string | null>(null);
+  const run = async (action: () => Promise<ApiFailure | null>, successMessage: string): Promise<void> => {
+    setSaving(true);
+    setFailure(null);
+    setSavedMessage(null);
+    const outcome = await action();
+    setSaving(false);
+    if (outcome === null) setSavedMessage(successMessage);
+    else setFailure(outcome);
+  };
+  return { isSaving, failure, savedMessage, run };
+}
+
+function SaveFeedback({ failure, savedMessage }: { failure: ApiFailure | null; savedMessage: string | null }): JSX.Element | null {
+  if (failure !== null) return <ErrorMessage failure={failure} />;
+  if (savedMessage === null) return null;
+  return (
+    <p class="message message-success" role="status">
+      {savedMessage}
+    </p>
+  );
+}
+
+interface PriceRow {
+  licenseName: string;
+  roleGroup: string | null;
+  seats: string;
+  price: string;
+}
+
+function ContractForm({ settings, save }: { settings: SettingsView; save: Save }): JSX.Element {
+  const contract = settings.contract;
+  const currency = contract?.currency ?? DEFAULT_CURRENCY;
+  const [rows, setRows] = useState<PriceRow[]>(() => initialPriceRows(settings));
+  const [problems, setProblems] = useState<string[]>([]);
+  const saveState = useSaveState();
+
+  useEffect(() => setRows(initialPriceRows(settings)), [settings]);
+
+  const updateRow = (index: number, change: Partial<PriceRow>): void => {
+    setRows((current) => current.map((row, rowIndex) => (rowIndex === index ? { ...row, ...change } : row)));
+  };
+
+  const onImport = async (event: Event): Promise<void> => {
+    const input = event.currentTarget as HTMLInputElement;
+    const file = input.files?.[0];
+    if (file === undefined) return;
+    const imported = parsePriceCsv(await file.text());
+    input.value = '';
+    setProblems(imported.problems);
+    if (imported.rows.length > 0) setRows(mergeRows(rows, imported.rows));
+  };
+
+  const onSubmit = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    const parsed = readContract(form, rows);
+    if (!parsed.ok) {
+      setProblems(parsed.problems);
+      return;
+    }
+    setProblems([]);
+    await saveState.run(() => save('/api/settings/contract', 'PUT', parsed.contract), 'Contract saved. Savings are recomputed with the next crunch.');
+  };
+
+  return (
+    <section class="card" aria-labelledby="contract-heading">
+      <h2 id="contract-heading">Contract and prices</h2>
+      <p class="hint">Prices turn recommendations into amounts. Enter the price of one seat per billing period, as on your PagerDuty invoice.</p>
+      <form class="stacked-form" noValidate onSubmit={(event) => void onSubmit(event)}>
+        <div class="form-grid">
+          <div class="field">
+            <label for="contract-plan">Plan</label>
+            <input id="contract-plan" name="plan" type="text" value={contract?.plan ?? ''} placeholder="e.g. Business" />
+          </div>
+          <div class="field">
+            <label for="contract-currency">Currency</label>
+            <input id="contract-currency" name="currency" type="text" value={currency} maxLength={3} autoComplete="off" />
+          </div>
+          <div class="field">
+            <label for="contract-period">Billing period</label>
+            <select id="contract-period" name="billingPeriod" value={contract?.billingPeriod ?? 'annual'}>
+              {billingPeriods.map((period) => (
+                <option key={period} value={period}>
+                  {humanize(period)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="field">
+            <label for="contract-renewal">Renewal date</label>
+            <input id="contract-renewal" name="renewalDate" type="date" value={contract?.renewalDate ?? ''} />
+          </div>
+          <div class="field">
+            <label for="contract-notice">Notice period (days)</label>
+            <input id="contract-notice" name="noticePeriodDays" type="number" min={0} value={String(contract?.noticePeriodDays ?? DEFAULT_NOTICE_PERIOD_DAYS)} />
+          </div>
+        </div>
+
+        <TableScroller label="Prices per license, scrollable">
+          <table aria-label="Prices per license" class="wide-table">
+            <thead>
+              <tr>
+                <th scope="col">License</th>
+                <th scope="col">Seats bought</th>
+                <th scope="col">Price per seat</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row, index) => (
+                <tr key={row.licenseName}>
+                  <th scope="row">{row.licenseName}</th>
+                  <td>
+                    <input
+                      type="number"
+                      min={0}
+                      step={1}
+                      aria-label={`Seats bought of ${row.licenseName}`}
+                      value={row.seats}
+                      onInput={(event) => updateRow(index, { seats: (event.currentTarget as HTMLInputElement).value })}
+                    />
+                  </td>
+                  <td>
+                    <input
+                      type="number"
+                      min={0}
+                      step="0.01"
+                      aria-label={`Price per seat of ${row.licenseName}`}
+                      value={row.price}
+                      onInput={(event) => updateRow(index, { price: (event.currentTarget as HTMLInputElement).value })}
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroller>
+        {rows.length === 0 && <p class="hint">No license types yet. They appear after the first PagerDuty sync, or import them from CSV.</p>}
+
+        <div class="field">
+          <label for="contract-import">Import prices from CSV</label>
+          <p class="hint" id="contract-import-hint">
+            Columns: license, seats, price (e.g. <code>Business (Full User),120,41.00</code>). A header row is optional.
+          </p>
+          <input id="contract-import" type="file" accept=".csv,text/csv" aria-describedby="contract-import-hint" onChange={(event) => void onImport(event)} />
+        </div>
+
+        {problems.length > 0 && (
+          <div class="message message-error" role="alert">
+            <ul>
+              {problems.map((problem) => (
+                <li key={problem}>{problem}</li>
+              ))}
+            </ul>
+          </div>
+        )}
+        <SaveFeedback failure={saveState.failure} savedMessage={saveState.savedMessage} />
+        <div>
+          <button type="submit" disabled={saveState.isSaving}>
+            {saveState.isSaving ? 'Saving…' : 'Save contract'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function InactivityForm({ settings, save }: { settings: SettingsView; save: Save }): JSX.Element {
+  const saveState = useSaveState();
+  const onSubmit = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    const unusedDays = Number(new FormData(event.currentTarget as HTMLFormElement).get('unusedDays'));
+    await saveState.run(() => save('/api/settings/recommendations', 'PUT', { unusedDays }), `Seats now count as unused after ${unusedDays} days without activity.`);
+  };
+  return (
+    <section class="card" aria-labelledby="inactivity-heading">
+      <h2 id="inactivity-heading">Inactivity window</h2>
+      <form class="inline-fields" onSubmit={(event) => void onSubmit(event)}>
+        <div class="field">
+          <label for="unused-days">A seat counts as unused after</label>
+          <select id="unused-days" name="unusedDays" value={String(settings.unusedDays)}>
+            {unusedDayChoices.map((days) => (
+              <option key={days} value={String(days)}>
+                {days} days without activity
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" disabled={saveState.isSaving}>
+          Save window
+        </button>
+      </form>
+      <SaveFeedback failure={saveState.failure} savedMessage={saveState.savedMessage} />
+    </section>
+  );
+}
+
+const exemptionFormSchema = z.object({
+  email: z.email('Enter the email address of the person to exempt.'),
+  reason: z.string().trim().max(500),
+});
+
+function ExemptionsForm({ settings, save }: { settings: SettingsView; save: Save }): JSX.Element {
+  const saveState = useSaveState();
+  const [fieldError, setFieldError] = useState<string | null>(null);
+
+  const onSubmit = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    const formElement = event.currentTarget as HTMLFormElement;
+    const parsed = exemptionFormSchema.safeParse(Object.fromEntries(new FormData(formElement)));
+    if (!parsed.success) {
+      setFieldError(parsed.error.issues[0]?.message ?? 'Enter an email address.');
+      return;
+    }
+    setFieldError(null);
+    const body = { email: parsed.data.email, reason: parsed.data.reason === '' ? null : parsed.data.reason };
+    await saveState.run(() => save('/api/settings/exemptions', 'POST', body), `${parsed.data.email} is exempt from recommendations.`);
+    formElement.reset();
+  };
+
+  const remove = (email: string): Promise<void> =>
+    saveState.run(() => save(`/api/settings/exemptions/${encodeURIComponent(email)}`, 'DELETE'), `${email} is no longer exempt.`);
+
+  return (
+    <section class="card" aria-labelledby="exemptions-heading">
+      <h2 id="exemptions-heading">Exempt people</h2>
+      <p class="hint">Seatwise never recommends removing or downgrading these people, e.g. executives who must stay reachable.</p>
+      {settings.exemptions.length === 0 ? (
+        <p>Nobody is exempt.</p>
+      ) : (
+        <ul class="exemption-list" aria-label="Exempt people">
+          {settings.exemptions.map((exemption) => (
+            <li key={exemption.email}>
+              <span>
+                {exemption.email}
+                {exemption.reason !== null && <span class="signal">{exemption.reason}</span>}
+                <span class="signal">
+                  Since <Time iso={exemption.createdAt} />
+                </span>
+              </span>
+              <button type="button" class="button-secondary" aria-label={`Remove exemption of ${exemption.email}`} onClick={() => void remove(exemption.email)}>
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form class="inline-fields" noValidate onSubmit={(event) => void onSubmit(event)}>
+        <div class="field">
+          <label for="exempt-email">Email</label>
+          <input
+            id="exempt-email"
+            name="email"
+            type="email"
+            autoComplete="off"
+            aria-invalid={fieldError !== null ? 'true' : undefined}
+            aria-describedby={fieldError !== null ? 'exempt-email-error' : undefined}
+          />
+        </div>
+        <div class="field">
+          <label for="exempt-reason">Reason (optional)</label>
+          <input id="exempt-reason" name="reason" type="text" />
+        </div>
+        <button type="submit" disabled={saveState.isSaving}>
+          Add exemption
+        </button>
+      </form>
+      {fieldError !== null && (
+        <p class="field-error" id="exempt-email-error">
+          {fieldError}
+        </p>
+      )}
+      <SaveFeedback failure={saveState.failure} savedMessage={saveState.savedMessage} />
+    </section>
+  );
+}
+
+function SupportEmailForm({ settings, defaultEmail, save }: { settings: SettingsView; defaultEmail: string; save: Save }): JSX.Element {
+  const saveState = useSaveState();
+  const [fieldError, setFieldError] = useState<string | null>(null);
+  const onSubmit = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    const value = String(new FormData(event.currentTarget as HTMLFormElement).get('supportEmail') ?? '').trim();
+    const parsed = z.email().safeParse(value);
+    if (value !== '' && !parsed.success) {
+      setFieldError('Enter an email address, or leave the field empty to use the default.');
+      return;
+    }
+    setFieldError(null);
+    await saveState.run(() => save('/api/settings/support-email', 'PUT', { supportEmail: value === '' ? null : value }), 'Support email saved.');
+  };
+  return (
+    <section class="card" aria-labelledby="support-heading">
+      <h2 id="support-heading">Support email</h2>
+      <p class="hint">Shown wherever something fails that people cannot fix alone. Currently {defaultEmail}.</p>
+      <form class="inline-fields" noValidate onSubmit={(event) => void onSubmit(event)}>
+        <div class="field">
+          <label for="support-email">Support email</label>
+          <input
+            id="support-email"
+            name="supportEmail"
+            type="email"
+            value={settings.supportEmail ?? ''}
+            aria-invalid={fieldError !== null ? 'true' : undefined}
+            aria-describedby={fieldError !== null ? 'support-email-error' : undefined}
+          />
+        </div>
+        <button type="submit" disabled={saveState.isSaving}>
+          Save email
+        </button>
+      </form>
+      {fieldError !== null && (
+        <p class="field-error" id="support-email-error">
+          {fieldError}
+        </p>
+      )}
+      <SaveFeedback failure={saveState.failure} savedMessage={saveState.savedMessage} />
+    </section>
+  );
+}
+
+function Members({ settings }: { settings: SettingsView }): JSX.Element {
+  return (
+    <section class="card" aria-labelledby="members-heading">
+      <h2 id="members-heading">Members</h2>
+      <TableScroller label="Members, scrollable">
+        <table aria-labelledby="members-heading">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+            </tr>
+          </thead>
+          <tbody>
+            {settings.members.map((member) => (
+              <tr key={member.id}>
+                <th scope="row">{member.name}</th>
+                <td>{member.email}</td>
+                <td>{humanize(member.role)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroller>
+    </section>
+  );
+}
+
+function initialPriceRows(settings: SettingsView): PriceRow[] {
+  const currency = settings.contract?.currency ?? DEFAULT_CURRENCY;
+  const lines = new Map((settings.contract?.lines ?? []).map((line) => [line.licenseName, line]));
+  const names = [...new Set([...settings.licenses.map((license) => license.licenseName), ...lines.keys()])];
+  return names.map((licenseName) => {
+    const line = lines.get(licenseName);
+    const roleGroup = line?.roleGroup ?? settings.licenses.find((license) => license.licenseName === licenseName)?.roleGroup ?? null;
+    return {
+      licenseName,
+      roleGroup,
+      seats: line?.seats === null || line?.seats === undefined ? '' : String(line.seats),
+      price: line === undefined ? '' : String(toMajorUnits(line.pricePerSeatMinor, currency)),
+    };
+  });
+}
+
+function mergeRows(current: PriceRow[], imported: PriceRow[]): PriceRow[] {
+  const merged = new Map(current.map((row) => [row.licenseName, row]));
+  for (const row of imported) merged.set(row.licenseName, { ...row, roleGroup: merged.get(row.licenseName)?.roleGroup ?? row.roleGroup });
+  return [...merged.values()];
+}
+
+/** Parses `license,seats,price` lines; quoted fields may contain commas. Returns rows and one sentence per bad line. */
+export function parsePriceCsv(text: string): { rows: PriceRow[]; problems: string[] } {
+  const rows: PriceRow[] = [];
+  const problems: string[] = [];
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+  lines.forEach((line, index) => {
+    const cells = splitCsvLine(line);
+    const [licenseName = '', seats = '', price = ''] = cells.map((cell) => cell.trim());
+    if (index === 0 && /^license/i.test(licenseName)) return;
+    if (licenseName === '' || !/^\d*$/.test(seats) || !/^\d+(\.\d+)?$/.test(price)) {
+      problems.push(`Line ${index + 1} is invalid: expected license, seats (a whole number or empty) and price (e.g. 41.00), got "${line}".`);
+      return;
+    }
+    rows.push({ licenseName, roleGroup: null, seats, price });
+  });
+  return { rows, problems };
+}
+
+function splitCsvLine(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let isQuoted = false;
+  for (let index = 0; index < line.length; index += 1) {
+    const character = line.charAt(index);
+    if (isQuoted && character === '"' && line.charAt(index + 1) === '"') {
+      cell += '"';
+      index += 1;
+    } else if (character === '"') {
+      isQuoted = !isQuoted;
+    } else if (character === ',' && !isQuoted) {
+      cells.push(cell);
+      cell = '';
+    } else {
+      cell += character;
+    }
+  }
+  cells.push(cell);
+  return cells;
+}
+
+/** Reads the contract form into the API's shape, naming every invalid field. */
+function readContract(form: FormData, rows: PriceRow[]): { ok: true; contract: ContractInput } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const currency = String(form.get('currency') ?? '').trim().toUpperCase();
+  if (!/^[A-Z]{3}$/.test(currency)) problems.push('Currency must be a three-letter ISO code such as USD or EUR.');
+  const noticePeriodDays = Number(form.get('noticePeriodDays'));
+  if (!Number.isInteger(noticePeriodDays) || noticePeriodDays < 0) problems.push('Notice period must be a whole number of days, 0 or more.');
+
+  const fractionDigits = /^[A-Z]{3}$/.test(currency) ? Math.round(Math.log10(1 / toMajorUnits(1, currency))) : 2;
+  const lines: ContractLine[] = [];
+  for (const row of rows) {
+    if (row.price.trim() === '') continue;
+    const price = Number(row.price);
+    if (!Number.isFinite(price) || price < 0) {
+      problems.push(`Price per seat of ${row.licenseName} must be a number, 0 or more.`);
+      continue;
+    }
+    const seats = row.seats.trim() === '' ? null : Number(row.seats);
+    if (seats !== null && (!Number.isInteger(seats) || seats < 0)) {
+      problems.push(`Seats bought of ${row.licenseName} must be a whole number, or empty.`);
+      continue;
+    }
+    lines.push({ licenseName: row.licenseName, roleGroup: row.roleGroup, seats, pricePerSeatMinor: Math.round(price * 10 ** fractionDigits) });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  const plan = String(form.get('plan') ?? '').trim();
+  const renewalDate = String(form.get('renewalDate') ?? '').trim();
+  const contract = contractSchema.safeParse({
+    plan: plan === '' ? null : plan,
+    currency,
+    billingPeriod: String(form.get('billingPeriod') ?? 'annual'),
+    renewalDate: renewalDate === '' ? null : renewalDate,
+    noticePeriodDays,
+    lines,
+  });
+  if (!contract.success) return { ok: false, problems: contract.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
+  return { ok: true, contract: contract.data };
+}

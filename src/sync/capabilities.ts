@@ -78,8 +78,8 @@ const UNKNOWN_ABILITIES: ReadonlySet<string> = new (class extends Set<string> {
 })();
 
 /**
- * Why a stream cannot be read with these capabilities, or null when it may be. Streams without a
- * reason here can still turn out unavailable through a 402 or 403.
+ * Returns why a stream cannot be read with these capabilities, or null when it may be. A stream
+ * without a reason here can still turn out unavailable through a 402 or 403.
  */
 export function unavailabilityReason(stream: StreamDefinition, capabilities: Capabilities): string | null {
   if (stream.requiredAbility !== undefined && !capabilities.abilities.has(stream.requiredAbility)) {
@@ -94,7 +94,7 @@ export function unavailabilityReason(stream: StreamDefinition, capabilities: Cap
   return null;
 }
 
-/** Records the streams found unavailable, so the dashboard can say which signals are missing. */
+/** Records the streams found unavailable, so the dashboard can show which signals are missing. */
 export async function recordUnavailableStreams(db: Kysely<DB>, connectionId: string, reasons: Partial<Record<StreamName, string>>): Promise<void> {
   await db.updateTable('pd_capabilities').set({ unavailable_streams: JSON.stringify(reasons) }).where('connection_id', '=', connectionId).execute();
 }

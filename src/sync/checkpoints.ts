@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { DB } from '../db/schema.ts';
 
 /**
- * Where a windowed stream continues from. `pass` describes the pass under way (null between
- * passes); `highWaterMark` is the end of the last complete pass, from which an incremental run
+ * The position a windowed stream continues from. `pass` describes the pass under way and is null
+ * between passes. `highWaterMark` is the end of the last complete pass, where an incremental run
  * starts again, less an overlap.
  */
 export const windowCheckpointSchema = z.object({

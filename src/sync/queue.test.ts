@@ -17,7 +17,7 @@ interface QueueTarget {
   open(): Promise<{ database: Database; databaseUrl?: string }>;
 }
 
-/** The queue needs the PostgreSQL URL itself, so its targets open scratch databases by URL. */
+/** Lists the databases to test on. pg-boss needs the PostgreSQL URL itself, so scratch databases are opened by URL. */
 function queueTargets(): QueueTarget[] {
   const adminUrl = process.env.TEST_DATABASE_URL;
   return testDatabaseTargets().map((target) => ({

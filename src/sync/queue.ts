@@ -7,6 +7,7 @@ import type { OAuthClient } from '../connectors/pagerduty/oauth.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createConnectionLeases } from '../ops/connection-lease.ts';
+import { withQueueSetupLock } from '../ops/startup-lock.ts';
 import { runSync, type SyncDeps, type SyncOutcome } from './run-sync.ts';
 
 export type SyncTrigger = 'connect' | 'manual' | 'schedule';
@@ -173,9 +174,11 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     async start({ runWorker }) {
       await boss.start();
       isStarted = true;
-      for (const job of [JOBS.sync, JOBS.incrementalSyncSchedule, JOBS.fullSyncSchedule, JOBS.tokenKeepAlive]) {
-        await boss.createQueue(job.name, { name: job.name, ...job.options });
-      }
+      await withQueueSetupLock(database, async () => {
+        for (const job of [JOBS.sync, JOBS.incrementalSyncSchedule, JOBS.fullSyncSchedule, JOBS.tokenKeepAlive]) {
+          await boss.createQueue(job.name, { name: job.name, ...job.options });
+        }
+      });
       if (!runWorker) return;
 
       for (const schedule of [JOBS.incrementalSyncSchedule, JOBS.fullSyncSchedule]) {

@@ -125,7 +125,9 @@ export async function runSync(deps: SyncDeps, input: { connectionId: string; syn
   }
 
   const failed = outcomes.filter((outcome) => outcome.status === 'failed');
-  const status: SyncRunStatus = failed.length === 0 ? 'succeeded' : failed.length === outcomes.length ? 'failed' : 'partial';
+  let status: SyncRunStatus = 'partial';
+  if (failed.length === 0) status = 'succeeded';
+  else if (failed.length === outcomes.length) status = 'failed';
   const errorMessage = failed.length === 0 ? null : failed.map((outcome) => `${outcome.name}: ${outcome.message ?? 'failed'}`).join('; ');
 
   if (status !== 'failed') {
@@ -244,7 +246,7 @@ function streamFailure(error: ApiError, logger: Logger): [StreamOutcome['status'
     // The account has no such list, as when PagerDuty does not offer the endpoint to it.
     case 'not_found':
       return ['unavailable', `PagerDuty does not serve this list to the account (${detail}).`];
-    // Requests PagerDuty rejects as invalid, or answers Seatwise cannot read: a person must look.
+    // Requests PagerDuty rejects as invalid, or responses Seatwise cannot read, need a person to look.
     case 'invalid_request':
     case 'offset_cap':
     case 'invalid_response':
@@ -265,9 +267,9 @@ interface CredentialState {
 }
 
 /**
- * The credentials of a run: the stored token (refreshed before expiry), and after a 401 one
- * forced refresh. When that refresh fails the run remembers why, and every later request fails
- * fast with the same 401 instead of asking PagerDuty again.
+ * Creates the credential source of a run: the stored token, refreshed before expiry, and one
+ * forced refresh after a 401. When that refresh fails the run records why, and every later
+ * renewal returns null at once instead of calling the token endpoint again.
  */
 function createCredentialSource(deps: SyncDeps, connectionId: string): CredentialState {
   const tokenDeps = { database: deps.database, vault: deps.vault, oauthClient: deps.oauthClient, logger: deps.logger };

@@ -255,3 +255,51 @@ describe('sync under injected faults', () => {
     expect(new Set(entries.map((entry) => entry.id))).toEqual(servedEntries);
   }, 120_000);
 });
+
+describe('token revoked during a sync', () => {
+  let simulator: RunningSimulator;
+  let database: Database;
+
+  beforeAll(async () => {
+    simulator = await startSimulator({ people: 100, seed: 29, now: NOW, rateLimitPerMinute: 60_000, latencyMs: 20 });
+    database = await openDatabase({ kind: 'pglite', dataDir: 'memory' });
+    await migrate(database);
+  });
+
+  afterAll(async () => {
+    await simulator.close();
+    await database.close();
+  });
+
+  it('stops and asks for reconnect', async () => {
+    const vault = testVault();
+    const tokens = await oauthTokens(simulator);
+    const connection = await createTestConnection(database, vault, {
+      apiBaseUrl: simulator.apiUrl,
+      method: 'oauth_classic',
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      accessTokenExpiresAt: new Date(Date.now() + tokens.expiresIn * 1000),
+    });
+    const oauthClient = { clientId: simulator.clientId, clientSecret: simulator.clientSecret, identityUrl: simulator.identityUrl };
+    const syncRunId = await createQueuedRun(database, connection);
+
+    const revoke = setTimeout(() => simulator.control.revokeAllTokens(), 1_500);
+    let outcome;
+    try {
+      outcome = await runSync(testSyncDeps(database, vault, { now: () => NOW, oauthClient }), { connectionId: connection.connectionId, syncRunId });
+    } finally {
+      clearTimeout(revoke);
+    }
+
+    expect(outcome.status).toBe('needs_reconnect');
+    const stored = await database.db.selectFrom('connections').select(['status', 'status_reason']).where('id', '=', connection.connectionId).executeTakeFirstOrThrow();
+    expect(stored.status).toBe('needs_reconnect');
+    expect(stored.status_reason).not.toBeNull();
+    const users = await database.db.selectFrom('pd_users').select('id').where('connection_id', '=', connection.connectionId).execute();
+    expect(users.length).toBe(100);
+    const unauthorized = simulator.control.requestLog().filter((entry) => entry.status === 401);
+    expect(unauthorized.length).toBeGreaterThan(0);
+    expect(unauthorized.length).toBeLessThan(20);
+  }, 120_000);
+});

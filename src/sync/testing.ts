@@ -88,8 +88,8 @@ export async function fetchAllPages(baseUrl: string, path: string, key: string, 
 }
 
 /**
- * A loopback proxy in front of the simulator that answers chosen paths itself, to put faults the
- * simulator does not offer between Seatwise and it. Every other request passes through unchanged.
+ * Starts a loopback proxy in front of the simulator that responds to chosen paths itself, for
+ * faults the simulator does not offer. Every other request passes through unchanged.
  */
 export async function startFaultProxy(
   targetBaseUrl: string,

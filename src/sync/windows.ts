@@ -122,7 +122,7 @@ async function readPass<Item extends z.ZodType>(options: WindowedReadOptions<Ite
     };
     const windowProgress = { windowStart: new Date(windowStartMs), windowEnd: new Date(windowEndMs) };
 
-    // The head page asks for `total`, which decides whether the window fits under the cap.
+    // The head page requests `total`, which decides whether the window fits under the cap.
     const head = await options.client.getOffsetPage(options.path, query, options.key, options.item, { offset, total: true });
     if (!head.ok) return head;
     const total = head.value.total;
@@ -172,8 +172,8 @@ export interface ListRequest<Item extends z.ZodType> {
 }
 
 /**
- * Reads the pages after a head page. With a known total the offsets are known too, so up to
- * `pageConcurrency` pages are in flight and stored in offset order; without one, pages follow `more`.
+ * Reads the pages after a head page. A known total gives every offset, so up to `pageConcurrency`
+ * pages are in flight and stored in offset order. Without a total, pages follow `more`.
  */
 export async function readRemainingPages<Item extends z.ZodType>(
   client: PagerDutyClient,

@@ -22,9 +22,9 @@ export interface RateHeaders {
 }
 
 /**
- * One token's request budget, shared by every request made with that token in this process:
- * a token bucket paced just under the per-minute limit, a cap on requests in flight, and a pause
- * that `ratelimit-remaining`, `ratelimit-reset` and 429 responses set for all of them at once.
+ * One token's request budget, shared by every request made with that token in this process. It
+ * combines a token bucket paced just under the per-minute limit and a cap on requests in flight.
+ * `ratelimit-remaining`, `ratelimit-reset` and 429 responses pause all of them at once.
  */
 export class RateBudget {
   #ratePerMs: number;
@@ -49,6 +49,9 @@ export class RateBudget {
   get inFlight(): number {
     return this.#inFlight;
   }
+
+  /** Pauses set by rate-limit headers or 429 responses so far, for metrics and benchmarks. */
+  pauses = 0;
 
   /** Waits until a request may start, then returns the function that marks it finished. */
   async acquire(signal?: AbortSignal): Promise<() => void> {
@@ -93,6 +96,7 @@ export class RateBudget {
 
   /** Stops every request of this token from starting for `ms`. */
   pauseFor(ms: number): void {
+    this.pauses += 1;
     this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + ms);
     this.#tokens = 0;
   }

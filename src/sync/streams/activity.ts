@@ -48,8 +48,9 @@ export const logEntriesStream: StreamDefinition = {
       path: '/log_entries',
       key: 'log_entries',
       item: logEntrySchema,
-      // `incidents` embeds each entry's incident as it is now, which updates incidents changed after creation.
-      query: { time_zone: 'UTC', include: ['channels', 'incidents'] },
+      // Later passes embed each entry's incident as it is now, which updates incidents changed after
+      // creation. A first pass leaves them out because the incidents stream reads every incident.
+      query: { time_zone: 'UTC', include: before.highWaterMark === null ? ['channels'] : ['channels', 'incidents'] },
       maxWindowMs: MAX_WINDOW_DAYS.logEntries * DAY_MS,
       store: (entries) => storeLogEntries(context, entries),
     });

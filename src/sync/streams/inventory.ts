@@ -58,7 +58,9 @@ export const featureInventoryStream: StreamDefinition = {
       }
       const kind = result.error.kind;
       if (kind === 'plan_gated' || kind === 'forbidden' || kind === 'not_found') {
-        const reason = kind === 'plan_gated' ? 'not on the account plan' : kind === 'forbidden' ? 'the connection may not read it' : 'the account has no such list';
+        let reason = 'the account has no such list';
+        if (kind === 'plan_gated') reason = 'not on the account plan';
+        if (kind === 'forbidden') reason = 'the connection may not read it';
         await recordInventory(context, source.feature, 'unavailable', `${reason} (${describeApiError(result.error)})`, 0);
         unavailable.push(source.feature);
         continue;

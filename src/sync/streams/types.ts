@@ -25,7 +25,7 @@ export type StreamName =
   | 'audit_records'
   | 'feature_inventory';
 
-/** What the connection may read, from the capability probe. */
+/** The connection's read access, from the capability probe. */
 export interface Capabilities {
   method: ConnectionMethod;
   abilities: ReadonlySet<string>;
@@ -60,7 +60,7 @@ export interface StreamSummary {
 
 export interface StreamDefinition {
   name: StreamName;
-  /** A plan ability without which PagerDuty answers 402, so the stream is skipped as unavailable. */
+  /** A plan ability without which PagerDuty returns 402, so the stream is skipped as unavailable. */
   requiredAbility?: string;
   /** The Scoped OAuth scope the stream reads with. */
   requiredScope: string;

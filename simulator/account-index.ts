@@ -131,6 +131,11 @@ function applyEntry(state: IncidentState, entry: SimLogEntry): void {
       if (entry.userId !== undefined) state.assignments = [{ userId: entry.userId, at: entry.createdAt }];
       return;
     case 'escalate_log_entry':
+    case 'delegate_log_entry':
+    case 'repeat_escalation_path_log_entry':
+    case 'exhaust_escalation_path_log_entry':
+    case 'reach_trigger_limit_log_entry':
+    case 'reach_ack_limit_log_entry':
     case 'notify_log_entry':
     case 'annotate_log_entry':
     case 'snooze_log_entry':

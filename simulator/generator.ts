@@ -455,7 +455,8 @@ class HistoryBuilder {
     const service = random.pick(this.services);
     const variant = random.weighted([
       ['ack_resolve', 55],
-      ['ack_then_auto_resolve', 20],
+      ['ack_then_auto_resolve', 16],
+      ['ack_then_delegate', 4],
       ['annotate_resolve', 10],
       ['snooze_resolve', 5],
       ['escalated_ack', 10],
@@ -468,6 +469,10 @@ class HistoryBuilder {
         userActions.push({ type: 'acknowledge_log_entry', at: lastActionAt - random.integer(2, 45) * MINUTE_MS }, { type: 'resolve_log_entry', at: lastActionAt });
         break;
       // Acknowledges at the anchor; monitoring resolves it later.
+      // Acknowledges, then hands the incident to another escalation policy at the anchor.
+      case 'ack_then_delegate':
+        userActions.push({ type: 'acknowledge_log_entry', at: lastActionAt - random.integer(2, 20) * MINUTE_MS }, { type: 'delegate_log_entry', at: lastActionAt });
+        break;
       case 'ack_then_auto_resolve':
       case 'escalated_ack':
         userActions.push({ type: 'acknowledge_log_entry', at: lastActionAt });
@@ -509,14 +514,14 @@ class HistoryBuilder {
     }
 
     for (const action of userActions) {
-      const channel = action.type === 'annotate_log_entry' ? { type: 'website' as const } : this.userChannel(channelType, user);
+      const channel = action.type === 'annotate_log_entry' ? { type: 'note' as const } : this.userChannel(channelType, user);
       this.push(incident, action.type, action.at, { type: 'user_reference', id: user.id }, channel, {
         ...(action.note === undefined ? {} : { note: action.note }),
         ...(action.snoozeSeconds === undefined ? {} : { snoozeSeconds: action.snoozeSeconds }),
       });
     }
 
-    if (variant === 'ack_then_auto_resolve' || variant === 'escalated_ack') {
+    if (variant === 'ack_then_auto_resolve' || variant === 'escalated_ack' || variant === 'ack_then_delegate') {
       this.push(incident, 'resolve_log_entry', lastActionAt + random.integer(10, 180) * MINUTE_MS, { type: 'integration_reference', id: service.integrationId }, this.apiChannel(service));
     }
   }
@@ -530,14 +535,25 @@ class HistoryBuilder {
       for (let index = 0; index < count; index += 1) {
         const service = random.pick(this.services);
         const triggeredAt = now - daysAgo * DAY_MS - random.integer(HOUR_MS, DAY_MS - 1);
-        const incident = this.openIncident(service, triggeredAt);
+        const incident = this.openIncident(service, triggeredAt, random.chance(0.15) ? 'nagios' : 'api');
         if (this.responders.length > 0) this.assignAndNotify(incident, service, random.pick(this.responders).id, triggeredAt);
         if (random.chance(0.3)) {
           this.push(incident, 'urgency_change_log_entry', triggeredAt + random.integer(1, 5) * MINUTE_MS, { type: 'service_reference', id: service.id }, { type: 'auto' });
         }
+        if (random.chance(0.1)) this.addUnansweredEscalation(incident, service, triggeredAt);
+        if (random.chance(0.02)) this.push(incident, 'reach_trigger_limit_log_entry', triggeredAt + 30_000, { type: 'service_reference', id: service.id }, { type: 'auto' });
         this.push(incident, 'resolve_log_entry', triggeredAt + random.integer(2, 40) * MINUTE_MS, { type: 'integration_reference', id: service.integrationId }, this.apiChannel(service));
       }
     }
+  }
+
+  /** Nobody answers: the policy repeats, then runs out of rules, then a second acknowledgement limit is logged. */
+  private addUnansweredEscalation(incident: SimIncident, service: SimService, triggeredAt: number): void {
+    const agent: AgentRef = { type: 'service_reference', id: service.id };
+    this.push(incident, 'escalate_log_entry', triggeredAt + 30 * MINUTE_MS, agent, { type: 'timeout' });
+    this.push(incident, 'repeat_escalation_path_log_entry', triggeredAt + 60 * MINUTE_MS, agent, { type: 'timeout' });
+    this.push(incident, 'exhaust_escalation_path_log_entry', triggeredAt + 90 * MINUTE_MS, agent, { type: 'timeout' });
+    if (this.random.chance(0.3)) this.push(incident, 'reach_ack_limit_log_entry', triggeredAt + 91 * MINUTE_MS, agent, { type: 'auto' });
   }
 
   finish(): History {
@@ -549,7 +565,7 @@ class HistoryBuilder {
     return { incidents: this.incidents, logEntries: this.logEntries };
   }
 
-  private openIncident(service: SimService, triggeredAt: number): SimIncident {
+  private openIncident(service: SimService, triggeredAt: number, triggerChannel: 'api' | 'nagios' = 'api'): SimIncident {
     const incident: SimIncident = {
       id: this.ids.object(),
       number: 0,
@@ -559,7 +575,8 @@ class HistoryBuilder {
       createdAt: new Date(triggeredAt),
     };
     this.incidents.push(incident);
-    this.push(incident, 'trigger_log_entry', triggeredAt, { type: 'integration_reference', id: service.integrationId }, this.apiChannel(service));
+    const channel: SimChannel = triggerChannel === 'nagios' ? { type: 'nagios', host: `${service.name.toLowerCase().replace(/\s+/g, '-')}-01`, service: 'HTTP', state: 'CRITICAL' } : this.apiChannel(service);
+    this.push(incident, 'trigger_log_entry', triggeredAt, { type: 'integration_reference', id: service.integrationId }, channel);
     return incident;
   }
 

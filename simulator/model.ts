@@ -194,7 +194,12 @@ export type LogEntryType =
   | 'notify_log_entry'
   | 'annotate_log_entry'
   | 'snooze_log_entry'
-  | 'urgency_change_log_entry';
+  | 'urgency_change_log_entry'
+  | 'delegate_log_entry'
+  | 'repeat_escalation_path_log_entry'
+  | 'exhaust_escalation_path_log_entry'
+  | 'reach_trigger_limit_log_entry'
+  | 'reach_ack_limit_log_entry';
 
 /** The means by which an action reached PagerDuty; details are served only with `include[]=channels`. */
 export type SimChannel =
@@ -203,6 +208,7 @@ export type SimChannel =
   | { type: 'timeout' }
   | { type: 'website' }
   | { type: 'email'; from: string; subject: string }
+  | { type: 'nagios'; host: string; service: string; state: string }
   | { type: 'sms' }
   | { type: 'note' }
   | { type: 'slack' };

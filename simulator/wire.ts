@@ -194,6 +194,8 @@ function channelObject(channel: SimChannel, withDetails: boolean): Json {
       return { type: 'api', service_key: channel.serviceKey, description: channel.description, incident_key: null, details: {}, summary: channel.description };
     case 'email':
       return { type: 'email', from: channel.from, subject: channel.subject, summary: channel.subject };
+    case 'nagios':
+      return { type: 'nagios', host: channel.host, service: channel.service, state: channel.state, summary: channel.host, details: {} };
     case 'auto':
     case 'timeout':
     case 'website':
@@ -219,6 +221,11 @@ const LOG_ENTRY_SUMMARIES: Record<SimLogEntry['type'], string> = {
   annotate_log_entry: 'Note added',
   snooze_log_entry: 'Snoozed',
   urgency_change_log_entry: 'Urgency changed',
+  delegate_log_entry: 'Reassigned to another escalation policy',
+  repeat_escalation_path_log_entry: 'Repeated the escalation path',
+  exhaust_escalation_path_log_entry: 'Escalation path exhausted',
+  reach_trigger_limit_log_entry: 'Trigger limit reached',
+  reach_ack_limit_log_entry: 'Acknowledgement limit reached',
 };
 
 export function logEntryObject(wire: WireContext, entry: SimLogEntry, includes: ReadonlySet<string>): Json {

@@ -91,6 +91,7 @@ KNOWN_DESCRIPTION_ERRORS.push(
   nullable('/components/schemas/Oncall/properties/end', 'The field description says null means the user does not go off call, but the type is not nullable.'),
   nullable('/components/schemas/Oncall/properties/schedule', 'On-calls of a person an escalation rule targets directly come from no schedule, so PagerDuty returns null.'),
   nullable('/components/schemas/Incident/allOf/1/properties/priority', 'Incidents without a priority carry `"priority": null`, which connectors built on this description have failed to parse.'),
+  nullable('/components/schemas/Incident/allOf/1/properties/resolved_at', 'Open incidents have no resolution time, and the type does not allow the null PagerDuty returns for them.'),
   nullable('/components/schemas/UserOAuthDelegations/properties/next_cursor', 'PagerDuty documents a null `next_cursor` as the end of cursor pagination.'),
   expandable('/components/schemas/Service/allOf/1/properties/integrations/items', 'IntegrationReference', 'Integration', '`include[]=integrations` returns full integrations.'),
   expandable('/components/schemas/LogEntry/allOf/1/properties/service', 'ServiceReference', 'Service', '`include[]=services` returns full services.'),
@@ -240,6 +241,29 @@ describe('OpenAPI contract', () => {
       expect(errors, describeErrors(errors)).toEqual([]);
     },
   );
+
+  it('matches every log entry type', async () => {
+    const types = new Set<string>();
+    const channels = new Set<string>();
+    for (let offset = 0; offset < 10_000; offset += 100) {
+      const { status, body } = await call('GET', `/log_entries?limit=100&offset=${offset}&include[]=channels&since=2026-01-01T00:00:00Z`);
+      expect(status).toBe(200);
+      const errors = validator.validate('GET', '/log_entries', 200, body);
+      expect(errors, describeErrors(errors)).toEqual([]);
+      const page = body as { log_entries: { type: string; channel: { type: string } }[]; more: boolean };
+      for (const entry of page.log_entries) {
+        types.add(entry.type);
+        channels.add(entry.channel.type);
+      }
+      if (!page.more) break;
+    }
+    expect([...types].sort()).toEqual([
+      'acknowledge_log_entry', 'annotate_log_entry', 'assign_log_entry', 'delegate_log_entry', 'escalate_log_entry', 'exhaust_escalation_path_log_entry',
+      'notify_log_entry', 'reach_ack_limit_log_entry', 'reach_trigger_limit_log_entry', 'repeat_escalation_path_log_entry', 'resolve_log_entry',
+      'snooze_log_entry', 'trigger_log_entry', 'urgency_change_log_entry',
+    ]);
+    for (const channel of ['api', 'auto', 'email', 'nagios', 'note', 'sms', 'timeout', 'website']) expect(channels).toContain(channel);
+  });
 
   it('matches schedule overrides', async () => {
     // The description documents this GET with a 201 response and no body schema, so the list is checked item by item.

@@ -52,7 +52,7 @@ function postgresLeases(databaseUrl: string, logger: Logger): ConnectionLeases {
   let isClosed = false;
   let reaper: NodeJS.Timeout | null = null;
   /** Connections whose lease this process holds; the lock is re-entrant, so the reaper skips them. */
-  const held = new Set<string>();
+  const leasedConnections = new Set<string>();
   // One session runs its statements in order, so the lock calls need no queue of their own.
   client.on('error', (error) => logger.error({ err: error }, 'The sync lease connection failed; running syncs lose their leases'));
 
@@ -77,7 +77,7 @@ function postgresLeases(databaseUrl: string, logger: Logger): ConnectionLeases {
     );
     for (const job of rows) {
       const connectionId = connectionIdSchema.safeParse(job.singleton_key);
-      if (!connectionId.success || held.has(connectionId.data)) continue;
+      if (!connectionId.success || leasedConnections.has(connectionId.data)) continue;
       if (!(await tryLock(connectionId.data))) continue;
       try {
         logger.warn({ jobId: job.id, connectionId: connectionId.data }, 'A sync job lost its worker; handing it back to the queue');
@@ -91,14 +91,14 @@ function postgresLeases(databaseUrl: string, logger: Logger): ConnectionLeases {
   return {
     async withLease(connectionId, task) {
       const id = connectionIdSchema.parse(connectionId);
-      if (held.has(id)) return null;
+      if (leasedConnections.has(id)) return null;
       await ready();
       if (!(await tryLock(id))) return null;
-      held.add(id);
+      leasedConnections.add(id);
       try {
         return { value: await task() };
       } finally {
-        held.delete(id);
+        leasedConnections.delete(id);
         await unlock(id).catch((error: unknown) => logger.error({ err: error, connectionId: id }, 'Failed to release a sync lease; it ends with the session'));
       }
     },

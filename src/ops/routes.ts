@@ -18,18 +18,18 @@ export interface OperationsDeps {
   config: Pick<Config, 'metricsToken'>;
   /** Absent when the app runs without `startSeatwise` (tests): readiness then skips the queue check. */
   process?: ProcessState;
-  /** Absent in the same case: `/metrics` then answers 404. */
+  /** Absent in the same case: `/metrics` then returns 404. */
   metrics?: OpsMetrics;
 }
 
 type Check = { name: 'database' | 'migrations' | 'queue' | 'process'; isOk: boolean; detail: string };
 
 /**
- * Adds `GET /healthz` (the process answers), `GET /readyz` (the database answers, every
+ * Adds `GET /healthz` (the process responds), `GET /readyz` (the database responds, every
  * migration is applied, the queue runs and the process is not stopping) and `GET /metrics`
  * (Prometheus text), plus the HTTP duration histogram for every route.
  * `/metrics` needs `Authorization: Bearer METRICS_TOKEN` when the token is set, and without a
- * token answers only clients on the loopback interface, because it shows how many organizations
+ * token serves only clients on the loopback interface, because it shows how many organizations
  * and jobs the service has.
  */
 export function registerOperations(app: FastifyInstance, deps: OperationsDeps): void {
@@ -41,7 +41,7 @@ export function registerOperations(app: FastifyInstance, deps: OperationsDeps): 
     });
   }
 
-  app.get('/healthz', { config: { access: 'public' }, schema: { summary: 'Whether the process answers (liveness)', hide: true } }, async (_request, reply) => {
+  app.get('/healthz', { config: { access: 'public' }, schema: { summary: 'Whether the process responds (liveness)', hide: true } }, async (_request, reply) => {
     return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
 
@@ -69,10 +69,10 @@ async function readinessChecks(deps: OperationsDeps): Promise<Check[]> {
 
   const applied = await withTimeout(deps.database.query<{ name: string }>('select name from seatwise_migrations'));
   if (!applied.ok) {
-    checks.push({ name: 'database', isOk: false, detail: `The database did not answer: ${applied.message}` });
+    checks.push({ name: 'database', isOk: false, detail: `The database query failed: ${applied.message}` });
     return checks;
   }
-  checks.push({ name: 'database', isOk: true, detail: 'The database answers.' });
+  checks.push({ name: 'database', isOk: true, detail: 'The database responds.' });
 
   const appliedNames = new Set(applied.value.rows.map((row) => row.name));
   const pending = readdirSync(MIGRATIONS_DIR)
@@ -95,7 +95,7 @@ async function readinessChecks(deps: OperationsDeps): Promise<Check[]> {
 async function withTimeout<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; message: string }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`timed out after ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
   });
   try {
     return { ok: true, value: await Promise.race([promise, timeout]) };

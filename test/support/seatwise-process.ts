@@ -9,19 +9,24 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const READY_TIMEOUT_MS = 90_000;
 
 export interface SeatwiseProcess {
+  /** The web app's URL; empty for `seatwise worker`, which serves nothing. */
   url: string;
+  pid: number;
   /** Base URL of the built-in PagerDuty simulator, when it runs. */
   simulatorUrl: string | null;
   dataDir: string;
   /** Every log line the process wrote so far, parsed as JSON where possible. */
   logs: Array<Record<string, unknown>>;
   rawOutput: string[];
+  /** Sends SIGTERM, waits for the exit (SIGKILL after 15 s) and returns the exit code. */
   stop(): Promise<number | null>;
+  /** Sends SIGKILL, as a crash or an out-of-memory kill would, and returns once the process is gone. */
+  kill(): Promise<void>;
 }
 
 /**
- * Starts `seatwise start` as a child process on free ports with a fresh data folder, the way
- * `npm start` runs it, and resolves once it logs that it is ready.
+ * Starts `seatwise start` (or `serve` or `worker`) as a child process on free ports with a fresh
+ * data folder, the way `npm start` runs it, and resolves once it logs that it is ready.
  */
 export async function startSeatwiseProcess(env: Record<string, string> = {}, command = 'start'): Promise<SeatwiseProcess> {
   const dataDir = env.SEATWISE_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'seatwise-data-'));
@@ -56,6 +61,12 @@ export async function startSeatwiseProcess(env: Record<string, string> = {}, com
       }
       logs.push(entry);
       if (typeof entry.simulatorUrl === 'string') simulatorUrl = entry.simulatorUrl;
+      if (command === 'worker' && entry.msg === 'Seatwise worker is running') {
+        url = '';
+        clearTimeout(timer);
+        resolve();
+        return;
+      }
       if (typeof entry.url === 'string' && String(entry.msg).startsWith('Seatwise is ready')) {
         url = entry.url;
         clearTimeout(timer);
@@ -80,6 +91,7 @@ export async function startSeatwiseProcess(env: Record<string, string> = {}, com
 
   return {
     url: url!,
+    pid: child.pid!,
     get simulatorUrl() {
       return simulatorUrl;
     },
@@ -87,11 +99,13 @@ export async function startSeatwiseProcess(env: Record<string, string> = {}, com
     logs,
     rawOutput,
     stop: () => stopChild(child),
+    kill: () => killChild(child),
   };
 }
 
 function stopChild(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  // A process ended by a signal has a null exit code and a signal code instead.
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
     const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.once('exit', (code) => {
@@ -99,5 +113,13 @@ function stopChild(child: ChildProcess): Promise<number | null> {
       resolve(code);
     });
     child.kill('SIGTERM');
+  });
+}
+
+function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
   });
 }

@@ -1,0 +1,312 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertUser } from '../../src/accounts/repository.ts';
+import { createSession, type NewSession } from '../../src/accounts/sessions.ts';
+import { saveCredentials } from '../../src/connections/credentials.ts';
+import { loadVault } from '../../src/connections/vault.ts';
+import { openDatabase, type Database } from '../../src/db/database.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { startSimulator, type GroundTruth, type RunningSimulator } from '../../simulator/index.ts';
+import { createScratchDatabase } from '../support/databases.ts';
+import { startSeatwiseProcess, type SeatwiseProcess } from '../support/seatwise-process.ts';
+
+/**
+ * Scale-out on one PostgreSQL: one `seatwise serve` and two `seatwise worker` processes sync 50
+ * organizations, each connected by API key to its own simulated PagerDuty account. One worker
+ * is killed with SIGKILL while it syncs; the other must finish its work.
+ */
+
+const ORGANIZATIONS = 50;
+const PEOPLE_PER_ACCOUNT = 6;
+const HISTORY_DAYS = 30;
+/** Latency of every simulated PagerDuty response, so a sync lasts long enough to be killed mid-way. */
+const SIMULATOR_LATENCY_MS = 40;
+/** Covers the reaper's detection (up to 30 s) and pg-boss's first retry delay (60 to 120 s). */
+const ALL_SYNCED_TIMEOUT_MS = 300_000;
+const SHUTDOWN_TIMEOUT_SECONDS = 20;
+const SYNC_END_MESSAGES = new Set(['Sync finished', 'Sync failed', 'Sync stopped: the connection needs a reconnect']);
+
+interface Tenant {
+  index: number;
+  organizationId: string;
+  connectionId: string;
+  simulator: RunningSimulator;
+  session: NewSession;
+  syncRunId: string;
+}
+
+interface RunInterval {
+  worker: string;
+  connectionId: string;
+  syncRunId: string;
+  startMs: number;
+  /** When the run ended or, for a killed worker, when it was killed. */
+  endMs: number;
+  hasEnded: boolean;
+}
+
+function requireAdminUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) {
+    throw new Error('The multi-process test needs PostgreSQL: set TEST_DATABASE_URL, for example postgres://postgres@127.0.0.1:5432/test');
+  }
+  return url;
+}
+
+function timeOf(entry: Record<string, unknown>): number {
+  const time = entry.time;
+  if (typeof time === 'number') return time;
+  if (typeof time === 'string') return Date.parse(time);
+  throw new Error(`Log line without a time: ${JSON.stringify(entry)}`);
+}
+
+/** Reads each sync attempt of a worker from its log: "Sync started" to the run's end line. */
+function runIntervals(worker: string, logs: Array<Record<string, unknown>>, killedAtMs: number | null): RunInterval[] {
+  const open = new Map<string, RunInterval>();
+  const intervals: RunInterval[] = [];
+  for (const entry of logs) {
+    const syncRunId = entry.syncRunId;
+    const connectionId = entry.connectionId;
+    if (typeof syncRunId !== 'string' || typeof connectionId !== 'string' || entry.stream !== undefined) continue;
+    if (entry.msg === 'Sync started') {
+      const interval: RunInterval = { worker, connectionId, syncRunId, startMs: timeOf(entry), endMs: Number.POSITIVE_INFINITY, hasEnded: false };
+      open.set(syncRunId, interval);
+      intervals.push(interval);
+    } else if (SYNC_END_MESSAGES.has(String(entry.msg))) {
+      const interval = open.get(syncRunId);
+      if (!interval) continue;
+      interval.endMs = timeOf(entry);
+      interval.hasEnded = true;
+      open.delete(syncRunId);
+    }
+  }
+  for (const interval of open.values()) {
+    if (killedAtMs !== null) interval.endMs = killedAtMs;
+  }
+  return intervals;
+}
+
+async function waitFor<T>(description: string, timeoutMs: number, probe: () => Promise<T | null> | T | null): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function compareText(left: string, right: string): number {
+  if (left === right) return 0;
+  return left < right ? -1 : 1;
+}
+
+describe('serve and two workers on PostgreSQL', () => {
+  const encryptionKey = randomBytes(32).toString('base64');
+  const tenants: Tenant[] = [];
+  let database: Database;
+  let web: SeatwiseProcess;
+  let workerA: SeatwiseProcess;
+  let workerB: SeatwiseProcess;
+  let killedAtMs: number | null = null;
+  let killedConnections: string[] = [];
+
+  beforeAll(async () => {
+    const databaseUrl = await createScratchDatabase(requireAdminUrl());
+    const env = {
+      DATABASE_URL: databaseUrl,
+      SEATWISE_ENCRYPTION_KEY: encryptionKey,
+      // An OAuth app keeps `serve` and `worker` from starting the demo simulator; tenants connect by API key.
+      PAGERDUTY_CLIENT_ID: 'scale-test-client',
+      PAGERDUTY_CLIENT_SECRET: 'scale-test-secret',
+      SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
+      SYNC_HISTORY_DAYS: '90',
+    };
+
+    // All three start on the empty database at once, so their migrations race for the lock.
+    const simulatorsStarted = Promise.all(
+      Array.from({ length: ORGANIZATIONS }, (_unused, index) =>
+        startSimulator({ people: PEOPLE_PER_ACCOUNT, seed: 5_000 + index, historyDays: HISTORY_DAYS, latencyMs: SIMULATOR_LATENCY_MS }),
+      ),
+    );
+    [web, workerA, workerB] = await Promise.all([startSeatwiseProcess(env, 'serve'), startSeatwiseProcess(env, 'worker'), startSeatwiseProcess(env, 'worker')]);
+    const simulators = await simulatorsStarted;
+
+    database = await openDatabase({ kind: 'postgres', url: databaseUrl });
+    const vault = loadVault({ encryptionKey, dataDir: '/nonexistent', logger: createLogger('silent') });
+    for (const [index, simulator] of simulators.entries()) {
+      tenants.push(await connectTenant(database, vault, index, simulator));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all([web, workerA, workerB].filter((child) => child !== undefined).map((child) => child.stop()));
+    await database?.close();
+    await Promise.all(tenants.map((tenant) => tenant.simulator.close()));
+  }, 60_000);
+
+  it('runs each migration once', async () => {
+    const { rows } = await database.query<{ name: string }>('select name from seatwise_migrations');
+    const names = rows.map((row) => row.name);
+    expect(names.length).toBeGreaterThan(0);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('enqueues every sync through serve', async () => {
+    for (const tenant of tenants) {
+      const response = await fetch(`${web.url}/api/apps/pagerduty/sync`, {
+        method: 'POST',
+        headers: { cookie: `seatwise_session=${tenant.session.token}`, 'x-csrf-token': tenant.session.csrfToken },
+      });
+      expect(response.status, `Sync now of organization ${tenant.index}`).toBe(202);
+      tenant.syncRunId = ((await response.json()) as { syncRunId: string }).syncRunId;
+    }
+    expect(new Set(tenants.map((tenant) => tenant.syncRunId)).size).toBe(ORGANIZATIONS);
+  });
+
+  it('survives a worker killed mid-sync', async () => {
+    killedConnections = await waitFor('worker A to sync', 60_000, () => {
+      const running = runIntervals('A', workerA.logs, null).filter((interval) => !interval.hasEnded);
+      return running.length > 0 ? running.map((interval) => interval.connectionId) : null;
+    });
+    await workerA.kill();
+    killedAtMs = Date.now();
+    // The runs that were open when the kill landed; more may have started between the check and it.
+    killedConnections = runIntervals('A', workerA.logs, killedAtMs)
+      .filter((interval) => !interval.hasEnded)
+      .map((interval) => interval.connectionId);
+    expect(killedConnections.length).toBeGreaterThan(0);
+
+    await waitFor('every sync to succeed', ALL_SYNCED_TIMEOUT_MS, async () => {
+      const runs = await database.db.selectFrom('sync_runs').select(['status']).execute();
+      const succeeded = runs.filter((run) => run.status === 'succeeded').length;
+      const failed = runs.filter((run) => run.status === 'failed' || run.status === 'partial').length;
+      if (failed > 0) throw new Error(`${failed} sync runs failed: ${JSON.stringify(runs)}`);
+      return succeeded === ORGANIZATIONS ? true : null;
+    });
+
+    const reaped = workerB.logs.filter((entry) => entry.msg === 'A sync job lost its worker; handing it back to the queue').map((entry) => entry.connectionId);
+    for (const connectionId of killedConnections) {
+      expect(reaped, `connection ${connectionId} handed back`).toContain(connectionId);
+      const finishedByB = runIntervals('B', workerB.logs, null).filter((interval) => interval.connectionId === connectionId && interval.hasEnded);
+      expect(finishedByB.length, `connection ${connectionId} finished by worker B`).toBeGreaterThan(0);
+    }
+  }, ALL_SYNCED_TIMEOUT_MS + 90_000);
+
+  it('never syncs a connection twice at once', async () => {
+    const intervals = [...runIntervals('A', workerA.logs, killedAtMs), ...runIntervals('B', workerB.logs, null)];
+    expect(intervals.length).toBeGreaterThanOrEqual(ORGANIZATIONS);
+    expect(intervals.filter((interval) => interval.worker === 'A').length).toBeGreaterThan(0);
+    expect(intervals.filter((interval) => interval.worker === 'B').length).toBeGreaterThan(0);
+
+    const byConnection = new Map<string, RunInterval[]>();
+    for (const interval of intervals) byConnection.set(interval.connectionId, [...(byConnection.get(interval.connectionId) ?? []), interval]);
+    for (const [connectionId, attempts] of byConnection) {
+      const ordered = [...attempts].sort((left, right) => left.startMs - right.startMs);
+      for (let index = 1; index < ordered.length; index += 1) {
+        const previous = ordered[index - 1]!;
+        const current = ordered[index]!;
+        expect(current.startMs, `connection ${connectionId}: ${current.worker} started while ${previous.worker} ran`).toBeGreaterThanOrEqual(previous.endMs);
+      }
+    }
+
+    // The database's own record: every run stored a start and an end, and a worker logged the
+    // attempt that finished it.
+    const runs = await database.db.selectFrom('sync_runs').select(['id', 'connection_id', 'started_at', 'finished_at']).execute();
+    expect(runs.length).toBe(ORGANIZATIONS);
+    for (const run of runs) {
+      expect(run.started_at, `run ${run.id} started`).not.toBeNull();
+      expect(run.finished_at, `run ${run.id} finished`).not.toBeNull();
+      const lastAttempt = intervals.filter((interval) => interval.syncRunId === run.id && interval.hasEnded).at(-1);
+      expect(lastAttempt, `run ${run.id} has a finished attempt in a worker log`).toBeDefined();
+    }
+  });
+
+  it('matches every ground truth', async () => {
+    for (const tenant of tenants) {
+      const run = await database.db.selectFrom('sync_runs').select(['status', 'started_at']).where('id', '=', tenant.syncRunId).executeTakeFirstOrThrow();
+      expect(run.status).toBe('succeeded');
+      const truth = tenant.simulator.groundTruth(new Date(run.started_at!));
+
+      await expectPeopleEqual(database, tenant, truth);
+      await expectSeatsEqualThroughServe(web.url, tenant, truth);
+    }
+  }, 120_000);
+
+  it('reports readiness and metrics', async () => {
+    const ready = await fetch(`${web.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const metrics = await fetch(`${web.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toContain('seatwise_queue_jobs');
+    expect(text).toMatch(/seatwise_http_request_duration_seconds_count\{method="POST",route="\/api\/apps\/pagerduty\/sync",status_code="202"\} 50/);
+  });
+
+  it('stops worker B on SIGTERM', async () => {
+    const startedMs = Date.now();
+    const exitCode = await workerB.stop();
+    expect(exitCode).toBe(0);
+    expect(Date.now() - startedMs).toBeLessThan(SHUTDOWN_TIMEOUT_SECONDS * 1000);
+    expect(workerB.logs.some((entry) => entry.msg === 'Seatwise stopped')).toBe(true);
+  }, 60_000);
+});
+
+async function connectTenant(database: Database, vault: ReturnType<typeof loadVault>, index: number, simulator: RunningSimulator): Promise<Tenant> {
+  const { db } = database;
+  const organization = await db.insertInto('organizations').values({ name: `Tenant ${index}` }).returning('id').executeTakeFirstOrThrow();
+  const user = await insertUser(db, {
+    organizationId: organization.id,
+    email: `admin-${index}@tenant.example`,
+    name: `Admin ${index}`,
+    // Sign-in is not exercised: the test creates the session itself.
+    passwordHash: 'not-a-password-hash',
+    role: 'admin',
+  });
+  const connection = await db
+    .insertInto('connections')
+    .values({
+      organization_id: organization.id,
+      provider: 'pagerduty',
+      method: 'api_key',
+      status: 'connected',
+      subdomain: simulator.account.subdomain,
+      region: simulator.account.region,
+      api_base_url: simulator.account.apiUrl,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await saveCredentials(db, vault, connection.id, { accessToken: simulator.apiKey, refreshToken: null, accessTokenExpiresAt: null });
+  const session = await createSession(db, user);
+  return { index, organizationId: organization.id, connectionId: connection.id, simulator, session, syncRunId: '' };
+}
+
+async function expectPeopleEqual(database: Database, tenant: Tenant, truth: GroundTruth): Promise<void> {
+  const people = await database.db
+    .selectFrom('people')
+    .select(['external_id', 'name', 'email', 'role', 'license_id', 'last_seen_at', 'last_seen_signal'])
+    .where('organization_id', '=', tenant.organizationId)
+    .execute();
+  const actual = people.map((person) => ({
+    id: person.external_id,
+    name: person.name,
+    email: person.email,
+    role: person.role,
+    licenseId: person.license_id,
+    lastSeenAt: person.last_seen_at?.toISOString() ?? null,
+    lastSeenSignal: person.last_seen_signal,
+  }));
+  const expected = [...truth.people].sort((left, right) => compareText(left.id, right.id));
+  expect(actual.sort((left, right) => compareText(left.id, right.id)), `people of organization ${tenant.index}`).toEqual(expected);
+}
+
+async function expectSeatsEqualThroughServe(webUrl: string, tenant: Tenant, truth: GroundTruth): Promise<void> {
+  const response = await fetch(`${webUrl}/api/overview`, { headers: { cookie: `seatwise_session=${tenant.session.token}` } });
+  expect(response.status).toBe(200);
+  const overview = (await response.json()) as { seats: Array<Record<string, unknown> & { licenseId: string }> };
+  const expected = [...truth.seats].sort((left, right) => compareText(left.licenseId, right.licenseId));
+  expect(
+    overview.seats.sort((left, right) => compareText(left.licenseId, right.licenseId)),
+    `seats of organization ${tenant.index}`,
+  ).toEqual(expected);
+}

@@ -1,8 +1,9 @@
 /**
- * Measures the PagerDuty simulator on a large account: the time to start a lazily generated account
- * (default 50,000 people, 1,050,000 incidents, about 10,000,000 log entries over three years) and the
- * time to page through its newest 100,000 log entries over HTTP, as a client would, in twelve-hour windows
- * that stay under the 10,000-record offset cap. Prints the times and the process's peak memory.
+ * Measures the PagerDuty simulator on a large account. It times the start of a lazily generated
+ * account (default 50,000 people, 1,050,000 incidents, about 10,000,000 log entries over three
+ * years). Then it times paging through the newest 100,000 log entries over HTTP, as a client would,
+ * in twelve-hour windows that stay under the 10,000-record offset cap. It prints the times and the
+ * process's peak memory.
  *
  *   npx tsx bench/simulator-generate.ts [--people N] [--incidents N] [--history-days N] [--entries N] [--count-all]
  *

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Random } from './random.ts';
 
 /**
- * Probabilities, each in [0, 1], that a REST request (not the identity pages or token endpoint) is
- * answered by a fault in place of its normal response. At most one fault applies per request.
+ * Probabilities, each in [0, 1], that a REST request (not the identity pages or token endpoint) gets
+ * a fault in place of its normal response. At most one fault applies per request.
  */
 export interface FaultRates {
   /** HTTP 500, 502 or 503 with one of the error bodies clients have failed to parse. */
@@ -25,7 +25,8 @@ export const DEFAULT_SLOW_BODY_DELAY_MS = 2_000;
 
 /**
  * Server error bodies in the shapes PagerDuty clients have failed to parse: the documented envelope,
- * an `error` array (go-pagerduty issue 478), plain text, HTML from a proxy and an empty body.
+ * an `error` array of strings (which broke go-pagerduty's decoder), plain text, HTML from a proxy
+ * and an empty body.
  */
 const SERVER_ERROR_BODIES: readonly { status: number; contentType: string; body: string }[] = [
   { status: 500, contentType: 'application/json', body: JSON.stringify({ error: { message: 'Internal Error', code: 2000 } }) },

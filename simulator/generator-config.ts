@@ -68,7 +68,7 @@ function session(ids: IdSource, type: SimSession['type'], clientId: string, crea
   return { id: ids.object(), type, clientId, createdAt, expiresAt, isRevoked: expiresAt.getTime() < now };
 }
 
-/** One weekly rotation per team, with overrides, and one escalation policy per team plus a direct one. */
+/** Generates one weekly rotation per team with overrides, one escalation policy per team, and one that pages a person directly. */
 export function generateOnCall(
   random: Random,
   ids: IdSource,
@@ -162,8 +162,10 @@ export function generateAuditRecords(random: Random, ids: IdSource, options: Con
   const count = Math.round((options.historyDays / 7) * 2);
   for (let index = 0; index < count; index += 1) {
     const rootType = random.pick(['users', 'teams', 'schedules', 'escalation_policies', 'services'] as const);
-    const root =
-      rootType === 'users' ? random.pick(users) : rootType === 'teams' ? random.pick(teams) : rootType === 'schedules' && schedules.length > 0 ? random.pick(schedules) : random.pick(services);
+    let root: { id: string; name: string } = random.pick(services);
+    if (rootType === 'users') root = random.pick(users);
+    else if (rootType === 'teams') root = random.pick(teams);
+    else if (rootType === 'schedules' && schedules.length > 0) root = random.pick(schedules);
     const action = random.weighted([['update', 8], ['create', 1], ['delete', 1]] as const);
     records.push({
       id: ids.object(),

@@ -394,7 +394,7 @@ export function planActions(random: Random, options: GeneratorOptions, behaviour
     case 'lapsed_responder':
       addBackwards(now - random.integer(31 * 24, 89 * 24) * HOUR_MS, 3, 15);
       break;
-    // Stopped more than 90 days ago, so a 90-day sync sees nothing of theirs.
+    // Stopped more than 90 days ago, so a 90-day sync reads none of their actions.
     case 'dormant_responder':
       if (options.historyDays > 92) addBackwards(now - random.integer(91 * 24, (options.historyDays - 1) * 24) * HOUR_MS, 5, 15);
       break;
@@ -547,7 +547,7 @@ class HistoryBuilder {
     }
   }
 
-  /** Nobody answers: the policy repeats, then runs out of rules, then a second acknowledgement limit is logged. */
+  /** Adds an escalation no one acknowledges: the policy repeats, runs out of rules, and sometimes logs the acknowledgement limit. */
   private addUnansweredEscalation(incident: SimIncident, service: SimService, triggeredAt: number): void {
     const agent: AgentRef = { type: 'service_reference', id: service.id };
     this.push(incident, 'escalate_log_entry', triggeredAt + 30 * MINUTE_MS, agent, { type: 'timeout' });
@@ -619,5 +619,6 @@ class HistoryBuilder {
 }
 
 function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
 }

@@ -23,7 +23,7 @@ const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
 /** No person acts within this distance of `now − 30 days` or `now − 90 days`, so no last seen sits on a window edge. */
 const WINDOW_EDGE_MARGIN_MS = 6 * HOUR_MS;
-/** Generated days kept in memory; each holds one day's incidents and entries. */
+/** Generated days kept in memory, each with one day's incidents and entries. */
 const CACHED_DAYS = 48;
 /** Share of incidents that a person acknowledges; monitoring resolves the rest. */
 const HUMAN_RESPONSE_SHARE = 0.7;
@@ -34,7 +34,7 @@ interface Responder {
   user: SimUser;
   /** The person does not act after this instant. */
   cutoffMs: number;
-  /** Which week in four (weekly) or day in fourteen (occasional) the person acts. */
+  /** The week in four (weekly) or day in fourteen (occasional) on which the person acts. */
   phase: number;
 }
 
@@ -122,7 +122,7 @@ export class LazyHistory implements HistoryStore {
     this.anyResponder = [...this.classes.daily, ...this.classes.weekly, ...this.classes.occasional];
   }
 
-  /** The instant before which each person last acts: the cutoff for lapsed and dormant people, else now. */
+  /** Returns the instant before which each person last acts: the cutoff for lapsed and dormant people, else now. */
   latestActionBounds(): Map<string, number> {
     const bounds = new Map<string, number>();
     for (const list of Object.values(this.classes)) for (const item of list) bounds.set(item.user.id, Math.min(item.cutoffMs, this.nowMs));

@@ -177,6 +177,60 @@ describe('dashboard in Chromium', () => {
     harness.assertNoProblems();
   });
 
+  it('person page shows evidence', async () => {
+    const { page } = harness;
+    await page.goto('/people?sort=lastSeen&direction=desc');
+    const firstPerson = page.getByRole('table', { name: 'People' }).getByRole('rowheader').first().getByRole('link');
+    const name = (await firstPerson.textContent()) ?? '';
+    await firstPerson.click();
+    await page.waitForURL(/\/people\/[^/?]+$/);
+    await page.getByRole('heading', { name, level: 1 }).waitFor();
+    await expect(page.getByRole('heading', { name: 'On-call coverage' }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('heading', { name: 'Recommendation', exact: true }).isVisible()).resolves.toBe(true);
+    // The most recently seen person has used at least one feature.
+    await expect(page.getByRole('table', { name: 'Features used' }).getByRole('row').count()).resolves.toBeGreaterThan(1);
+    await expectAccessible(page);
+    await harness.screenshot('person');
+
+    await page.goto('/people/PNOSUCHID');
+    await page.getByRole('alert').waitFor();
+    await expect(page.getByRole('heading', { name: 'Person', level: 1 }).isVisible()).resolves.toBe(true);
+    harness.problems.length = 0; // The 404 of the unknown person is the case under test.
+  });
+
+  it('features page shows adoption', async () => {
+    const { page } = harness;
+    await page.getByRole('link', { name: 'Features', exact: true }).click();
+    const table = page.getByRole('table', { name: 'Feature adoption' });
+    await table.waitFor();
+    await expect(table.getByRole('rowheader').count()).resolves.toBeGreaterThan(0);
+    await expect(page.getByRole('table', { name: 'Account features' }).isVisible()).resolves.toBe(true);
+    await page.locator('.chart canvas').first().waitFor();
+    await expectAccessible(page);
+    await harness.screenshot('features');
+    harness.assertNoProblems();
+  });
+
+  it('recommendations page groups by kind', async () => {
+    const { page } = harness;
+    await page.getByRole('link', { name: 'Recommendations' }).click();
+    await page.getByRole('heading', { name: 'Recommendations', level: 1 }).waitFor();
+    const view = (await page.evaluate(async () => (await fetch('/api/recommendations')).json())) as { rows: { kind: string; name: string }[] };
+    if (view.rows.length === 0) {
+      await page.getByRole('heading', { name: 'No recommendations' }).waitFor();
+    } else {
+      await page.getByRole('button', { name: /^Export \d+ as CSV$/ }).waitFor();
+      const kinds = new Set(view.rows.map((row) => row.kind));
+      await expect(page.locator('main table').count()).resolves.toBe(kinds.size);
+      const first = view.rows[0];
+      if (first === undefined) throw new Error('unreachable: rows is not empty');
+      await expect(page.getByRole('link', { name: first.name, exact: true }).first().isVisible()).resolves.toBe(true);
+    }
+    await expectAccessible(page);
+    await harness.screenshot('recommendations');
+    harness.assertNoProblems();
+  });
+
   it('person named with markup stays text', async () => {
     const { page } = harness;
     // The crunch copies names from PagerDuty's users into `people`; the page reads them from there.
@@ -228,14 +282,15 @@ describe('dashboard in Chromium', () => {
       await phone.page.getByRole('button', { name: 'Sign in' }).click();
       await phone.page.waitForURL('**/catalog');
 
-      for (const path of ['/catalog', '/apps/pagerduty', '/overview', '/people']) {
+      const person = await stack.database.db.selectFrom('people').select('external_id').orderBy('last_seen_at', 'desc').limit(1).executeTakeFirstOrThrow();
+      for (const path of ['/catalog', '/apps/pagerduty', '/overview', '/people', `/people/${person.external_id}`, '/features', '/recommendations']) {
         await phone.page.goto(path);
         await phone.page.locator('main h1').waitFor();
         await phone.page.waitForLoadState('networkidle');
         const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, `${path} scrolls sideways by ${overflow} px`).toBeLessThanOrEqual(0);
         await expectAccessible(phone.page);
-        await phone.screenshot(path.slice(1).replaceAll('/', '-'));
+        await phone.screenshot(path.startsWith('/people/') ? 'person' : path.slice(1).replaceAll('/', '-'));
       }
       phone.assertNoProblems();
     } finally {

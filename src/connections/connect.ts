@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { recordAuditEvent } from '../accounts/audit.ts';
 import { generateToken, hashToken } from '../accounts/tokens.ts';
-import { fetchCurrentUser, type PagerDutyUser } from '../connectors/pagerduty/identity.ts';
+import { fetchCurrentUser, probeApiKey, type PagerDutyUser } from '../connectors/pagerduty/identity.ts';
 import {
   buildAuthorizationUrl,
   exchangeAuthorizationCode,
@@ -9,8 +9,10 @@ import {
   type AuthorizationFailureKind,
   type GrantIdentity,
 } from '../connectors/pagerduty/oauth.ts';
+import { regionOfApiBaseUrl } from '../connectors/pagerduty/provider.ts';
 import type { ConnectionMethod, DB } from '../db/schema.ts';
 import type { Logger } from '../lib/logger.ts';
+import { err, ok, type Result } from '../lib/result.ts';
 import { saveCredentials } from './credentials.ts';
 import { findPagerDutyConnection, upsertPagerDutyConnection } from './repository.ts';
 import type { Vault } from './vault.ts';
@@ -319,4 +321,65 @@ async function enqueueFirstSync(deps: ConnectDeps, connectionId: string): Promis
 export function generateBrowserBinding(): { value: string; hash: string } {
   const value = generateToken();
   return { value, hash: hashToken(value) };
+}
+
+export type ApiKeyConnectFailure = { code: 'api_key_invalid' | 'pagerduty_unavailable' | 'account_mismatch'; message: string };
+
+/**
+ * Connects with an account REST API key instead of OAuth: checks the key against the allowed
+ * API hosts, stores it sealed, and enqueues the first sync. A key for another account than the
+ * one whose data Seatwise holds is rejected, as for OAuth.
+ */
+export async function connectWithApiKey(
+  deps: ConnectDeps,
+  request: { organizationId: string; userId: string; userLabel: string; apiKey: string },
+): Promise<Result<{ connectionId: string }, ApiKeyConnectFailure>> {
+  const probe = await probeApiKey(deps.pagerduty.allowedApiBaseUrls, request.apiKey);
+  if (!probe.ok) {
+    return probe.error.kind === 'unauthorized'
+      ? err({ code: 'api_key_invalid', message: 'PagerDuty did not accept the API key. Check that it is an account REST API key (read-only is enough) and paste it again.' })
+      : err({ code: 'pagerduty_unavailable', message: `PagerDuty could not be reached to check the API key (${probe.error.message}). Try again in a few minutes.` });
+  }
+  const account = probe.value;
+
+  const existing = await findPagerDutyConnection(deps.db, request.organizationId);
+  const isOtherAccount = existing !== null && existing.subdomain !== null && account.subdomain !== null && existing.subdomain !== account.subdomain;
+  if (existing && isOtherAccount && (await holdsAccountData(deps.db, existing))) {
+    return err({ code: 'account_mismatch', message: CONNECT_RESULTS.account_mismatch.message });
+  }
+
+  const connectionId = await deps.db.transaction().execute(async (trx) => {
+    const id = await upsertPagerDutyConnection(trx, {
+      organizationId: request.organizationId,
+      method: 'api_key',
+      accountId: existing?.accountId ?? null,
+      subdomain: account.subdomain,
+      region: regionOfHost(account.apiBaseUrl, deps.pagerduty.allowedApiBaseUrls),
+      apiBaseUrl: account.apiBaseUrl,
+      grantedScope: 'api_key',
+      delegationId: null,
+      connectedByUserId: request.userId,
+      providerUser: null,
+      statusReason: null,
+    });
+    await saveCredentials(trx, deps.vault, id, { accessToken: request.apiKey, refreshToken: null, accessTokenExpiresAt: null });
+    await recordAuditEvent(trx, {
+      organizationId: request.organizationId,
+      actorUserId: request.userId,
+      actorLabel: request.userLabel,
+      action: 'pagerduty.connected',
+      details: { subdomain: account.subdomain, method: 'api_key' },
+    });
+    return id;
+  });
+
+  await enqueueFirstSync(deps, connectionId);
+  return ok({ connectionId });
+}
+
+/** PagerDuty's EU host, or the second configured host (the simulator's EU port), is `eu`. */
+function regionOfHost(apiBaseUrl: string, allowedApiBaseUrls: readonly string[]): 'us' | 'eu' {
+  const known = regionOfApiBaseUrl(apiBaseUrl);
+  if (known !== null) return known;
+  return allowedApiBaseUrls.indexOf(apiBaseUrl) === 1 ? 'eu' : 'us';
 }

@@ -63,8 +63,9 @@ export async function findPagerDutyConnection(db: Executor, organizationId: stri
 export interface ConnectedAccount {
   organizationId: string;
   method: ConnectionMethod;
-  accountId: string;
-  subdomain: string;
+  /** Null for API keys, which do not reveal the account id. */
+  accountId: string | null;
+  subdomain: string | null;
   region: string;
   apiBaseUrl: string;
   grantedScope: string;

@@ -92,7 +92,7 @@ function accountOf(connection: Connection): ConnectionCardView['account'] {
   return {
     subdomain: connection.subdomain ?? '',
     region: connection.region === 'eu' ? 'eu' : 'us',
-    connectedBy: {
+    connectedBy: connection.method === 'api_key' ? { name: 'Account API key', email: '', role: 'api_key' } : {
       name: connection.providerUser.name ?? 'Unknown PagerDuty user',
       email: connection.providerUser.email ?? '',
       role: connection.providerUser.role ?? 'unknown',

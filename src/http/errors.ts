@@ -30,6 +30,14 @@ export const API_ERRORS = {
     statusCode: 409,
     message: 'Seatwise no longer has access to PagerDuty; click Reconnect on the PagerDuty app page.',
   },
+  api_key_invalid: {
+    statusCode: 422,
+    message: 'PagerDuty did not accept the API key; check that it is an account REST API key and paste it again.',
+  },
+  account_mismatch: {
+    statusCode: 409,
+    message: 'This is a different PagerDuty account than the one Seatwise holds data for; disconnect and delete its data first to connect another.',
+  },
   invite_invalid: {
     statusCode: 410,
     message: 'This invitation link expired or was already used; ask the person who invited you for a new one.',

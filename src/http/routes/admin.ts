@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listAuditEvents, recordAuditEvent } from '../../accounts/audit.ts';
+import { connectWithApiKey } from '../../connections/connect.ts';
 import { disconnectConnection, findPagerDutyConnection } from '../../connections/repository.ts';
 import { listOutbox } from '../../mail/mailer.ts';
 import { requireSession } from '../access.ts';
@@ -54,6 +55,27 @@ export function registerAdminRoutes(app: FastifyInstance, context: RouteContext)
         details: { subdomain: connection.subdomain, keptData: keepData },
       });
       return { keptData: keepData, instructions: REMOVE_GRANT_INSTRUCTIONS };
+    },
+  });
+
+  routes.post('/api/apps/pagerduty/api-key', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'Connect PagerDuty with an account REST API key instead of OAuth',
+      body: z.object({ apiKey: z.string().trim().min(8).max(200).regex(/^[A-Za-z0-9_+=-]+$/, 'must be a PagerDuty API key') }),
+      response: { 201: z.object({ connectionId: z.string() }) },
+    },
+    handler: async (request, reply) => {
+      const session = requireSession(request);
+      const result = await connectWithApiKey(context.connect, {
+        organizationId: session.organization.id,
+        userId: session.user.id,
+        userLabel: session.user.email,
+        apiKey: request.body.apiKey,
+      });
+      if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+      reply.code(201);
+      return { connectionId: result.value.connectionId };
     },
   });
 

@@ -31,9 +31,9 @@ const connectionIdSchema = z.uuid();
  * summaries, signal availability, account features and recommendations.
  *
  * Definitions (docs/architecture.md): last seen is the newest log entry whose agent is the person
- * (`agent_type = 'user_reference'`) created within 90 days before `asOf`, paid seats are
- * `current_value + allocations_available` (null without a limit), and a person is active in N days
- * when their last seen is at or after `asOf − N days`.
+ * (`agent_type = 'user_reference'`) created within 90 days before `asOf`. Paid seats are
+ * `current_value + allocations_available`, null without a limit. A person is active in N days when
+ * their last seen is at or after `asOf − N days`.
  */
 export async function crunchConnection(db: Kysely<DB>, connectionId: string, asOf: Date = new Date(), options: CrunchOptions = {}): Promise<void> {
   if (!connectionIdSchema.safeParse(connectionId).success) {

@@ -171,6 +171,8 @@ export async function recomputePeople(trx: Transaction<DB>, scope: CrunchScope):
       order by pf.last_used_at desc, s.priority, pf.feature_key
       limit 1
     ) activity on true
+    -- NOTE: agents of log entries who are missing from pd_users get no row, so their actions count
+    -- in activity facts but never in people or seats.
     where u.connection_id = ${connection}
   `.execute(trx);
 }

@@ -61,7 +61,7 @@ export interface RecommendationCandidate {
   upcomingShiftCount: number;
   isPermanentOnCall: boolean;
   openIncidentCount: number;
-  /** Escalation levels (`policy#position`) that would have nobody left without this person. */
+  /** Escalation levels (`policy#position`) left without any target once this person goes. */
   strandedLevels: string[];
   /** Schedules whose only member is this person. */
   strandedSchedules: string[];

@@ -26,7 +26,7 @@ export interface OverviewView {
   costs: {
     currency: string;
     yearlyTotalMinor: number;
-    /** Yearly cost divided by people active in 30 (90) days; null when nobody was active. */
+    /** Yearly cost divided by people active in 30 (90) days; null when no one was active. */
     perActiveUser30dMinor: number | null;
     perActiveUser90dMinor: number | null;
   } | null;

@@ -1,10 +1,9 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { PAGERDUTY_PROVIDER } from '../analytics/pagerduty-features.ts';
+import type { Guardrail } from '../analytics/recommendations.ts';
 import { toIso } from './overview.ts';
 import type { RecommendationRow } from './recommendations.ts';
-import type { Guardrail } from '../analytics/recommendations.ts';
-import { sql } from 'kysely';
 
 export interface PersonFeatureView {
   key: string;

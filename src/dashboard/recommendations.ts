@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB, RecommendationKind, RecommendationStatus } from '../db/schema.ts';
 import type { Guardrail } from '../analytics/recommendations.ts';
 import { toIso } from './overview.ts';

@@ -6,6 +6,8 @@ export type AuditAction =
   | 'organization.created'
   | 'session.signed_in'
   | 'session.signed_out'
+  | 'password.reset_requested'
+  | 'password.reset'
   | 'pagerduty.connect_started'
   | 'pagerduty.connected'
   | 'pagerduty.connect_failed'

@@ -123,4 +123,32 @@ describe.each(testDatabaseTargets())('accounts over HTTP on $name', ({ open }) =
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
   });
+
+  it('password reset link works once', async () => {
+    const owner = new TestBrowser(server.url);
+    await owner.json('/api/session', { method: 'POST', json: { email: OWNER.email, password: OWNER.password } });
+
+    const unknown = await new TestBrowser(server.url).json<{ message: string }>('/api/password-reset', { method: 'POST', json: { email: 'nobody@acme.test' } });
+    const known = await new TestBrowser(server.url).json<{ message: string }>('/api/password-reset', { method: 'POST', json: { email: OWNER.email } });
+    expect(known.status).toBe(202);
+    expect(unknown.body).toEqual(known.body);
+
+    const outbox = await owner.json<{ messages: { to: string; text: string }[] }>('/api/outbox');
+    const mail = outbox.body.messages.find((message) => message.to === OWNER.email);
+    const token = new URL(/https?:\/\/\S+\/reset-password\?token=\S+/.exec(mail?.text ?? '')![0]).searchParams.get('token')!;
+
+    const newPassword = 'a brand new passphrase';
+    const reset = await new TestBrowser(server.url).request('/api/password-reset/confirm', { method: 'POST', json: { token, password: newPassword } });
+    expect(reset.status).toBe(204);
+    expect((await owner.request('/api/session')).status).toBe(401);
+
+    const replay = await new TestBrowser(server.url).json<{ error: { code: string } }>('/api/password-reset/confirm', { method: 'POST', json: { token, password: 'yet another passphrase' } });
+    expect(replay.status).toBe(400);
+    expect(replay.body.error.code).toBe('reset_link_invalid');
+
+    const oldPassword = await new TestBrowser(server.url).request('/api/session', { method: 'POST', json: { email: OWNER.email, password: OWNER.password } });
+    expect(oldPassword.status).toBe(401);
+    const signedIn = await new TestBrowser(server.url).request('/api/session', { method: 'POST', json: { email: OWNER.email, password: newPassword } });
+    expect(signedIn.status).toBe(200);
+  });
 });

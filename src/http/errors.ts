@@ -38,6 +38,10 @@ export const API_ERRORS = {
     statusCode: 409,
     message: 'This is a different PagerDuty account than the one Seatwise holds data for; disconnect and delete its data first to connect another.',
   },
+  reset_link_invalid: {
+    statusCode: 400,
+    message: 'This password-reset link expired or was already used; request a new one from the sign-in page.',
+  },
   invite_invalid: {
     statusCode: 410,
     message: 'This invitation link expired or was already used; ask the person who invited you for a new one.',

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { recordAuditEvent } from '../../accounts/audit.ts';
+import { createPasswordResetToken, PASSWORD_RESET_LIFETIME_MS, resetPassword } from '../../accounts/password-reset.ts';
 import { MIN_PASSWORD_LENGTH } from '../../accounts/passwords.ts';
 import { findOrganization } from '../../accounts/repository.ts';
 import { ROLES } from '../../accounts/roles.ts';
@@ -10,6 +11,9 @@ import { authenticate, isSetupRequired, setUpFirstOrganization } from '../../acc
 import { clearSessionCookie, requireSession, setSessionCookie } from '../access.ts';
 import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+
+/** Password-reset mails allowed per client address and email address, per minute. */
+const PASSWORD_RESET_REQUESTS_PER_MINUTE = 5;
 
 /** Sign-in attempts allowed per client address and email address, per minute. */
 const SIGN_IN_ATTEMPTS_PER_MINUTE = 10;
@@ -110,6 +114,51 @@ export function registerAccountRoutes(app: FastifyInstance, context: RouteContex
       const found = await findOrganization(db, user.organizationId);
       if (!found) throw new Error(`User ${user.id} belongs to no organization`);
       return viewOf({ user, organization: found, csrfToken: session.csrfToken });
+    },
+  });
+
+  routes.post('/api/password-reset', {
+    config: {
+      access: 'public',
+      rateLimit: { max: PASSWORD_RESET_REQUESTS_PER_MINUTE, timeWindow: '1 minute', hook: 'preHandler', keyGenerator: signInAttemptKey },
+    },
+    schema: {
+      summary: 'Mail a password-reset link; answers the same whether or not the address has an account',
+      body: z.object({ email: emailSchema }),
+      response: { 202: z.object({ message: z.string() }) },
+    },
+    handler: async (request, reply) => {
+      const created = await createPasswordResetToken(db, request.body.email);
+      if (created) {
+        const link = `${context.publicUrl()}/reset-password?token=${encodeURIComponent(created.token)}`;
+        const minutes = Math.round(PASSWORD_RESET_LIFETIME_MS / 60_000);
+        await context.mailer.send({
+          organizationId: created.user.organizationId,
+          to: created.user.email,
+          subject: 'Reset your Seatwise password',
+          text: `Someone asked to reset the Seatwise password of ${created.user.email}. If it was you, open this link within ${minutes} minutes; it works once:\n${link}\n\nIf it was not you, ignore this message and your password stays as it is.`,
+        });
+        await recordAuditEvent(db, { organizationId: created.user.organizationId, actorUserId: created.user.id, actorLabel: created.user.email, action: 'password.reset_requested' });
+      }
+      reply.code(202);
+      return { message: 'If an account uses this address, a reset link is on its way. Check your mail.' };
+    },
+  });
+
+  routes.post('/api/password-reset/confirm', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'Set a new password with a reset link, signing out every session of the user',
+      body: z.object({
+        token: z.string().min(1).max(512),
+        password: z.string().min(MIN_PASSWORD_LENGTH, `must have at least ${MIN_PASSWORD_LENGTH} characters`).max(1024),
+      }),
+      response: { 204: z.null().describe('Password changed') },
+    },
+    handler: async (request, reply) => {
+      const result = await resetPassword(db, request.body.token, request.body.password);
+      if (!result.ok) throw new ApiError('reset_link_invalid');
+      return reply.code(204).send(null);
     },
   });
 

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeViolations, findAccessibilityViolations, launchChromium, openPage, PHONE_VIEWPORT, type LaunchedBrowser, type PageHarness } from '../support/browser.ts';
@@ -131,6 +132,8 @@ describe('dashboard in Chromium', () => {
       await expect(table.getByRole('rowheader', { name: seat.licenseName, exact: true }).count()).resolves.toBe(1);
     }
     await page.locator('.chart canvas').waitFor();
+    // Times show in the viewer's zone and name the UTC instant on hover.
+    await expect(page.locator('main time').first().getAttribute('title')).resolves.toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
     await expectAccessible(page);
     await harness.screenshot('overview');
     harness.assertNoProblems();
@@ -174,6 +177,15 @@ describe('dashboard in Chromium', () => {
     const shownLicenses = await table.locator('tbody tr td:nth-child(4)').allTextContents();
     expect(new Set(shownLicenses)).toEqual(new Set([license]));
     await harness.screenshot('people filtered');
+
+    // The export holds every person matching the filter, not only this page.
+    const status = (await page.getByRole('status').filter({ hasText: 'people' }).textContent()) ?? '';
+    const matching = Number(/of (\d+) people/.exec(status)?.[1]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /^Export \d+ as CSV$/ }).click()]);
+    const csv = await readFile(await download.path(), 'utf8');
+    const lines = csv.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('Name,Email,Role,License,Teams,Last seen (UTC),Last seen signal,Recommendation,Removed from PagerDuty,"Invited, never signed up"');
+    expect(lines.length - 1).toBe(matching);
     harness.assertNoProblems();
   });
 

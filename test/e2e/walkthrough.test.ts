@@ -6,6 +6,8 @@ import { startSeatwiseProcess, type SeatwiseProcess } from '../support/seatwise-
 const SUPPORT_EMAIL = 'help@walkthrough.example';
 const OWNER = { organizationName: 'Acme Corp', name: 'Ada Admin', email: 'ada@acme.example', password: 'correct horse battery staple' };
 const SYNC_TIMEOUT_MS = 180_000;
+/** Covers start-up, the OAuth round trip, the first sync and paging through every person. */
+const WALKTHROUGH_TIMEOUT_MS = 300_000;
 
 interface SeatTruth {
   licenseId: string;
@@ -170,7 +172,7 @@ describe('newcomer walkthrough', () => {
     const shown = people.filter((person) => firstPageText.includes(person.email));
     expect(shown.length, 'the people table shows rows of synced people').toBeGreaterThan(0);
     harness.assertNoProblems();
-  });
+  }, WALKTHROUGH_TIMEOUT_MS);
 });
 
 /** Reads the demo credentials the simulated login page displays, as a newcomer would. */

@@ -171,13 +171,27 @@ function Notice({ notice, supportEmail }: { notice: NonNullable<ConnectionCardVi
   );
 }
 
+/**
+ * Posts to the connect route, which redirects to PagerDuty. While the browser leaves for
+ * PagerDuty the button says so (the connecting state) and ignores a second click.
+ */
 function ConnectForm({ label, csrfToken, isSecondary = false }: { label: 'Connect' | 'Reconnect'; csrfToken: string; isSecondary?: boolean }): JSX.Element {
+  const [isConnecting, setConnecting] = useState(false);
+  const onSubmit = (event: SubmitEvent): void => {
+    if (isConnecting) event.preventDefault();
+    else setConnecting(true);
+  };
   return (
-    <form method="post" action={CONNECT_ACTION} class="inline-form">
+    <form method="post" action={CONNECT_ACTION} class="inline-form" onSubmit={onSubmit}>
       <input type="hidden" name="_csrf" value={csrfToken} />
-      <button type="submit" class={isSecondary ? 'button-secondary' : undefined}>
+      <button type="submit" class={isSecondary ? 'button-secondary' : undefined} aria-disabled={isConnecting ? 'true' : undefined}>
         {label}
       </button>
+      {isConnecting && (
+        <span class="connecting" role="status">
+          Opening PagerDuty…
+        </span>
+      )}
     </form>
   );
 }

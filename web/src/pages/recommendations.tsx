@@ -1,6 +1,8 @@
 import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
 import type { PageProps } from '../app.tsx';
-import { recommendationKinds, recommendationsSchema, type RecommendationKind, type RecommendationRowView, type RecommendationsView } from '../api-types.ts';
+import { requestJson, type ApiFailure } from '../api.ts';
+import { recommendationKinds, recommendationsSchema, settingsSchema, type RecommendationKind, type RecommendationRowView, type RecommendationsView } from '../api-types.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
 import { GuardrailList } from '../components/guardrails.tsx';
 import { RECOMMENDATION_KIND_LABELS, recommendationStatusLabel } from '../components/recommendation-labels.ts';
@@ -12,8 +14,24 @@ import { useSessionGuard } from '../session-guard.ts';
 /** Renders the recommendations grouped by kind, with savings, effective dates and guardrails. */
 export function RecommendationsPage({ session, onSessionExpired }: PageProps): JSX.Element {
   usePageTitle('Recommendations');
-  const { state } = useApiData('/api/recommendations', recommendationsSchema);
+  const { state, reload } = useApiData('/api/recommendations', recommendationsSchema);
   useSessionGuard(state, onSessionExpired);
+  const [exemptFailure, setExemptFailure] = useState<ApiFailure | null>(null);
+  const [exemptedMessage, setExemptedMessage] = useState<string | null>(null);
+  const canExempt = session.user.role === 'owner' || session.user.role === 'admin';
+
+  const exempt = async (row: RecommendationRowView): Promise<void> => {
+    setExemptFailure(null);
+    setExemptedMessage(null);
+    const body = { email: row.email, reason: 'Exempted from the recommendations page' };
+    const result = await requestJson('/api/settings/exemptions', settingsSchema, { method: 'POST', csrfToken: session.csrfToken, body });
+    if (!result.ok) {
+      setExemptFailure(result.error);
+      return;
+    }
+    setExemptedMessage(`${row.name} is exempt. Seatwise leaves them out of recommendations from the next crunch on.`);
+    await reload();
+  };
 
   return (
     <section aria-labelledby="recommendations-heading">
@@ -21,12 +39,20 @@ export function RecommendationsPage({ session, onSessionExpired }: PageProps): J
       <p class="lead">Seat changes that lower the PagerDuty bill. Guardrails block a change that would leave an escalation policy or schedule without people.</p>
       {state.status === 'loading' && <Loading label="Loading recommendations…" />}
       {state.status === 'failed' && <ErrorMessage failure={state.failure} supportEmail={session.supportEmail} />}
-      {state.status === 'loaded' && <RecommendationsContent view={state.data} />}
+      {exemptFailure !== null && <ErrorMessage failure={exemptFailure} supportEmail={session.supportEmail} />}
+      {exemptedMessage !== null && (
+        <p class="message message-success" role="status">
+          {exemptedMessage}
+        </p>
+      )}
+      {state.status === 'loaded' && <RecommendationsContent view={state.data} onExempt={canExempt ? exempt : null} />}
     </section>
   );
 }
 
-function RecommendationsContent({ view }: { view: RecommendationsView }): JSX.Element {
+type ExemptAction = ((row: RecommendationRowView) => Promise<void>) | null;
+
+function RecommendationsContent({ view, onExempt }: { view: RecommendationsView; onExempt: ExemptAction }): JSX.Element {
   if (view.rows.length === 0) {
     return (
       <div class="card empty-state">
@@ -72,13 +98,21 @@ function RecommendationsContent({ view }: { view: RecommendationsView }): JSX.El
         </button>
       </div>
       {recommendationKinds.map((kind) => (
-        <RecommendationGroup key={kind} kind={kind} rows={view.rows.filter((row) => row.kind === kind)} currency={view.currency} />
+        <RecommendationGroup key={kind} kind={kind} rows={view.rows.filter((row) => row.kind === kind)} currency={view.currency} onExempt={onExempt} />
       ))}
     </>
   );
 }
 
-function RecommendationGroup({ kind, rows, currency }: { kind: RecommendationKind; rows: RecommendationRowView[]; currency: string | null }): JSX.Element | null {
+interface RecommendationGroupProps {
+  kind: RecommendationKind;
+  rows: RecommendationRowView[];
+  currency: string | null;
+  /** Adds the person to the exempt list; null when the viewer may not change settings. */
+  onExempt: ExemptAction;
+}
+
+function RecommendationGroup({ kind, rows, currency, onExempt }: RecommendationGroupProps): JSX.Element | null {
   if (rows.length === 0) return null;
   const headingId = `recommendations-${kind}`;
   return (
@@ -96,6 +130,7 @@ function RecommendationGroup({ kind, rows, currency }: { kind: RecommendationKin
               <th scope="col">Yearly saving</th>
               <th scope="col">Effective</th>
               <th scope="col">Guardrails</th>
+              {onExempt !== null && <th scope="col">Action</th>}
             </tr>
           </thead>
           <tbody>
@@ -118,6 +153,13 @@ function RecommendationGroup({ kind, rows, currency }: { kind: RecommendationKin
                 <td>
                   <GuardrailList guardrails={row.guardrails} />
                 </td>
+                {onExempt !== null && (
+                  <td>
+                    <button type="button" class="button-secondary" aria-label={`Exempt ${row.name}`} onClick={() => void onExempt(row)}>
+                      Exempt
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

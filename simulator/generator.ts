@@ -40,6 +40,15 @@ export interface GeneratorOptions {
   burst?: { daysAgo: number; incidents: number };
 }
 
+/**
+ * Accounts with more people than this get a lazily generated history even without `incidents`,
+ * because the per-person history grows by about 115 log entries a person and takes seconds per
+ * thousand people to build.
+ */
+export const EAGER_HISTORY_MAX_PEOPLE = 3_000;
+/** Incidents per person for large accounts that set no `incidents`: about 140 log entries a person. */
+const LAZY_INCIDENTS_PER_PERSON = 15;
+
 /** Seed offset of the second generator, which makes configuration without shifting people and history. */
 const CONFIG_SEED_OFFSET = 0x9e3779b9;
 
@@ -83,12 +92,13 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
   const deletedUsers = generateDeletedUsers(random, ids, options, subdomain);
   let history: HistoryStore;
   let latestActions: Map<string, number>;
-  if (options.incidents === undefined) {
+  const lazyIncidents = options.incidents ?? (options.people > EAGER_HISTORY_MAX_PEOPLE ? options.people * LAZY_INCIDENTS_PER_PERSON : undefined);
+  if (lazyIncidents === undefined) {
     const generated = generateHistory(random, ids, options, users, deletedUsers, services);
     history = new ArrayHistory(generated.logEntries, generated.incidents);
     latestActions = latestActionByUser(generated.logEntries);
   } else {
-    const lazy = new LazyHistory({ seed: options.seed, now: options.now, historyDays: options.historyDays, incidents: options.incidents, users, deletedUsers, services, ...(options.burst === undefined ? {} : { burst: options.burst }) });
+    const lazy = new LazyHistory({ seed: options.seed, now: options.now, historyDays: options.historyDays, incidents: lazyIncidents, users, deletedUsers, services, ...(options.burst === undefined ? {} : { burst: options.burst }) });
     history = lazy;
     latestActions = lazy.latestActionBounds();
   }

@@ -60,7 +60,7 @@ export interface SimulatorOptions {
   /**
    * Incidents over the whole history, for large accounts: history is then generated lazily, one day
    * at a time, with about ten log entries per incident. Default: a per-person history of about 20
-   * incidents a person.
+   * incidents a person, or for more than 3,000 people a lazy one of 15 incidents a person.
    */
   incidents?: number;
   /** With `incidents`: one day, `daysAgo` days back, with this many extra incidents (a burst). */

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateAccount } from './generator.ts';
+import { EAGER_HISTORY_MAX_PEOPLE, generateAccount } from './generator.ts';
+import { ArrayHistory } from './history.ts';
+import { LazyHistory } from './lazy-history.ts';
 import { startSimulator, type RunningSimulator } from './index.ts';
 
 const NOW = new Date('2026-09-01T12:00:00Z');
@@ -32,6 +34,14 @@ describe('lazy history generator', () => {
     expect(entries[0]?.type).toBe('trigger_log_entry');
     expect(account.history.entry(entries[1]?.id ?? '')).toEqual(entries[1]);
     expect(account.history.incident('QZZZZZZZZZZZZZ')).toBeUndefined();
+  });
+
+  it('switches large accounts to lazy', () => {
+    const small = generateAccount({ seed: 8, people: EAGER_HISTORY_MAX_PEOPLE, region: 'us', now: NOW, historyDays: 10 });
+    const large = generateAccount({ seed: 8, people: EAGER_HISTORY_MAX_PEOPLE + 1, region: 'us', now: NOW, historyDays: 10 });
+    expect(small.history).toBeInstanceOf(ArrayHistory);
+    expect(large.history).toBeInstanceOf(LazyHistory);
+    expect(large.history.countIncidents(-Infinity, Infinity)).toBeGreaterThan((EAGER_HISTORY_MAX_PEOPLE + 1) * 15 * 0.8);
   });
 
   it('generates a burst day', () => {

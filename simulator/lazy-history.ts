@@ -7,7 +7,7 @@ export interface LazyHistoryOptions {
   seed: number;
   now: Date;
   historyDays: number;
-  /** Incidents over the whole history, about evenly spread; the total varies by a few percent. */
+  /** Incidents over the whole history, about evenly spread. Each day varies by up to a fifth, so short histories may miss the total by as much. */
   incidents: number;
   /** One day with this many extra incidents, `daysAgo` days before `now`. */
   burst?: { daysAgo: number; incidents: number };

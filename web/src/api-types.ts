@@ -150,6 +150,10 @@ export const personRowSchema = z.object({
   lastSeenDetail: z.string().nullable(),
   isDeleted: z.boolean(),
   isInvitedNeverSignedUp: z.boolean(),
+  /** Newest activity on any signal (sign-in, mobile app, incident action, on-call shift, configuration change). */
+  lastActivityAt: instant.nullable().optional(),
+  lastActivitySignal: z.string().nullable().optional(),
+  lastActivityDetail: z.string().nullable().optional(),
   teams: z.array(z.string()).optional(),
   recommendation: z.object({ kind: z.string(), status: z.string() }).nullable().optional(),
 });

@@ -269,7 +269,7 @@ function PersonTableRow({ person }: { person: PersonRow }): JSX.Element {
       <td>{person.teams === undefined || person.teams.length === 0 ? <span class="muted">None</span> : person.teams.join(', ')}</td>
       <td>
         {person.lastSeenAt === null ? (
-          <span class="muted">{person.isInvitedNeverSignedUp ? 'Invited, never signed up' : 'Never seen'}</span>
+          <NotSeen person={person} />
         ) : (
           <>
             <Time iso={person.lastSeenAt} />
@@ -288,6 +288,24 @@ function PersonTableRow({ person }: { person: PersonRow }): JSX.Element {
         )}
       </td>
     </tr>
+  );
+}
+
+/**
+ * Explains an empty last seen: last seen counts incident actions, so a person may still have
+ * signed in or been on call; that newest other activity is shown when there is one.
+ */
+function NotSeen({ person }: { person: PersonRow }): JSX.Element {
+  if (person.lastActivityAt === null || person.lastActivityAt === undefined) {
+    return <span class="muted">{person.isInvitedNeverSignedUp ? 'Invited, never signed up' : 'Never seen'}</span>;
+  }
+  return (
+    <>
+      <span class="muted">No incident action</span>
+      <span class="signal">
+        Last activity <Time iso={person.lastActivityAt} /> · {describeSignal({ lastSeenSignal: person.lastActivitySignal ?? null, lastSeenDetail: person.lastActivityDetail ?? null })}
+      </span>
+    </>
   );
 }
 

@@ -47,10 +47,10 @@ function PersonContent({ person }: { person: PersonView }): JSX.Element {
           <dd>{person.licenseName ?? 'No license'}</dd>
           <dt>Teams</dt>
           <dd>{person.teams.length === 0 ? 'None' : person.teams.join(', ')}</dd>
-          <dt>Last seen</dt>
+          <dt>Last incident action</dt>
           <dd>
             {person.lastSeenAt === null ? (
-              person.isInvitedNeverSignedUp ? 'Invited, never signed up' : 'Never seen'
+              person.isInvitedNeverSignedUp ? 'Invited, never signed up' : 'None in the synced history'
             ) : (
               <>
                 <Time iso={person.lastSeenAt} /> · {describeSignal(person)}

@@ -14,7 +14,8 @@ export type AuditAction =
   | 'pagerduty.disconnected'
   | 'pagerduty.sync_requested'
   | 'pagerduty.invite_sent'
-  | 'pagerduty.invite_used';
+  | 'pagerduty.invite_used'
+  | 'settings.changed';
 
 export interface AuditEvent {
   organizationId: string;

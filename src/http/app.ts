@@ -21,6 +21,7 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerInviteRoutes } from './routes/invites.ts';
 import { registerPagerDutyRoutes } from './routes/pagerduty.ts';
+import { registerSettingsRoutes } from './routes/settings.ts';
 import { registerWebApp } from './web.ts';
 
 export type { AppDeps };
@@ -72,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerDashboardRoutes(app, context);
   await registerInviteRoutes(app, context);
   registerAdminRoutes(app, context);
+  registerSettingsRoutes(app, context);
 
   app.withTypeProvider<ZodTypeProvider>().get('/api/openapi.json', {
     config: { access: 'public' },

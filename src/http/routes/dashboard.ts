@@ -1,9 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { presentOverview } from '../../dashboard/overview.ts';
+import { featuresQuerySchema, presentFeatures } from '../../dashboard/features.ts';
 import { peopleQuerySchema, presentPeople } from '../../dashboard/people.ts';
+import { presentPerson } from '../../dashboard/person.ts';
+import { presentRecommendations } from '../../dashboard/recommendations.ts';
 import { requireSession } from '../access.ts';
 import type { RouteContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
 import { overviewSchema, peopleSchema } from '../schemas.ts';
 
 /** The dashboard pages; each reads through its presenter, scoped to the session's organization. */
@@ -25,5 +30,29 @@ export function registerDashboardRoutes(app: FastifyInstance, context: RouteCont
       response: { 200: peopleSchema },
     },
     handler: async (request) => presentPeople(db, requireSession(request).organization.id, request.query),
+  });
+
+  // NOTE: the three routes below send their presenter's view model without a response schema,
+  // so the OpenAPI document does not describe their bodies; src/dashboard/ defines the shapes.
+  routes.get('/api/people/:externalId', {
+    config: { access: 'viewer' },
+    schema: { summary: 'One person: license, last activity and feature use', params: z.object({ externalId: z.string().min(1).max(200) }) },
+    handler: async (request) => {
+      const person = await presentPerson(db, requireSession(request).organization.id, request.params.externalId);
+      if (!person) throw new ApiError('not_found', `No person with the id ${request.params.externalId} is in the synced data; check the link.`);
+      return person;
+    },
+  });
+
+  routes.get('/api/features', {
+    config: { access: 'viewer' },
+    schema: { summary: 'Feature use per person and team, account features and signal availability', querystring: featuresQuerySchema },
+    handler: async (request) => presentFeatures(db, requireSession(request).organization.id, request.query),
+  });
+
+  routes.get('/api/recommendations', {
+    config: { access: 'viewer' },
+    schema: { summary: 'Seat recommendations with savings' },
+    handler: async (request) => presentRecommendations(db, requireSession(request).organization.id),
   });
 }

@@ -58,8 +58,9 @@ export function addSignIns(random: Random, ids: IdSource, options: ConfigOptions
     else user.lastSignInAt = new Date(Math.max(now - random.integer(120, 500) * DAY_MS, user.createdAt.getTime()));
 
     user.sessions = [];
-    if (user.lastSignInAt !== null) user.sessions.push(session(ids, 'web', WEB_CLIENT_ID, user.lastSignInAt, now));
-    if (user.hasMobileApp && user.lastSignInAt !== null) user.sessions.push(session(ids, 'mobile', MOBILE_CLIENT_ID, new Date(user.lastSignInAt.getTime() - random.integer(1, 30) * DAY_MS), now));
+    if (user.lastSignInAt !== null && !user.isMobileOnly) user.sessions.push(session(ids, 'web', WEB_CLIENT_ID, user.lastSignInAt, now));
+    const mobileSignInAt = user.isMobileOnly ? user.lastSignInAt : new Date((user.lastSignInAt?.getTime() ?? now) - random.integer(1, 30) * DAY_MS);
+    if (user.hasMobileApp && user.lastSignInAt !== null && mobileSignInAt !== null) user.sessions.push(session(ids, 'mobile', MOBILE_CLIENT_ID, mobileSignInAt, now));
   }
 }
 

@@ -48,6 +48,23 @@ describe('account generator', () => {
     }
   });
 
+  it('keeps mobile-only people on the phone', () => {
+    const account = generateAccount({ seed: 42, people: 250, region: 'us', now: NOW, historyDays: 100 });
+    const mobileOnly = new Set(account.users.filter((user) => user.isMobileOnly).map((user) => user.id));
+    expect(mobileOnly.size).toBeGreaterThan(3);
+    let actions = 0;
+    account.history.scanEntries(-Infinity, Infinity, (entry) => {
+      if (entry.agent.type !== 'user_reference' || !mobileOnly.has(entry.agent.id)) return;
+      actions += 1;
+      expect(entry.channel.type).toBe('sms');
+    });
+    expect(actions).toBeGreaterThan(0);
+    for (const user of account.users.filter((candidate) => candidate.isMobileOnly)) {
+      expect(user.hasMobileApp).toBe(true);
+      expect(user.sessions.map((session) => session.type)).not.toContain('web');
+    }
+  });
+
   it('places lapsed people 31 to 89 days back', () => {
     const account = generateAccount({ seed: 42, people: 250, region: 'us', now: NOW, historyDays: 100 });
     const lapsed = new Set(account.users.filter((user) => user.behaviour === 'lapsed_responder').map((user) => user.id));

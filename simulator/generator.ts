@@ -182,6 +182,7 @@ function emptyPerson(): SimUser {
     createdAt: new Date(0),
     lastSignInAt: null,
     hasMobileApp: false,
+    isMobileOnly: false,
     sessions: [],
   };
 }
@@ -279,8 +280,12 @@ function generateUsers(
       fullUserIndex += 1;
     }
 
+    const isMobileOnly = (behaviour === 'weekly_responder' || behaviour === 'occasional_responder') && random.chance(0.3);
     const userTeams = isStakeholder ? [random.pick(teams)] : [random.pick(teams), ...(random.chance(0.25) ? [random.pick(teams)] : [])];
     const contactMethods = generateContactMethods(random, ids, email, isStakeholder);
+    if (isMobileOnly && !contactMethods.some((method) => method.type === 'push_notification_contact_method')) {
+      contactMethods.push({ id: ids.object(), type: 'push_notification_contact_method', label: 'Mobile app', address: 'iPhone' });
+    }
     const allocatedAt = new Date(options.now.getTime() - random.integer(options.historyDays + 30, options.historyDays + 900) * DAY_MS);
 
     return {
@@ -295,6 +300,7 @@ function generateUsers(
       licenseId: isStakeholder ? stakeholderLicense.id : fullUserLicense.id,
       allocatedAt,
       behaviour,
+      isMobileOnly,
       invitationSent: behaviour === 'never_acts' && random.chance(0.5),
       createdViaSso: random.chance(0.6),
       teamIds: [...new Set(userTeams.map((team) => team.id))],
@@ -512,7 +518,8 @@ class HistoryBuilder {
     const firstActionAt = Math.min(...userActions.map((action) => action.at));
     const triggeredAt = firstActionAt - random.integer(1, 15) * MINUTE_MS - random.integer(0, 59) * 1000;
     const incident = this.openIncident(service, triggeredAt);
-    const channelType = random.weighted(USER_CHANNELS);
+    const drawnChannel = random.weighted(USER_CHANNELS);
+    const channelType = user.isMobileOnly ? 'sms' : drawnChannel;
 
     if (variant === 'escalated_ack') {
       const first = random.pick(this.responders);
@@ -524,7 +531,7 @@ class HistoryBuilder {
     }
 
     for (const action of userActions) {
-      const channel = action.type === 'annotate_log_entry' ? { type: 'note' as const } : this.userChannel(channelType, user);
+      const channel = action.type === 'annotate_log_entry' && !user.isMobileOnly ? { type: 'note' as const } : this.userChannel(channelType, user);
       this.push(incident, action.type, action.at, { type: 'user_reference', id: user.id }, channel, {
         ...(action.note === undefined ? {} : { note: action.note }),
         ...(action.snoozeSeconds === undefined ? {} : { snoozeSeconds: action.snoozeSeconds }),

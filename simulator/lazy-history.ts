@@ -270,11 +270,13 @@ export class LazyHistory implements HistoryStore {
       push('resolve_log_entry', triggeredMs + random.integer(2, 40) * MINUTE_MS, integrationAgent, apiChannel);
     } else {
       const person: AgentRef = { type: 'user_reference', id: responder.user.id };
-      const channel: SimChannel = { type: random.weighted([['website', 55], ['slack', 15], ['sms', 12], ['email', 8]] as const) } as SimChannel;
+      const drawn = random.weighted([['website', 55], ['slack', 15], ['sms', 12], ['email', 8]] as const);
+      const channel = { type: responder.user.isMobileOnly ? 'sms' : drawn } as SimChannel;
       const userChannel: SimChannel = channel.type === 'email' ? { type: 'email', from: responder.user.email, subject: 'Re: incident notification' } : channel;
       push('acknowledge_log_entry', ackMs, person, userChannel);
-      if (random.chance(0.2)) push('annotate_log_entry', ackMs + 60_000, person, { type: 'website' }, { note: random.pick(NOTES) });
-      if (random.chance(0.05)) push('snooze_log_entry', ackMs + 90_000, person, { type: 'website' }, { snoozeSeconds: 3600 });
+      const sideChannel: SimChannel = responder.user.isMobileOnly ? { type: 'sms' } : { type: 'website' };
+      if (random.chance(0.2)) push('annotate_log_entry', ackMs + 60_000, person, sideChannel, { note: random.pick(NOTES) });
+      if (random.chance(0.05)) push('snooze_log_entry', ackMs + 90_000, person, sideChannel, { snoozeSeconds: 3600 });
       push('resolve_log_entry', resolveMs, person, userChannel);
     }
     entries.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());

@@ -87,6 +87,8 @@ export interface SimUser {
   /** Null for people who never signed in, such as those with an outstanding invitation. */
   lastSignInAt: Date | null;
   hasMobileApp: boolean;
+  /** Acts only from the phone: acknowledges and resolves by SMS, signs in only in the mobile app. */
+  isMobileOnly: boolean;
   sessions: SimSession[];
 }
 

@@ -10,11 +10,11 @@ export const SCOPED_OAUTH_SCOPES: ReadonlySet<string> = new Set([
   'users:notifications.read', 'users:sessions.read', 'vendors.read', 'webhook_subscriptions.read',
 ]);
 
-/** Classic User OAuth scopes: `read` sees everything the user can see, `write` may also change it. */
+/** Classic User OAuth scopes: `read` reads everything the user can see, `write` may also change it. */
 export const CLASSIC_SCOPES: ReadonlySet<string> = new Set(['read', 'write']);
 
 /**
- * The scopes granted for a requested scope string. PagerDuty drops scopes it does not know without
+ * Returns the scopes granted for a requested scope string. PagerDuty drops scopes it does not know without
  * an error and always adds `openid`, so an invalid request yields `openid` alone.
  */
 export function grantScopes(requested: string | undefined): string[] {

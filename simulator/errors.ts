@@ -1,5 +1,5 @@
 /**
- * PagerDuty REST error codes the simulator answers with, and the envelope
+ * PagerDuty REST error codes the simulator returns, and the envelope
  * `{"error": {"message", "code", "errors"?}}` that PagerDuty documents for every API error.
  */
 export const PD_ERRORS = {

@@ -62,7 +62,7 @@ export class FaultInjector {
   /** Sends the fault. `slowBody` needs the normal body, so callers send it through `sendSlowly`. */
   apply(kind: Exclude<FaultKind, 'slowBody'>, request: IncomingMessage, response: ServerResponse): void {
     switch (kind) {
-      // The peer sees ECONNRESET or "socket hang up".
+      // The client gets ECONNRESET or "socket hang up".
       case 'connectionReset':
         request.socket.destroy();
         return;

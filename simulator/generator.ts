@@ -543,7 +543,7 @@ class HistoryBuilder {
     }
   }
 
-  /** Adds incidents that monitoring opens and closes on its own, with nobody acting. */
+  /** Adds incidents that monitoring opens and closes on its own, with no person acting. */
   addUnattendedIncidents(): void {
     const random = this.random;
     const now = this.options.now.getTime();

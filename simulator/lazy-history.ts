@@ -219,7 +219,7 @@ export class LazyHistory implements HistoryStore {
     return Math.abs(atMs - (this.nowMs - 30 * DAY_MS)) < WINDOW_EDGE_MARGIN_MS || Math.abs(atMs - (this.nowMs - 90 * DAY_MS)) < WINDOW_EDGE_MARGIN_MS;
   }
 
-  /** Picks who acts at `atMs`, or null when nobody does; behaviour decides who may act when. */
+  /** Picks the person who acts at `atMs`, or null for no one. Behaviour decides who may act when. */
   private pickResponder(random: Random, atMs: number, lastActionMs: number): Responder | null {
     if (this.isNearWindowEdge(atMs) || this.isNearWindowEdge(lastActionMs)) return null;
     const group = random.weighted([

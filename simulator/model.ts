@@ -35,7 +35,7 @@ export interface SimLicense {
   description: string;
   roleGroup: RoleGroup;
   validRoles: UserRole[];
-  /** Seats bought but held by nobody; `null` means PagerDuty reports no limit. */
+  /** Seats bought but allocated to no one. `null` means PagerDuty reports no limit. */
   allocationsAvailable: number | null;
 }
 

@@ -75,7 +75,7 @@ function isRedirectUriAllowed(context: SimulatorContext, redirectUri: string): b
 
 const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
-/** Leg 1: checks the client and redirect URI (errors are shown, never redirected), then asks for a login. */
+/** Leg 1: checks the client and redirect URI (errors are shown, never redirected), then shows the login form. */
 function startAuthorization(context: SimulatorContext, response: ServerResponse, params: URLSearchParams): void {
   const clientId = params.get('client_id') ?? '';
   const redirectUri = params.get('redirect_uri') ?? '';

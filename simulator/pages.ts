@@ -13,7 +13,7 @@ button.primary{background:#06ac38;color:#fff;border-color:#06ac38}.error{color:#
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
 /**
- * The Content-Security-Policy of every page: no scripts at all, only the inline style above, and
+ * Returns the Content-Security-Policy of every page: no scripts at all, only the inline style above, and
  * forms that may post to the simulator and, through the redirect after consent, to `formTargets`.
  */
 export function pagePolicy(formTargets: string[] = []): string {

@@ -10,6 +10,8 @@ import { startStack, type SeatwiseStack } from './stack.ts';
 
 const OWNER = { organizationName: 'Card Test Org', name: 'Casey Owner', email: 'casey@cards.test', password: 'correct horse battery staple' };
 const SYNC_TIMEOUT_MS = 60_000;
+/** Tests that wait for a whole sync get room beyond the sync wait itself on a busy machine. */
+const SYNC_TEST_TIMEOUT_MS = 150_000;
 /** Slows every simulator response so a sync stays visibly in progress. */
 const SLOW_SIMULATOR_LATENCY_MS = 400;
 
@@ -134,7 +136,7 @@ describe('connections card states', () => {
     await expect(page.getByRole('button', { name: 'Reconnect' }).isVisible()).resolves.toBe(true);
     await harness.screenshot('connected');
     harness.assertNoProblems();
-  });
+  }, SYNC_TEST_TIMEOUT_MS);
 
   it('revoked token needs reconnect', async () => {
     const { page } = harness;
@@ -159,7 +161,7 @@ describe('connections card states', () => {
     await expect(page.getByRole('table', { name: 'Recent syncs' }).getByRole('row').count()).resolves.toBeGreaterThanOrEqual(runsBefore);
     await harness.screenshot('reconnected');
     harness.assertNoProblems();
-  });
+  }, SYNC_TEST_TIMEOUT_MS);
 
   it('non-admin token shows its role', async () => {
     const { page } = harness;
@@ -176,7 +178,7 @@ describe('connections card states', () => {
     await expectAccessible(page);
     await harness.screenshot('non admin token');
     harness.assertNoProblems();
-  });
+  }, SYNC_TEST_TIMEOUT_MS);
 
   it('disconnect keeps data, offers Connect', async () => {
     const { page } = harness;

@@ -8,6 +8,8 @@ const OWNER = { organizationName: 'Acme Corp', name: 'Ada Owner', email: 'ada@ac
 /** A person name that would run script if any page rendered it as HTML. */
 const MARKUP_NAME = '<img src=x onerror="window.__injected=1">Mallory <b>Bold</b>';
 const SYNC_TIMEOUT_MS = 60_000;
+/** Tests that wait for a whole sync get room beyond the sync wait itself on a busy machine. */
+const SYNC_TEST_TIMEOUT_MS = 150_000;
 
 let stack: SeatwiseStack;
 let chromium: LaunchedBrowser;
@@ -116,7 +118,7 @@ describe('dashboard in Chromium', () => {
     await expectAccessible(page);
     await harness.screenshot('card synced');
     harness.assertNoProblems();
-  });
+  }, SYNC_TEST_TIMEOUT_MS);
 
   it('overview shows seats by license', async () => {
     const { page } = harness;
@@ -308,5 +310,5 @@ describe('dashboard in Chromium', () => {
     } finally {
       await phone.close();
     }
-  });
+  }, SYNC_TEST_TIMEOUT_MS);
 });

@@ -146,6 +146,22 @@ describe('simulator ground truth', () => {
     expect(truth.account).toEqual({ subdomain: 'acme-demo', region: 'us' });
   });
 
+  it('lists actions with channels', async () => {
+    const since = new Date(NOW.getTime() - 7 * DAY_MS);
+    const actions = simulator.actions(since, NOW);
+    expect(actions.length).toBeGreaterThan(0);
+    const truth = simulator.groundTruth();
+    for (const action of actions.slice(0, 20)) {
+      const person = truth.people.find((candidate) => candidate.id === action.userId);
+      expect(Date.parse(person?.lastSeenAt ?? '')).toBeGreaterThanOrEqual(Date.parse(action.at));
+      expect(action.channel).toBeTruthy();
+    }
+    const response = await fetch(`${simulator.apiUrl}/__simulator/actions?since=${since.toISOString()}&until=${NOW.toISOString()}&user_id=${actions[0]?.userId ?? ''}`);
+    const body = (await response.json()) as { actions: { userId: string }[] };
+    expect(body.actions.length).toBeGreaterThan(0);
+    expect(body.actions.every((action) => action.userId === actions[0]?.userId)).toBe(true);
+  });
+
   it('ignores entries after asOf', () => {
     const earlier = new Date(NOW.getTime() - 20 * DAY_MS);
     const truth = simulator.groundTruth(earlier);

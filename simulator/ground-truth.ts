@@ -83,3 +83,30 @@ export function computeGroundTruth(account: SimAccount, asOf: Date): GroundTruth
 
   return { asOf: asOf.toISOString(), account: { subdomain: account.subdomain, region: account.region }, seats, people };
 }
+
+/** One thing a person did: a log entry whose agent is that person. */
+export interface PersonAction {
+  userId: string;
+  at: string;
+  logEntryType: string;
+  channel: string;
+  incidentId: string;
+  logEntryId: string;
+}
+
+/** Lists what people did in [since, until), newest first, optionally for one person. */
+export function listActions(account: SimAccount, since: Date, until: Date, userId?: string): PersonAction[] {
+  const actions: PersonAction[] = [];
+  account.history.scanEntries(since.getTime(), until.getTime(), (entry) => {
+    if (entry.agent.type !== 'user_reference' || (userId !== undefined && entry.agent.id !== userId)) return;
+    actions.push({
+      userId: entry.agent.id,
+      at: entry.createdAt.toISOString(),
+      logEntryType: entry.type,
+      channel: entry.channel.type,
+      incidentId: entry.incidentId,
+      logEntryId: entry.id,
+    });
+  });
+  return actions;
+}

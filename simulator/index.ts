@@ -10,12 +10,12 @@ import { CredentialStore, newApiKey } from './credentials.ts';
 import { PdError } from './errors.ts';
 import { FaultInjector, type FaultRates } from './faults.ts';
 import { generateAccount } from './generator.ts';
-import { computeGroundTruth, type GroundTruth } from './ground-truth.ts';
+import { computeGroundTruth, listActions, type GroundTruth, type PersonAction } from './ground-truth.ts';
 import { BodyTooLargeError, queryRecord, sendJson } from './http-kit.ts';
 import { handleIdentity } from './oauth.ts';
 import { handleApi, sendError } from './rest.ts';
 
-export type { GroundTruth, PersonTruth, SeatTruth } from './ground-truth.ts';
+export type { GroundTruth, PersonAction, PersonTruth, SeatTruth } from './ground-truth.ts';
 export type { RequestLogEntry, TokenExchangeFailure } from './context.ts';
 export type { FaultRates } from './faults.ts';
 export type { PlanName } from './model.ts';
@@ -113,6 +113,8 @@ export interface RunningSimulator {
   apiKey: string;
   account: { id: string; subdomain: string; region: 'us' | 'eu'; apiUrl: string };
   groundTruth(asOf?: Date): GroundTruth;
+  /** Lists who did what, when and through which channel in [since, until), newest first. */
+  actions(since: Date, until: Date, userId?: string): PersonAction[];
   control: SimulatorControl;
   close(): Promise<void>;
 }
@@ -227,6 +229,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     apiKey,
     account: { id: account.id, subdomain: account.subdomain, region: account.region, apiUrl: account.region === 'eu' ? context.urls.euApiUrl : context.urls.apiUrl },
     groundTruth: (asOf) => computeGroundTruth(account, asOf ?? context.defaultAsOf()),
+    actions: (since, until, userId) => listActions(account, since, until, userId),
     control,
     close: async () => {
       await Promise.all([closeServer(usServer), closeServer(euServer)]);

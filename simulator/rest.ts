@@ -3,7 +3,7 @@ import type { AccountIndex } from './account-index.ts';
 import { accountApiUrl, type SimulatorContext } from './context.ts';
 import type { Caller } from './credentials.ts';
 import { PD_ERRORS, PdError } from './errors.ts';
-import { computeGroundTruth } from './ground-truth.ts';
+import { computeGroundTruth, listActions } from './ground-truth.ts';
 import { readBody, sendJson } from './http-kit.ts';
 import { ANALYTICS_ROUTES } from './routes/analytics.ts';
 import { AUDIT_ROUTES } from './routes/audit.ts';
@@ -16,6 +16,7 @@ import { formatInstant, isValidTimeZone } from './time.ts';
 import type { WireContext } from './wire.ts';
 
 export const GROUND_TRUTH_PATH = '/__simulator/ground-truth';
+export const ACTIONS_PATH = '/__simulator/actions';
 
 export const ROUTES: readonly Route[] = [...PEOPLE_ROUTES, ...ONCALL_ROUTES, ...INCIDENT_ROUTES, ...INVENTORY_ROUTES, ...AUDIT_ROUTES, ...ANALYTICS_ROUTES];
 
@@ -23,6 +24,10 @@ export const ROUTES: readonly Route[] = [...PEOPLE_ROUTES, ...ONCALL_ROUTES, ...
 export async function handleApi(context: SimulatorContext, server: 'us' | 'eu', request: IncomingMessage, response: ServerResponse, url: URL, index: AccountIndex): Promise<void> {
   if (url.pathname === GROUND_TRUTH_PATH && request.method === 'GET') {
     serveGroundTruth(context, response, url.searchParams);
+    return;
+  }
+  if (url.pathname === ACTIONS_PATH && request.method === 'GET') {
+    serveActions(context, response, url.searchParams);
     return;
   }
 
@@ -140,4 +145,15 @@ function serveGroundTruth(context: SimulatorContext, response: ServerResponse, p
     return;
   }
   sendJson(response, 200, computeGroundTruth(context.account, asOf));
+}
+
+/** `GET /__simulator/actions?since=ISO&until=ISO&user_id=ID`: who did what, newest first. */
+function serveActions(context: SimulatorContext, response: ServerResponse, params: URLSearchParams): void {
+  const since = new Date(params.get('since') ?? '');
+  const until = new Date(params.get('until') ?? '');
+  if (Number.isNaN(since.getTime()) || Number.isNaN(until.getTime())) {
+    sendJson(response, PD_ERRORS.invalidInput.status, new PdError('invalidInput', ['since and until are required ISO 8601 instants']).body());
+    return;
+  }
+  sendJson(response, 200, { actions: listActions(context.account, since, until, params.get('user_id') ?? undefined) });
 }

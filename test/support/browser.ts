@@ -19,9 +19,10 @@ const ACTION_TIMEOUT_MS = 15_000;
 const SCREENSHOT_ROOT = join(process.cwd(), 'test-results', 'screenshots');
 
 /**
- * Console messages Chromium writes for responses the page itself handles. A 4xx response (401
- * before sign-in, 409 for a sync already running) is part of the API contract and is shown by
- * the page; 5xx responses still fail the test through the response check.
+ * Console messages Chromium writes for responses the page itself handles. A 4xx API response
+ * (401 before sign-in, 409 for a sync already running) is part of the API contract and is shown
+ * by the page. 5xx responses and 4xx responses outside /api still fail the test through the
+ * response check.
  */
 const HANDLED_RESOURCE_ERROR = /^Failed to load resource: the server responded with a status of 4\d\d\b/;
 
@@ -128,9 +129,13 @@ function recordProblems(page: Page, problems: string[]): void {
   });
   page.on('response', (response) => {
     const request = response.request();
-    if (response.status() >= 500) problems.push(`server error: ${request.method()} ${response.url()} answered ${response.status()}`);
+    if (response.status() >= 500) problems.push(`server error: ${request.method()} ${response.url()} responded with ${response.status()}`);
     // A page the user navigates to must never be an error document.
-    else if (response.status() >= 400 && request.isNavigationRequest()) problems.push(`navigation failed: ${request.method()} ${response.url()} answered ${response.status()}`);
+    else if (response.status() >= 400 && request.isNavigationRequest()) problems.push(`navigation failed: ${request.method()} ${response.url()} responded with ${response.status()}`);
+    // Scripts, styles, images and fonts must all load; only API calls may answer 4xx.
+    else if (response.status() >= 400 && !new URL(response.url()).pathname.startsWith('/api/')) {
+      problems.push(`resource failed: ${request.method()} ${response.url()} responded with ${response.status()}`);
+    }
   });
 }
 

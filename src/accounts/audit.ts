@@ -20,7 +20,7 @@ export type AuditAction =
 export interface AuditEvent {
   organizationId: string;
   actorUserId: string | null;
-  /** Who acted, as the log shows it: a user's email or a description such as an invitee. */
+  /** The actor as the log shows it: a user's email or a description such as an invitee. */
   actorLabel: string;
   action: AuditAction;
   /** Plain facts about the action; never a secret. */

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DB, Role } from '../db/schema.ts';
 
-/** A Seatwise user as the rest of the code sees it: never with the password hash. */
+/** A Seatwise user as the rest of the code reads it, never with the password hash. */
 export interface User {
   id: string;
   organizationId: string;

@@ -5,7 +5,7 @@ export type { Role };
 export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const satisfies readonly Role[];
 
 /**
- * What each role may do, as a rank: a role may do everything a lower rank may. Owners and admins
+ * The rank of each role: a role may do everything a lower rank may. Owners and admins
  * connect, disconnect and change settings; members also view and invite a PagerDuty admin;
  * viewers only view.
  */

@@ -24,7 +24,7 @@ export interface ActiveSession {
 }
 
 /**
- * The CSRF token of a session. It is derived from the session token, so the browser can only
+ * Derives the CSRF token of a session from the session token, so the browser can only
  * learn it from a same-origin API response, and the database stores only its hash.
  */
 export function csrfTokenOf(sessionToken: string): string {

@@ -2,17 +2,17 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 
 const TOKEN_BYTES = 32;
 
-/** A new random secret for a cookie, link or OAuth state: 256 bits in base64url. */
+/** Generates a random secret for a cookie, link or OAuth state: 256 bits in base64url. */
 export function generateToken(): string {
   return randomBytes(TOKEN_BYTES).toString('base64url');
 }
 
-/** The SHA-256 of a token in hex: what the database stores in place of the token. */
+/** Hashes a token with SHA-256 (hex), which the database stores in place of the token. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** A value derived from `secret` for one `purpose`, so one secret yields unrelated tokens. */
+/** Derives a value from `secret` for one `purpose`, so one secret yields unrelated tokens. */
 export function deriveToken(secret: string, purpose: string): string {
   return createHmac('sha256', secret).update(purpose, 'utf8').digest('base64url');
 }

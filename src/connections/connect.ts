@@ -45,7 +45,7 @@ export const CONNECT_RESULTS = {
   },
   id_token_invalid: {
     kind: 'error',
-    message: 'PagerDuty’s answer could not be verified, so nothing was connected. Try again, and contact support if it keeps failing.',
+    message: 'PagerDuty’s response could not be verified, so nothing was connected. Try again, and contact support if it keeps failing.',
   },
   account_mismatch: {
     kind: 'error',
@@ -77,12 +77,12 @@ export interface ConnectStart {
   userId: string | null;
   inviteId: string | null;
   /**
-   * The SHA-256 of a secret only the starting browser holds (its session token, or the invite
-   * cookie): the callback must come from the same browser.
+   * The SHA-256 of a secret that only the starting browser has (its session token or the invite
+   * cookie), because the callback must come from the same browser.
    */
   browserBindingHash: string;
   redirectUri: string;
-  /** Where the browser goes after the callback; a path inside Seatwise. */
+  /** The path inside Seatwise that the browser returns to after the callback. */
   returnPath: string;
 }
 
@@ -122,7 +122,7 @@ export interface ConnectOutcome {
   organizationId: string | null;
   inviteId: string | null;
   connectionId: string | null;
-  /** What failed, for the log; may name the account but never holds a secret. */
+  /** The failure, for the log. It may name the account but never contains a secret. */
   detail: string | null;
 }
 
@@ -216,8 +216,8 @@ export async function completeConnect(
 }
 
 /**
- * Whether a connection still holds another account's data: it is live, or it was disconnected
- * with its synced data kept (its sync runs survive until the data is deleted).
+ * Checks whether a connection still contains an account's data. It does while live, and after a
+ * disconnect that kept the synced data, because its sync runs survive until the data is deleted.
  */
 async function holdsAccountData(db: Kysely<DB>, connection: { id: string; status: string }): Promise<boolean> {
   if (connection.status !== 'disconnected') return true;
@@ -291,12 +291,12 @@ function resultCodeOf(kind: AuthorizationFailureKind): ConnectResultCode {
   }
 }
 
-/** Classic User OAuth knows only the scopes `read` and `write`; anything else is Scoped OAuth. */
+/** Classic User OAuth has only the scopes `read` and `write`, so any other scope means Scoped OAuth. */
 function methodOf(scope: string): ConnectionMethod {
   return scope === 'read' || scope === 'write' ? 'oauth_classic' : 'oauth_scoped';
 }
 
-/** Reads who consented; the connection is still stored when PagerDuty does not say. */
+/** Reads the PagerDuty user who consented. The connection is still stored when that read fails. */
 async function readConnectingUser(deps: ConnectDeps, identity: GrantIdentity, accessToken: string): Promise<PagerDutyUser | null> {
   const user = await fetchCurrentUser(identity.apiBaseUrl, accessToken);
   if (user.ok) return user.value;
@@ -317,7 +317,7 @@ async function enqueueFirstSync(deps: ConnectDeps, connectionId: string): Promis
   }
 }
 
-/** A secret that binds an invitee's browser to the authorization it starts. */
+/** Generates a secret that binds an invitee's browser to the authorization it starts. */
 export function generateBrowserBinding(): { value: string; hash: string } {
   const value = generateToken();
   return { value, hash: hashToken(value) };

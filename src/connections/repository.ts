@@ -72,7 +72,7 @@ export interface ConnectedAccount {
   delegationId: string | null;
   connectedByUserId: string | null;
   providerUser: { id: string; name: string; email: string; role: string } | null;
-  /** Why the connection sees less than an admin's token would, or null. */
+  /** The reason the connection reads less than an admin's token would, or null. */
   statusReason: string | null;
 }
 

@@ -18,7 +18,7 @@ export interface ConnectionCardView {
     connectedAt: string;
   } | null;
   lastSyncAt: string | null;
-  /** Why the connection needs a reconnect, failed or is limited, in plain words. */
+  /** The reason the connection needs a reconnect, failed or is limited, in plain words. */
   statusReason: string | null;
   statusChangedAt: string | null;
   currentRun: {

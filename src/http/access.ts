@@ -12,8 +12,8 @@ export const CSRF_HEADER = 'x-csrf-token';
 export const CSRF_FORM_FIELD = '_csrf';
 
 /**
- * Who may call a route: `public` needs no session, a role needs a session whose role is that
- * role or above. Every route declares it in `config.access`, and the OpenAPI document shows it.
+ * The access a route requires: `public` needs no session, and a role needs a session whose role
+ * is that role or above. Every route declares it in `config.access`, and the OpenAPI document shows it.
  */
 export type Access = 'public' | Role;
 
@@ -79,11 +79,13 @@ function checkCsrfToken(request: FastifyRequest, session: ActiveSession): void {
   const fromHeader = request.headers[CSRF_HEADER];
   const body = request.body as Record<string, unknown> | null | undefined;
   const fromForm = typeof body === 'object' && body !== null ? body[CSRF_FORM_FIELD] : undefined;
-  const presented = typeof fromHeader === 'string' ? fromHeader : typeof fromForm === 'string' ? fromForm : undefined;
+  let presented: string | undefined;
+  if (typeof fromHeader === 'string') presented = fromHeader;
+  else if (typeof fromForm === 'string') presented = fromForm;
   if (presented === undefined || !safeEqual(presented, session.csrfToken)) throw new ApiError('csrf_invalid');
 }
 
-/** The signed-in session of a route whose access requires one; a bug when absent. */
+/** Returns the signed-in session of a route whose access requires one, and throws (a bug) when absent. */
 export function requireSession(request: FastifyRequest): ActiveSession {
   if (request.session === null) throw new Error(`Route ${request.routeOptions.url} needs a session but declares public access`);
   return request.session;

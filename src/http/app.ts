@@ -146,7 +146,7 @@ function codeOfFrameworkError(error: FastifyError | Error, statusCode: number): 
   return 'internal_error';
 }
 
-/** An error as plain log fields; the logger's formatter serializes objects before pino's serializers run. */
+/** Converts an error to plain log fields, because the logger's formatter serializes objects before pino's serializers run. */
 export function describeError(error: unknown): { name: string; message: string; stack: string | undefined } {
   if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
   return { name: 'NonError', message: String(error), stack: undefined };

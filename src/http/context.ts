@@ -33,7 +33,7 @@ export interface AppDeps {
   operations?: { process: ProcessState; metrics: OpsMetrics };
 }
 
-/** What route modules share: the dependencies plus values derived once from them. */
+/** The values route modules share: the dependencies plus values derived once from them. */
 export interface RouteContext {
   deps: AppDeps;
   connect: ConnectDeps;

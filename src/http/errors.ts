@@ -1,6 +1,6 @@
 /**
  * The catalogue of API errors. Every error the API returns carries one of these stable codes in
- * the envelope `{ error: { code, message } }`; the message says what failed and what to do next.
+ * the envelope `{ error: { code, message } }`, with a message that states what failed and what to do next.
  */
 export const API_ERRORS = {
   invalid_request: { statusCode: 400, message: 'The request is invalid; correct the named field and send it again.' },

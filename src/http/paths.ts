@@ -1,4 +1,4 @@
-/** Where PagerDuty redirects after its authorize page; the redirect URI is the public URL plus this. */
+/** The path PagerDuty redirects to after its authorize page. The redirect URI is the public URL plus this path. */
 export const CALLBACK_PATH = '/oauth/pagerduty/callback';
 
 /** The cookie that binds an invitee's browser to the authorization it started. */

@@ -28,8 +28,8 @@ export interface MailerOptions {
 
 /**
  * Creates the mailer. Every message is recorded in `mail_outbox` with its body sealed by the
- * vault, because bodies carry single-use links; with SMTP it is also sent, and the outcome
- * recorded beside it.
+ * vault, because bodies carry single-use links. With SMTP the message is also sent, and the
+ * outcome is recorded beside it.
  */
 export function createMailer(options: MailerOptions): Mailer {
   const smtp = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : null;

@@ -36,7 +36,7 @@ const ADMIN_B = { email: 'bob@beta.test', password: 'beta admin password' };
 const SQL_PAYLOADS = ["' OR '1'='1", "'; drop table users; --", '%', '_', '\\', '" OR ""="', "1' union select password_hash from users --"];
 const STATE_CHANGING = new Set(['post', 'put', 'patch', 'delete']);
 
-/** A concrete URL for an operation: path parameters get a well-formed but unknown token. */
+/** Builds a concrete URL for an operation, with a well-formed but unknown token for each path parameter. */
 function urlOf(operation: Operation, query: Record<string, string> = {}): string {
   const path = operation.path.replace(/\{[^}]+\}/g, 'A'.repeat(43));
   const search = new URLSearchParams(query).toString();
@@ -81,7 +81,7 @@ describe.each(testDatabaseTargets())('attack suite on $name', ({ open }) => {
   let organizationA: string;
   const sessions = new Map<string, { browser: TestBrowser; csrfToken: string }>();
 
-  /** A signed-in browser for `person`, reused across cases so sign-in stays under its rate limit. */
+  /** Returns a signed-in browser for `person`, reused across cases so sign-in stays under its rate limit. */
   async function signIn(_server: TestServer, person: Person): Promise<{ browser: TestBrowser; csrfToken: string }> {
     const cached = sessions.get(person.email);
     if (cached && (await cached.browser.request('/api/session')).status === 200) return cached;

@@ -17,7 +17,7 @@ const currentUserSchema = z.object({
 
 const IDENTITY_REQUEST_TIMEOUT_MS = 15_000;
 
-/** Reads `GET /users/me`, which answers for user and OAuth tokens but not for account API keys. */
+/** Reads `GET /users/me`, which works with user and OAuth tokens but not with account API keys. */
 export async function fetchCurrentUser(
   apiBaseUrl: string,
   accessToken: string,
@@ -33,7 +33,7 @@ export async function fetchCurrentUser(
   }
 
   if (response.status === 401 || response.status === 403) {
-    return err({ kind: 'unauthorized', message: `GET ${apiBaseUrl}/users/me was refused with HTTP ${response.status}` });
+    return err({ kind: 'unauthorized', message: `GET ${apiBaseUrl}/users/me was rejected with HTTP ${response.status}` });
   }
   if (!response.ok) {
     return err({ kind: 'temporary', message: `GET ${apiBaseUrl}/users/me failed with HTTP ${response.status}` });
@@ -52,7 +52,7 @@ const userPageSchema = z.object({
   users: z.array(z.object({ html_url: z.string().nullable().optional() })),
 });
 
-/** The account an API key belongs to, as far as the REST API tells it. */
+/** The account an API key belongs to, as far as the REST API reveals it. */
 export interface ApiKeyAccount {
   apiBaseUrl: string;
   /** From the users' `html_url` (https://SUBDOMAIN.pagerduty.com/...); null when none is given. */
@@ -84,7 +84,7 @@ export async function probeApiKey(
       continue;
     }
     if (response.status === 401 || response.status === 403) {
-      lastFailure = { kind: 'unauthorized', message: `GET ${apiBaseUrl}/users refused the API key with HTTP ${response.status}` };
+      lastFailure = { kind: 'unauthorized', message: `GET ${apiBaseUrl}/users rejected the API key with HTTP ${response.status}` };
       continue;
     }
     if (!response.ok) return err({ kind: 'temporary', message: `GET ${apiBaseUrl}/users failed with HTTP ${response.status}` });

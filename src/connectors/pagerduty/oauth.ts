@@ -56,7 +56,7 @@ const DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
 const LOOPBACK_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
-/** The PagerDuty identity host as oauth4webapi's authorization server metadata. */
+/** Describes the PagerDuty identity host as oauth4webapi's authorization server metadata. */
 function authorizationServer(identityUrl: string): oauth.AuthorizationServer {
   return {
     issuer: `${identityUrl}/global/oauth/anonymous`,
@@ -67,7 +67,7 @@ function authorizationServer(identityUrl: string): oauth.AuthorizationServer {
 }
 
 /**
- * oauth4webapi rejects plain-http endpoints unless told otherwise. That is allowed only for a
+ * oauth4webapi rejects plain-http endpoints unless an option allows them. That is allowed only for a
  * loopback identity host (the simulator); any other http URL is a configuration error.
  */
 function requestOptions(identityUrl: string): { [oauth.allowInsecureRequests]?: boolean } {

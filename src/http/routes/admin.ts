@@ -10,7 +10,7 @@ import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { escapeHtml, renderPage } from '../pages.ts';
 
-/** The most entries the audit log and outbox return. */
+/** Maximum number of entries the audit log and outbox return. */
 const LIST_LIMIT = 200;
 
 /** How to remove Seatwise's grant on PagerDuty's side, which Seatwise cannot do through the API. */

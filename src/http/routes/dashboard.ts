@@ -11,7 +11,7 @@ import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { overviewSchema, peopleSchema } from '../schemas.ts';
 
-/** The dashboard pages; each reads through its presenter, scoped to the session's organization. */
+/** Registers the dashboard pages. Each reads through its presenter, scoped to the session's organization. */
 export function registerDashboardRoutes(app: FastifyInstance, context: RouteContext): void {
   const { db } = context.deps.database;
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -32,8 +32,8 @@ export function registerDashboardRoutes(app: FastifyInstance, context: RouteCont
     handler: async (request) => presentPeople(db, requireSession(request).organization.id, request.query),
   });
 
-  // NOTE: the three routes below send their presenter's view model without a response schema,
-  // so the OpenAPI document does not describe their bodies; src/dashboard/ defines the shapes.
+  // NOTE: the three routes below send their presenter's view model without a response schema.
+  // The OpenAPI document therefore does not describe their bodies, which src/dashboard/ defines.
   routes.get('/api/people/:externalId', {
     config: { access: 'viewer' },
     schema: { summary: 'One person: license, last activity and feature use', params: z.object({ externalId: z.string().min(1).max(200) }) },

@@ -11,7 +11,7 @@ import type { RouteContext } from '../context.ts';
 import { describeScope, escapeHtml, renderPage } from '../pages.ts';
 import { CALLBACK_PATH, INVITE_COOKIE, INVITE_DONE_PATH } from '../paths.ts';
 
-/** The most invites the invite list returns. */
+/** Maximum number of invites the invite list returns. */
 const INVITE_LIST_LIMIT = 50;
 
 const inviteTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, 'must be the token of an invite link');
@@ -29,8 +29,8 @@ const inviteSchema = z.object({
 });
 
 /**
- * Invite your PagerDuty admin: a member sends a single-use, expiring link; the page it opens
- * needs no Seatwise account and runs the same OAuth flow, bound to the invite.
+ * Registers the invite-your-PagerDuty-admin routes. A member sends a single-use, expiring link.
+ * The page it opens needs no Seatwise account and runs the same OAuth flow, bound to the invite.
  */
 export async function registerInviteRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
   const { db } = context.deps.database;
@@ -165,7 +165,7 @@ export async function registerInviteRoutes(app: FastifyInstance, context: RouteC
 
 function unusableMessage(reason: 'unknown' | 'expired' | 'used', context: RouteContext): string {
   switch (reason) {
-    // None of these says whether another reason would also apply, so a guessed link learns nothing.
+    // Unknown and expired links get the same message, so a guessed link learns nothing.
     case 'used':
       return 'This invitation was already used to connect PagerDuty. Nothing else is needed.';
     case 'expired':

@@ -162,13 +162,13 @@ function supportEmailOf(context: RouteContext, session: { organization: { suppor
   return session.organization.supportEmail ?? context.deps.config.supportEmail;
 }
 
-/** The callback's query exactly as PagerDuty sent it, for the OAuth response checks. */
+/** Returns the callback's query exactly as PagerDuty sent it, for the OAuth response checks. */
 function callbackParameters(request: FastifyRequest): URLSearchParams {
   const queryStart = request.url.indexOf('?');
   return new URLSearchParams(queryStart === -1 ? '' : request.url.slice(queryStart + 1));
 }
 
-/** The hashes that may bind a state to this browser: of its session token and its invite cookie. */
+/** Returns the hashes that may bind a state to this browser: of its session token and of its invite cookie. */
 function browserBindingsOf(request: FastifyRequest): string[] {
   return [request.cookies[SESSION_COOKIE], request.cookies[INVITE_COOKIE]]
     .filter((value): value is string => typeof value === 'string' && value !== '')

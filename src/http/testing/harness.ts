@@ -123,7 +123,7 @@ export class TestBrowser {
   }
 }
 
-/** Every row of every table in the public schema, as one JSON text: what a database dump holds. */
+/** Dumps every row of every table in the public schema as one JSON text, as a database dump would contain them. */
 export async function dumpDatabase(database: Database): Promise<string> {
   const { rows: tables } = await database.query<{ table_name: string }>(
     "select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name",

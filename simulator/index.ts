@@ -93,7 +93,7 @@ export interface SimulatorControl {
    * Returns the key for `Authorization: Token token=...`.
    */
   createApiKey(userId?: string): string;
-  /** Every request served so far, oldest first: method, path, query and status. */
+  /** The requests served so far, oldest first: method, path, query and status. Keeps the last 50,000 at least. */
   requestLog(): RequestLogEntry[];
   clearRequestLog(): void;
 }
@@ -119,6 +119,8 @@ export interface RunningSimulator {
   close(): Promise<void>;
 }
 
+/** Requests kept in the log; a long-running simulator drops the oldest half beyond twice this. */
+const REQUEST_LOG_LIMIT = 50_000;
 const DEFAULT_CLIENT_SECRET = 'seatwise-demo-secret-not-for-production';
 const DEMO_PASSWORD = 'simulated-pagerduty';
 const DAY_SECONDS = 86_400;
@@ -249,6 +251,7 @@ async function serve(context: SimulatorContext, server: 'us' | 'eu', request: In
       query: queryRecord(url.searchParams),
       status: response.statusCode,
     });
+    if (context.requestLog.length > 2 * REQUEST_LOG_LIMIT) context.requestLog.splice(0, context.requestLog.length - REQUEST_LOG_LIMIT);
   });
 
   try {

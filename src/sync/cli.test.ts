@@ -52,7 +52,7 @@ describe('seatwise sync command', () => {
     } finally {
       await database.close();
     }
-  });
+  }, 180_000);
 
   it('rejects a bad key with exit 2', async () => {
     const out = capture();

@@ -18,8 +18,12 @@ import { DAY_MS } from './windows.ts';
 
 /** Streams read at once; they share the connection's rate budget. */
 const STREAM_CONCURRENCY = 4;
-/** Pages of one list in flight at once. */
-const PAGE_CONCURRENCY = 4;
+/**
+ * Pages of one list in flight at once. PagerDuty's latency and PGlite writes on the event loop
+ * stretch each request to several hundred milliseconds, and 16 in flight still reach the
+ * per-token rate (docs/benchmarks.md); the rate budget keeps the pace under the limit.
+ */
+const PAGE_CONCURRENCY = 16;
 
 export interface SyncDeps {
   database: Database;
@@ -116,6 +120,7 @@ export async function runSync(deps: SyncDeps, input: { connectionId: string; syn
     now,
     capabilities: probe.value,
     streams,
+    shouldStop: () => auth.needsReconnect() !== null,
   });
   const unavailable = Object.fromEntries(outcomes.filter((outcome) => outcome.status === 'unavailable').map((outcome) => [outcome.name, outcome.message ?? '']));
   await recordUnavailableStreams(db, connectionId, unavailable);
@@ -147,6 +152,7 @@ interface StreamRunInput {
   now: Date;
   capabilities: Capabilities;
   streams: readonly StreamDefinition[];
+  shouldStop(): boolean;
 }
 
 /** Runs streams at most `STREAM_CONCURRENCY` at once, each after the streams it depends on. */
@@ -190,6 +196,9 @@ async function runOneStream(
     await progress.finish(status, message);
     return { name: stream.name, status, pages: progress.pages, records: progress.records, message };
   };
+
+  // After PagerDuty rejected the credentials, no other stream starts.
+  if (input.shouldStop()) return end('failed', 'Not read: PagerDuty rejected the credentials, so the connection needs a reconnect.');
 
   const unmetDependency = (stream.dependsOn ?? []).map((name) => finished.get(name)).find((outcome) => outcome !== undefined && outcome.status === 'failed');
   if (unmetDependency) return end('failed', `Not read because the ${unmetDependency.name} stream did not complete.`);
@@ -276,6 +285,8 @@ function createCredentialSource(deps: SyncDeps, connectionId: string): Credentia
   let reconnectReason: string | null = null;
   let temporaryReason: string | null = null;
   let current: PagerDutyCredential | null = null;
+  // Requests in flight that all got a 401 share one renewal instead of each refreshing the token.
+  let renewal: Promise<PagerDutyCredential | null> | null = null;
 
   const source: CredentialSource = {
     async current() {
@@ -289,30 +300,39 @@ function createCredentialSource(deps: SyncDeps, connectionId: string): Credentia
       // Requests then fail with a 401 from PagerDuty and the run ends through the usual path.
       return { kind: 'oauth', accessToken: 'unavailable' };
     },
-    async renew() {
-      if (reconnectReason !== null) return null;
-      const rejected = current;
-      const result = await getAccessToken(tokenDeps, connectionId, {
-        forceRefresh: true,
-        ...(rejected?.kind === 'oauth' ? { rejectedAccessToken: rejected.accessToken } : {}),
+    renew(rejected) {
+      // A request that was sent before an earlier renewal finished uses its result.
+      if (current !== null && !isSameCredential(current, rejected)) return Promise.resolve(current);
+      renewal ??= renewOnce().finally(() => {
+        renewal = null;
       });
-      if (!result.ok) {
-        recordFailure(result.error);
-        return null;
-      }
-      // An API key that PagerDuty rejects stays rejected.
-      if (result.value.kind === 'api_key') {
-        reconnectReason = 'PagerDuty rejected the API key; it may have been deleted or disabled. Connect with a valid key.';
-        return null;
-      }
-      if (rejected?.kind === 'oauth' && result.value.accessToken === rejected.accessToken) {
-        reconnectReason = 'PagerDuty rejected the access token after a refresh; reconnect PagerDuty to restore access.';
-        return null;
-      }
-      current = result.value;
-      return current;
+      return renewal;
     },
   };
+
+  async function renewOnce(): Promise<PagerDutyCredential | null> {
+    if (reconnectReason !== null) return null;
+    const rejected = current;
+    const result = await getAccessToken(tokenDeps, connectionId, {
+      forceRefresh: true,
+      ...(rejected?.kind === 'oauth' ? { rejectedAccessToken: rejected.accessToken } : {}),
+    });
+    if (!result.ok) {
+      recordFailure(result.error);
+      return null;
+    }
+    // An API key that PagerDuty rejects stays rejected.
+    if (result.value.kind === 'api_key') {
+      reconnectReason = 'PagerDuty rejected the API key; it may have been deleted or disabled. Connect with a valid key.';
+      return null;
+    }
+    if (rejected?.kind === 'oauth' && result.value.accessToken === rejected.accessToken) {
+      reconnectReason = 'PagerDuty rejected the access token after a refresh; reconnect PagerDuty to restore access.';
+      return null;
+    }
+    current = result.value;
+    return current;
+  }
 
   function recordFailure(failure: { kind: 'needs_reconnect' | 'temporary'; message: string }): void {
     if (failure.kind === 'needs_reconnect') reconnectReason ??= failure.message;
@@ -320,6 +340,12 @@ function createCredentialSource(deps: SyncDeps, connectionId: string): Credentia
   }
 
   return { source, needsReconnect: () => reconnectReason, temporaryFailure: () => temporaryReason };
+}
+
+function isSameCredential(left: PagerDutyCredential, right: PagerDutyCredential): boolean {
+  if (left.kind === 'oauth' && right.kind === 'oauth') return left.accessToken === right.accessToken;
+  if (left.kind === 'api_key' && right.kind === 'api_key') return left.apiKey === right.apiKey;
+  return false;
 }
 
 interface ErrorEnd {

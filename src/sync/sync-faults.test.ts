@@ -38,7 +38,7 @@ describe('sync against a large account', () => {
     simulator = await startSimulator({ people: 500, seed: 3, now: NOW, rateLimitPerMinute: 60_000 });
     database = await openDatabase({ kind: 'pglite', dataDir: 'memory' });
     await migrate(database);
-  });
+   }, 180_000);
 
   afterAll(async () => {
     await simulator.close();
@@ -73,7 +73,7 @@ describe('sync against a large account', () => {
     const missing = [...servedIds].filter((id) => !storedIds.has(id));
     expect(missing).toEqual([]);
     expect(stored.length).toBe(storedIds.size);
-  });
+  }, 300_000);
 });
 
 describe('sync failure handling', () => {
@@ -300,6 +300,7 @@ describe('token revoked during a sync', () => {
     expect(users.length).toBe(100);
     const unauthorized = simulator.control.requestLog().filter((entry) => entry.status === 401);
     expect(unauthorized.length).toBeGreaterThan(0);
-    expect(unauthorized.length).toBeLessThan(20);
+    // At most the requests in flight when the token was revoked, not one per remaining stream or page.
+    expect(unauthorized.length).toBeLessThanOrEqual(20);
   }, 120_000);
 });

@@ -38,12 +38,13 @@ export function authorizationHeader(credential: PagerDutyCredential): string {
 }
 
 /**
- * Supplies the credential for each request. `renew` is called once after a 401; it returns a new
- * credential (a refreshed OAuth token), or null when nothing can cure the 401.
+ * Supplies the credential for each request. `renew` is called once per request after a 401 with
+ * the credential PagerDuty rejected. It returns a new credential (a refreshed OAuth token), or
+ * null when nothing can cure the 401.
  */
 export interface CredentialSource {
   current(): Promise<PagerDutyCredential>;
-  renew?(): Promise<PagerDutyCredential | null>;
+  renew?(rejected: PagerDutyCredential): Promise<PagerDutyCredential | null>;
 }
 
 export interface RetryPolicy {
@@ -222,7 +223,7 @@ export class PagerDutyClient {
 
       if (error.kind === 'unauthorized' && !hasRenewed && this.#credentials.renew) {
         hasRenewed = true;
-        const renewed = await this.#credentials.renew();
+        const renewed = await this.#credentials.renew(credential);
         if (renewed === null) return err(error);
         credential = renewed;
         continue;

@@ -10,7 +10,7 @@ import { DAY_MS } from '../windows.ts';
 import { ROSTER_REFRESH_INTERVAL_MS } from './roster.ts';
 import type { StreamDefinition } from './types.ts';
 
-/** Delegations cost one request per person, so an incremental run reads them at most weekly. */
+/** Delegations cost one request per person, so every run, full or incremental, reads them at most weekly. */
 export const DELEGATIONS_REFRESH_INTERVAL_MS = 7 * DAY_MS;
 
 const dueCheckpointSchema = z.object({ completedAt: z.iso.datetime().nullable() });
@@ -55,7 +55,6 @@ export const oauthDelegationsStream: StreamDefinition = {
     if (
       checkpoint.pass === null &&
       checkpoint.completedAt !== null &&
-      context.kind === 'incremental' &&
       context.now.getTime() - new Date(checkpoint.completedAt).getTime() < DELEGATIONS_REFRESH_INTERVAL_MS
     ) {
       return ok({ message: `Not due: read in full at ${checkpoint.completedAt}` });

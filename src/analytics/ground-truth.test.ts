@@ -7,6 +7,7 @@ import type { DB } from '../db/schema.ts';
 import { testDatabaseTargets } from '../../test/support/databases.ts';
 import { startSimulator, type GroundTruth, type RunningSimulator } from '../../simulator/index.ts';
 import { crunchConnection } from './crunch.ts';
+import { PAGERDUTY_FEATURES } from './pagerduty-features.ts';
 import { createTenant } from './testing.ts';
 
 const NOW = new Date('2026-05-20T09:30:00Z');
@@ -187,6 +188,41 @@ describe.each(testDatabaseTargets())('crunch against simulator on $name', ({ ope
     expect(seenAt.filter((age) => age === null).length).toBeGreaterThan(0);
     expect(seenAt.filter((age) => age !== null && age > 30 * DAY_MS).length).toBeGreaterThan(0);
     expect(seenAt.filter((age) => age !== null && age <= 30 * DAY_MS).length).toBeGreaterThan(0);
+  });
+
+  it('matches per-feature counts', async () => {
+    const featuresOfType = new Map<string, string[]>();
+    const featuresOfChannel = new Map<string, string[]>();
+    for (const feature of PAGERDUTY_FEATURES) {
+      for (const source of feature.events) {
+        if (source.kind === 'log_entry_type') for (const type of source.types) featuresOfType.set(type, [...(featuresOfType.get(type) ?? []), feature.key]);
+        if (source.kind === 'log_entry_channel') for (const channel of source.channels) featuresOfChannel.set(channel, [...(featuresOfChannel.get(channel) ?? []), feature.key]);
+      }
+    }
+
+    const expected = new Map<string, { count30d: number; count60d: number; count90d: number }>();
+    const actions = simulator.actions(new Date(NOW.getTime() - 90 * DAY_MS), new Date(NOW.getTime() + 1));
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) {
+      const age = NOW.getTime() - Date.parse(action.at);
+      const keys = [...(featuresOfType.get(action.logEntryType) ?? []), ...(featuresOfChannel.get(action.channel) ?? [])];
+      for (const key of keys) {
+        const counts = expected.get(`${action.userId}/${key}`) ?? { count30d: 0, count60d: 0, count90d: 0 };
+        if (age <= 30 * DAY_MS) counts.count30d += 1;
+        if (age <= 60 * DAY_MS) counts.count60d += 1;
+        counts.count90d += 1;
+        expected.set(`${action.userId}/${key}`, counts);
+      }
+    }
+
+    const rows = await database.db
+      .selectFrom('person_features')
+      .select(['external_id', 'feature_key', 'count_30d', 'count_60d', 'count_90d'])
+      .where('organization_id', '=', organizationId)
+      .where('count_90d', '>', 0)
+      .execute();
+    const actual = new Map(rows.map((row) => [`${row.external_id}/${row.feature_key}`, { count30d: row.count_30d, count60d: row.count_60d, count90d: row.count_90d }]));
+    expect(Object.fromEntries([...actual].sort())).toEqual(Object.fromEntries([...expected].sort()));
   });
 
   it('matches seats per license', async () => {

@@ -163,7 +163,7 @@ describe('connections card states', () => {
     harness.assertNoProblems();
   }, SYNC_TEST_TIMEOUT_MS);
 
-  it('non-admin token shows its role', async () => {
+  it('non-admin token shows limited visibility', async () => {
     const { page } = harness;
     const responder = stack.simulator.groundTruth().people.find((person) => person.role === 'user');
     if (responder === undefined) throw new Error('The simulated account has no person with the PagerDuty role "user"; raise its people count');
@@ -175,6 +175,10 @@ describe('connections card states', () => {
 
     const account = page.getByRole('definition').filter({ hasText: responder.email });
     await expect(account.textContent()).resolves.toContain('PagerDuty role: User');
+    // A token without admin rights misses licenses and audit records: the card says so and offers the invite.
+    const warning = page.locator('.message-warning').filter({ hasText: 'Limited visibility.' });
+    await expect(warning.isVisible()).resolves.toBe(true);
+    await expect(warning.getByRole('button', { name: 'Invite your PagerDuty admin' }).isVisible()).resolves.toBe(true);
     await expectAccessible(page);
     await harness.screenshot('non admin token');
     harness.assertNoProblems();

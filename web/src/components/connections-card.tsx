@@ -202,7 +202,7 @@ function LimitedVisibility({ reason, csrfToken }: { reason: string; csrfToken: s
       <p>
         <strong>Limited visibility.</strong> {reason}
       </p>
-      <p>Reconnect with a PagerDuty owner or admin, or invite one, so Seatwise can read everything it needs.</p>
+      <p>If you are not a PagerDuty admin yourself, invite one to reconnect.</p>
       <InviteAdmin csrfToken={csrfToken} />
     </div>
   );

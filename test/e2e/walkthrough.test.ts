@@ -37,8 +37,6 @@ interface GroundTruth {
   people: PersonTruth[];
 }
 
-interface OverviewSeat extends SeatTruth {}
-
 interface PeopleRow {
   externalId: string;
   name: string;
@@ -77,7 +75,7 @@ describe('newcomer walkthrough', () => {
     expect(seatwise.simulatorUrl, 'the demo simulator URL is logged at start').toBeTruthy();
     const simulatorUrl = seatwise.simulatorUrl!;
 
-    // Step 2: the first start asks for the organization and its owner.
+    // Step 2: on first start a form creates the organization and its owner.
     await page.goto('/');
     await page.getByRole('heading', { name: 'Set up Seatwise' }).waitFor();
     await harness.screenshot('01 setup form');
@@ -139,7 +137,7 @@ describe('newcomer walkthrough', () => {
     await page.getByRole('table', { name: /seats/i }).waitFor();
     await page.locator('canvas, svg').first().waitFor();
     await harness.screenshot('08 overview');
-    const overview = await getJson<{ computedAt: string; seats: OverviewSeat[] }>(page.request, '/api/overview');
+    const overview = await getJson<{ computedAt: string; seats: SeatTruth[] }>(page.request, '/api/overview');
     const truth = await readGroundTruth(page.request, simulatorUrl, overview.computedAt);
     expect(sortSeats(overview.seats)).toEqual(sortSeats(truth.seats));
     const seatsTable = await page.getByRole('table', { name: /seats/i }).innerText();
@@ -214,7 +212,7 @@ async function readAllPeople(request: APIRequestContext): Promise<PeopleRow[]> {
 
 async function getJson<T>(request: APIRequestContext, url: string): Promise<T> {
   const response = await request.get(url);
-  if (!response.ok()) throw new Error(`GET ${url} answered ${response.status()}: ${await response.text()}`);
+  if (!response.ok()) throw new Error(`GET ${url} returned HTTP ${response.status()}: ${await response.text()}`);
   return (await response.json()) as T;
 }
 

@@ -15,7 +15,9 @@ export type AuditAction =
   | 'pagerduty.sync_requested'
   | 'pagerduty.invite_sent'
   | 'pagerduty.invite_used'
-  | 'settings.changed';
+  | 'settings.changed'
+  | 'member.invited'
+  | 'member.joined';
 
 export interface AuditEvent {
   organizationId: string;

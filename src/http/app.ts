@@ -20,6 +20,7 @@ import { registerAccountRoutes } from './routes/accounts.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerInviteRoutes } from './routes/invites.ts';
+import { registerMemberRoutes } from './routes/members.ts';
 import { registerPagerDutyRoutes } from './routes/pagerduty.ts';
 import { registerSettingsRoutes } from './routes/settings.ts';
 import { registerWebApp } from './web.ts';
@@ -74,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerInviteRoutes(app, context);
   registerAdminRoutes(app, context);
   registerSettingsRoutes(app, context);
+  await registerMemberRoutes(app, context);
 
   app.withTypeProvider<ZodTypeProvider>().get('/api/openapi.json', {
     config: { access: 'public' },

@@ -49,4 +49,31 @@ describe('settings over HTTP', () => {
     expect(response.status).toBe(400);
     expect(response.body.error.message).toContain('unusedDays');
   });
+
+  it('join link creates member once', async () => {
+    const invited = await browser.json<{ role: string }>('/api/members/invites', {
+      method: 'POST',
+      json: { email: 'newcomer@acme.test', role: 'member' },
+      headers: { 'x-csrf-token': csrfToken },
+    });
+    expect(invited.status).toBe(201);
+    const outbox = await browser.json<{ messages: { to: string; text: string }[] }>('/api/outbox');
+    const text = outbox.body.messages.find((message) => message.to === 'newcomer@acme.test')?.text ?? '';
+    const token = new URL(/https?:\/\/\S+\/join\?token=\S+/.exec(text)![0]).searchParams.get('token')!;
+
+    const newcomer = new TestBrowser(server.url);
+    const page = await newcomer.request(`/join?token=${encodeURIComponent(token)}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Join Acme');
+    const joined = await newcomer.request('/join', { method: 'POST', form: { token, name: 'Nia Newcomer', password: 'newcomer password' } });
+    expect(joined.status).toBe(303);
+    expect(joined.headers.get('location')).toBe('/catalog');
+    const session = await newcomer.json<{ user: { role: string; email: string } }>('/api/session');
+    expect(session.body.user).toMatchObject({ role: 'member', email: 'newcomer@acme.test' });
+
+    const replay = await new TestBrowser(server.url).request('/join', { method: 'POST', form: { token, name: 'Mallory', password: 'another password 1' } });
+    expect(replay.status).toBe(410);
+    const forged = await new TestBrowser(server.url).request(`/join?token=${encodeURIComponent(token.replace(/.$/, (last) => (last === 'A' ? 'B' : 'A')))}`);
+    expect(forged.status).toBe(410);
+  });
 });

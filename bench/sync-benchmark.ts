@@ -160,8 +160,8 @@ function largestArrayLength(body: unknown): number {
 }
 
 /**
- * The fewest requests that could read the same records: per path (a per-person path is its own
- * path), one request per page of records, and one for a path with none.
+ * Computes the minimum number of requests that read the same records: per path (a per-person
+ * path is its own path), one request per page of records, and one for a path with none.
  */
 function minimumRequests(requests: SentRequest[]): number {
   const recordsByPath = new Map<string, number>();

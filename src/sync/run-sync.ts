@@ -20,8 +20,8 @@ import { DAY_MS } from './windows.ts';
 const STREAM_CONCURRENCY = 4;
 /**
  * Pages of one list in flight at once. PagerDuty's latency and PGlite writes on the event loop
- * stretch each request to several hundred milliseconds, and 16 in flight still reach the
- * per-token rate (docs/benchmarks.md); the rate budget keeps the pace under the limit.
+ * stretch each request to several hundred milliseconds, so fewer in flight fall short of the
+ * per-token rate (docs/benchmarks.md). The rate budget keeps the pace under the limit.
  */
 const PAGE_CONCURRENCY = 16;
 

@@ -99,12 +99,12 @@ export function classifyResponse(status: number, body: ErrorBody, request: strin
   return error('invalid_request');
 }
 
-/** Whether a request that failed this way may succeed when sent again. */
+/** Returns whether a request that failed this way may succeed when sent again. */
 export function isRetryable(error: ApiError): boolean {
   return error.kind === 'rate_limited' || error.kind === 'server' || error.kind === 'network';
 }
 
-/** A one-line description for logs and the run history, in plain words. */
+/** Describes the error in one line of plain words, for logs and the run history. */
 export function describeApiError(error: ApiError): string {
   const status = error.status === null ? 'no response' : `HTTP ${error.status}${error.code === null ? '' : `, code ${error.code}`}`;
   return `${error.request} failed (${status}): ${error.message}`;

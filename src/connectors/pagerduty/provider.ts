@@ -62,7 +62,7 @@ export const MAX_WINDOW_DAYS = {
 /** Largest `limit` of `POST /analytics/raw/*` requests. */
 export const MAX_ANALYTICS_PAGE_SIZE = 1000;
 
-/** The region whose REST host `apiBaseUrl` is, or null for another host such as a simulator. */
+/** Returns the region whose REST host `apiBaseUrl` is, or null for another host such as a simulator. */
 export function regionOfApiBaseUrl(apiBaseUrl: string): PagerDutyRegion | null {
   const normalized = apiBaseUrl.replace(/\/+$/, '');
   for (const [region, host] of Object.entries(PAGERDUTY_API_HOSTS)) {

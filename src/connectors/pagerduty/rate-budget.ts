@@ -153,9 +153,9 @@ function withJitter(ms: number): number {
 const budgets = new Map<string, RateBudget>();
 
 /**
- * The budget named by `key` (a connection id or a token), created on first use. PagerDuty counts
- * the limit per token, so every client of a connection in this process shares one.
- * NOTE: processes do not share budgets; two workers syncing with one token each pace to the full limit.
+ * Returns the budget named by `key` (a connection id or a token), created on first use. PagerDuty
+ * counts the limit per token, so every client of a connection in this process shares one.
+ * NOTE: processes do not share budgets, so two workers syncing with one token each pace to the full limit.
  */
 export function sharedRateBudget(key: string, options?: RateBudgetOptions): RateBudget {
   const hashedKey = createHash('sha256').update(key).digest('hex');

@@ -243,7 +243,7 @@ export const featureResourceSchema = z.looseObject({
 
 export const currentUserResponseSchema = z.looseObject({ user: userSchema });
 
-/** The envelope of a classic offset-paginated list whose items sit under `key`. */
+/** Builds the envelope schema of a classic offset-paginated list whose items are under `key`. */
 export function offsetPageSchema<Item extends z.ZodType>(key: string, item: Item) {
   return z.looseObject({
     [key]: z.array(item),
@@ -254,7 +254,7 @@ export function offsetPageSchema<Item extends z.ZodType>(key: string, item: Item
   });
 }
 
-/** The envelope of a cursor-paginated list whose items sit under `key`. */
+/** Builds the envelope schema of a cursor-paginated list whose items are under `key`. */
 export function cursorPageSchema<Item extends z.ZodType>(key: string, item: Item) {
   return z.looseObject({
     [key]: z.array(item),

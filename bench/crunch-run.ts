@@ -163,8 +163,8 @@ function round(value: number): number {
 }
 
 const targets: Array<'pglite' | 'postgres'> = values.target === 'both' ? ['postgres', 'pglite'] : [values.target as 'pglite' | 'postgres'];
-console.log(JSON.stringify({ logEntries, people, historyDays: HISTORY_DAYS }));
 for (const target of targets) {
   const result = await measure(target);
-  console.log(JSON.stringify(result));
+  // bench/run.ts collects `BENCH {json}` lines into docs/benchmarks.md.
+  console.log(`BENCH ${JSON.stringify({ benchmark: 'crunch', case: `${target}, ${logEntries} log entries, ${people} people`, historyDays: HISTORY_DAYS, ...result })}`);
 }

@@ -33,7 +33,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * Reads the session cookie of every request, then enforces each route's `access` and, on
  * state-changing requests, the same-site check and the CSRF token.
  */
-export function registerAccessControl(app: FastifyInstance, db: Kysely<DB>): void {
+export function registerAccessControl(app: FastifyInstance, db: Kysely<DB>, publicUrl: () => string): void {
   app.decorateRequest('session', null);
 
   app.addHook('onRequest', async (request) => {
@@ -48,7 +48,7 @@ export function registerAccessControl(app: FastifyInstance, db: Kysely<DB>): voi
       return;
     }
     const isStateChanging = !SAFE_METHODS.has(request.method);
-    if (isStateChanging) rejectCrossSiteRequest(request);
+    if (isStateChanging) rejectCrossSiteRequest(request, new URL(publicUrl()).host);
     if (access === 'public') return;
 
     const session = request.session;
@@ -60,9 +60,10 @@ export function registerAccessControl(app: FastifyInstance, db: Kysely<DB>): voi
 
 /**
  * Browsers mark requests from another site with `Sec-Fetch-Site: cross-site` and send their
- * `Origin`; either one from elsewhere rejects the request before it changes anything.
+ * `Origin`; either one from elsewhere rejects the request before it changes anything. The
+ * origin may be the request's own host or, behind a proxy that rewrites `Host`, the public URL's.
  */
-function rejectCrossSiteRequest(request: FastifyRequest): void {
+function rejectCrossSiteRequest(request: FastifyRequest, publicHost: string): void {
   if (request.headers['sec-fetch-site'] === 'cross-site') throw new ApiError('cross_site_request');
   const origin = request.headers.origin;
   if (origin === undefined) return;
@@ -72,7 +73,7 @@ function rejectCrossSiteRequest(request: FastifyRequest): void {
   } catch {
     throw new ApiError('cross_site_request');
   }
-  if (originHost !== request.headers.host) throw new ApiError('cross_site_request');
+  if (originHost !== request.headers.host && originHost !== publicHost) throw new ApiError('cross_site_request');
 }
 
 function checkCsrfToken(request: FastifyRequest, session: ActiveSession): void {

@@ -60,7 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     errorResponseBuilder: () => new ApiError('rate_limited'),
   });
   await registerOpenApi(app);
-  registerAccessControl(app, deps.database.db);
+  registerAccessControl(app, deps.database.db, context.publicUrl);
   registerOperations(app, { database: deps.database, config: deps.config, process: deps.operations?.process, metrics: deps.operations?.metrics });
   app.setErrorHandler(handleError);
   app.addHook('onResponse', async (request, reply) => {

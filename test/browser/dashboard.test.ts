@@ -245,6 +245,37 @@ describe('dashboard in Chromium', () => {
     harness.assertNoProblems();
   });
 
+  it('settings save contract and exemption', async () => {
+    const { page } = harness;
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    const prices = page.getByRole('table', { name: 'Prices per license' });
+    await prices.waitFor();
+    const licenseNames = await prices.getByRole('rowheader').allTextContents();
+    expect(licenseNames.length).toBeGreaterThan(0);
+    await expectAccessible(page);
+    await harness.screenshot('settings');
+
+    for (const name of licenseNames) await page.getByLabel(`Price per seat of ${name}`).fill('41.50');
+    await page.getByLabel('Currency').fill('EUR');
+    await page.getByRole('button', { name: 'Save contract' }).click();
+    await page.getByRole('status').filter({ hasText: 'Contract saved.' }).waitFor();
+    const saved = (await page.evaluate(async () => (await fetch('/api/settings')).json())) as { contract: { currency: string; lines: { pricePerSeatMinor: number }[] } | null };
+    expect(saved.contract?.currency).toBe('EUR');
+    expect(saved.contract?.lines.map((line) => line.pricePerSeatMinor)).toEqual(licenseNames.map(() => 4150));
+
+    await page.getByRole('button', { name: 'Add exemption' }).click();
+    await expect(page.getByText('Enter the email address of the person to exempt.').isVisible()).resolves.toBe(true);
+    await page.getByLabel('Email', { exact: true }).fill('exec@acme.test');
+    await page.getByLabel('Reason (optional)').fill('Executive escalation');
+    await page.getByRole('button', { name: 'Add exemption' }).click();
+    await page.getByRole('list', { name: 'Exempt people' }).getByText('exec@acme.test').waitFor();
+    await page.getByRole('button', { name: 'Remove exemption of exec@acme.test' }).click();
+    await page.getByText('Nobody is exempt.').waitFor();
+    await harness.screenshot('settings saved');
+    harness.assertNoProblems();
+  });
+
   it('person named with markup stays text', async () => {
     const { page } = harness;
     // The crunch copies names from PagerDuty's users into `people`; the page reads them from there.
@@ -297,7 +328,7 @@ describe('dashboard in Chromium', () => {
       await phone.page.waitForURL('**/catalog');
 
       const person = await stack.database.db.selectFrom('people').select('external_id').orderBy('last_seen_at', 'desc').limit(1).executeTakeFirstOrThrow();
-      for (const path of ['/catalog', '/apps/pagerduty', '/overview', '/people', `/people/${person.external_id}`, '/features', '/recommendations']) {
+      for (const path of ['/catalog', '/apps/pagerduty', '/overview', '/people', `/people/${person.external_id}`, '/features', '/recommendations', '/settings']) {
         await phone.page.goto(path);
         await phone.page.locator('main h1').waitFor();
         await phone.page.waitForLoadState('networkidle');

@@ -9,10 +9,6 @@ import { loadConfig } from '../../src/config/env.ts';
 import { loadVault } from '../../src/connections/vault.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { presentFeatures } from '../../src/dashboard/features.ts';
-import { presentPerson } from '../../src/dashboard/person.ts';
-import { presentRecommendations } from '../../src/dashboard/recommendations.ts';
-import { requireSession } from '../../src/http/access.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createJobQueue } from '../../src/sync/queue.ts';
@@ -78,7 +74,6 @@ export async function startStack(options: StackOptions = {}): Promise<SeatwiseSt
     demo: { simulatorUrl: simulator.identityUrl },
     webRoot: WEB_ROOT,
   });
-  addMissingDashboardRoutes(app, database);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('The Seatwise server did not report a TCP address after listen()');
@@ -96,29 +91,6 @@ export async function startStack(options: StackOptions = {}): Promise<SeatwiseSt
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * Serves the person, features and recommendations pages from their presenters where the server
- * does not route them itself, with the same viewer access as the other dashboard routes.
- * NOTE: src/http has presenters for these pages but no routes yet; once it has them, this
- * registers nothing and the tests run against the server's own routes.
- */
-function addMissingDashboardRoutes(app: FastifyInstance, database: Database): void {
-  const { db } = database;
-  if (!app.hasRoute({ method: 'GET', url: '/api/features' })) {
-    app.get('/api/features', { config: { access: 'viewer' } }, async (request) => presentFeatures(db, requireSession(request).organization.id));
-  }
-  if (!app.hasRoute({ method: 'GET', url: '/api/recommendations' })) {
-    app.get('/api/recommendations', { config: { access: 'viewer' } }, async (request) => presentRecommendations(db, requireSession(request).organization.id));
-  }
-  if (!app.hasRoute({ method: 'GET', url: '/api/people/:externalId' })) {
-    app.get<{ Params: { externalId: string } }>('/api/people/:externalId', { config: { access: 'viewer' } }, async (request, reply) => {
-      const person = await presentPerson(db, requireSession(request).organization.id, request.params.externalId);
-      if (person !== null) return person;
-      return reply.code(404).send({ error: { code: 'person_not_found', message: `No person with id ${request.params.externalId} was synced. Open People to find them.` } });
-    });
-  }
 }
 
 /**

@@ -347,7 +347,16 @@ export const contractSchema = z.object({
   noticePeriodDays: z.number().int().nonnegative(),
   lines: z.array(contractLineSchema),
 });
-export type ContractInput = z.infer<typeof contractSchema>;
+
+/** The body of PUT /api/settings/contract: prices in major units as typed, e.g. "41.50". */
+export const contractInputSchema = contractSchema.omit({ lines: true }).extend({
+  lines: z.array(
+    contractLineSchema.omit({ pricePerSeatMinor: true }).extend({
+      pricePerSeat: z.string().regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be an amount with at most two decimals, such as 41.00'),
+    }),
+  ),
+});
+export type ContractInput = z.infer<typeof contractInputSchema>;
 
 export const settingsSchema = z.object({
   contract: contractSchema.nullable(),

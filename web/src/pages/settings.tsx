@@ -5,11 +5,10 @@ import type { PageProps } from '../app.tsx';
 import { requestJson, type ApiFailure } from '../api.ts';
 import {
   billingPeriods,
-  contractSchema,
+  contractInputSchema,
   settingsSchema,
   unusedDayChoices,
   type ContractInput,
-  type ContractLine,
   type SettingsView,
 } from '../api-types.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
@@ -484,13 +483,12 @@ function readContract(form: FormData, rows: PriceRow[]): { ok: true; contract: C
   const noticePeriodDays = Number(form.get('noticePeriodDays'));
   if (!Number.isInteger(noticePeriodDays) || noticePeriodDays < 0) problems.push('Notice period must be a whole number of days, 0 or more.');
 
-  const fractionDigits = /^[A-Z]{3}$/.test(currency) ? Math.round(Math.log10(1 / toMajorUnits(1, currency))) : 2;
-  const lines: ContractLine[] = [];
+  const lines: ContractInput['lines'] = [];
   for (const row of rows) {
-    if (row.price.trim() === '') continue;
-    const price = Number(row.price);
-    if (!Number.isFinite(price) || price < 0) {
-      problems.push(`Price per seat of ${row.licenseName} must be a number, 0 or more.`);
+    const price = row.price.trim();
+    if (price === '') continue;
+    if (!/^\d{1,9}(\.\d{1,2})?$/.test(price)) {
+      problems.push(`Price per seat of ${row.licenseName} must be an amount with at most two decimals, such as 41.00.`);
       continue;
     }
     const seats = row.seats.trim() === '' ? null : Number(row.seats);
@@ -498,13 +496,14 @@ function readContract(form: FormData, rows: PriceRow[]): { ok: true; contract: C
       problems.push(`Seats bought of ${row.licenseName} must be a whole number, or empty.`);
       continue;
     }
-    lines.push({ licenseName: row.licenseName, roleGroup: row.roleGroup, seats, pricePerSeatMinor: Math.round(price * 10 ** fractionDigits) });
+    lines.push({ licenseName: row.licenseName, roleGroup: row.roleGroup, seats, pricePerSeat: price });
   }
+  if (lines.length === 0 && problems.length === 0) problems.push('Enter the price per seat of at least one license.');
   if (problems.length > 0) return { ok: false, problems };
 
   const plan = String(form.get('plan') ?? '').trim();
   const renewalDate = String(form.get('renewalDate') ?? '').trim();
-  const contract = contractSchema.safeParse({
+  const contract = contractInputSchema.safeParse({
     plan: plan === '' ? null : plan,
     currency,
     billingPeriod: String(form.get('billingPeriod') ?? 'annual'),

@@ -213,7 +213,8 @@ describe.each(testDatabaseTargets())('attack suite on $name', ({ open }) => {
   it('cross-site requests are refused', async () => {
     for (const operation of operations.filter((candidate) => STATE_CHANGING.has(candidate.method))) {
       const { browser, csrfToken } = await signIn(server, OWNER_A);
-      for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }]) {
+      const hostileHeaders: Record<string, string>[] = [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }];
+      for (const headers of hostileHeaders) {
         const response = await call(browser, operation, { csrfToken, headers });
         expect(response.status, `${operation.method} ${operation.path} with ${JSON.stringify(headers)}`).toBe(403);
         expect(await errorCodeOf(response)).toBe('cross_site_request');

@@ -61,16 +61,10 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     {
       level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      formatters: {
-        log(object) {
-          return JSON.parse(redactSecrets(JSON.stringify(object))) as Record<string, unknown>;
-        },
-      },
       hooks: {
-        logMethod(args, method) {
-          const scrubbed = args.map((arg) => (typeof arg === 'string' ? redactSecrets(arg) : arg));
-          method.apply(this, scrubbed as Parameters<typeof method>);
-        },
+        // Scrubs the finished line, after pino's serializers ran, so secrets inside messages,
+        // error texts and URLs are caught as well as those under the redacted field names.
+        streamWrite: (line) => redactSecrets(line),
       },
     },
     output,

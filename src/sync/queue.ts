@@ -145,7 +145,8 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
         const outcome = leased.value;
         deps.onSyncFinished?.(outcome);
         // Throwing hands the job back to pg-boss, which retries it with backoff; the checkpoints stay.
-        if (outcome.isRetryable && outcome.status !== 'succeeded' && !abort.signal.aborted) {
+        // A run cut short by a stopping worker goes back too, so another worker finishes it.
+        if (outcome.status !== 'succeeded' && (outcome.isRetryable || abort.signal.aborted)) {
           throw new Error(`Sync ${outcome.syncRunId} ended ${outcome.status}: ${outcome.errorMessage ?? 'no message'}`);
         }
       }),

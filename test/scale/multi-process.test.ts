@@ -24,6 +24,8 @@ const SIMULATOR_LATENCY_MS = 40;
 /** Covers the reaper's detection (up to 30 s) and pg-boss's first retry delay (60 to 120 s). */
 const ALL_SYNCED_TIMEOUT_MS = 300_000;
 const SHUTDOWN_TIMEOUT_SECONDS = 20;
+/** Latency that makes one sync take far longer than the time SIGTERM needs to reach the worker. */
+const SLOW_LATENCY_MS = 1_000;
 const SYNC_END_MESSAGES = new Set(['Sync finished', 'Sync failed', 'Sync stopped: the connection needs a reconnect']);
 
 interface Tenant {
@@ -108,12 +110,14 @@ describe('serve and two workers on PostgreSQL', () => {
   let web: SeatwiseProcess;
   let workerA: SeatwiseProcess;
   let workerB: SeatwiseProcess;
+  let workerC: SeatwiseProcess | undefined;
+  let env: Record<string, string>;
   let killedAtMs: number | null = null;
   let killedConnections: string[] = [];
 
   beforeAll(async () => {
     const databaseUrl = await createScratchDatabase(requireAdminUrl());
-    const env = {
+    env = {
       DATABASE_URL: databaseUrl,
       SEATWISE_ENCRYPTION_KEY: encryptionKey,
       // An OAuth app keeps `serve` and `worker` from starting the demo simulator; tenants connect by API key.
@@ -140,7 +144,7 @@ describe('serve and two workers on PostgreSQL', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all([web, workerA, workerB].filter((child) => child !== undefined).map((child) => child.stop()));
+    await Promise.all([web, workerA, workerB, workerC].filter((child) => child !== undefined).map((child) => child.stop()));
     await database?.close();
     await Promise.all(tenants.map((tenant) => tenant.simulator.close()));
   }, 60_000);
@@ -243,13 +247,34 @@ describe('serve and two workers on PostgreSQL', () => {
     expect(text).toMatch(/seatwise_http_request_duration_seconds_count\{method="POST",route="\/api\/apps\/pagerduty\/sync",status_code="202"\} 50/);
   });
 
-  it('stops worker B on SIGTERM', async () => {
-    const startedMs = Date.now();
+  it('stops worker B mid-sync on SIGTERM', async () => {
+    const tenant = tenants[0]!;
+    // Slow responses keep the sync running when the signal lands.
+    tenant.simulator.control.setLatency(SLOW_LATENCY_MS);
+    const response = await fetch(`${web.url}/api/apps/pagerduty/sync`, {
+      method: 'POST',
+      headers: { cookie: `seatwise_session=${tenant.session.token}`, 'x-csrf-token': tenant.session.csrfToken },
+    });
+    expect(response.status).toBe(202);
+    const { syncRunId } = (await response.json()) as { syncRunId: string };
+    await waitFor('worker B to start the sync', 60_000, () => (workerB.logs.some((entry) => entry.msg === 'Sync started' && entry.syncRunId === syncRunId) ? true : null));
+
+    const signalledMs = Date.now();
     const exitCode = await workerB.stop();
+
     expect(exitCode).toBe(0);
-    expect(Date.now() - startedMs).toBeLessThan(SHUTDOWN_TIMEOUT_SECONDS * 1000);
+    expect(Date.now() - signalledMs).toBeLessThan(SHUTDOWN_TIMEOUT_SECONDS * 1000);
     expect(workerB.logs.some((entry) => entry.msg === 'Seatwise stopped')).toBe(true);
-  }, 60_000);
+    // The cut-short run goes back to the queue; a new worker finishes it from its checkpoints.
+    tenant.simulator.control.setLatency(SIMULATOR_LATENCY_MS);
+    workerC = await startSeatwiseProcess(env, 'worker');
+    const run = await waitFor('a new worker to finish the stopped sync', ALL_SYNCED_TIMEOUT_MS, async () => {
+      const row = await database.db.selectFrom('sync_runs').select(['status', 'finished_at']).where('id', '=', syncRunId).executeTakeFirstOrThrow();
+      return row.status === 'succeeded' ? row : null;
+    });
+    expect(run.finished_at).not.toBeNull();
+    expect(runIntervals('C', workerC.logs, null).some((interval) => interval.syncRunId === syncRunId && interval.hasEnded)).toBe(true);
+  }, ALL_SYNCED_TIMEOUT_MS + 90_000);
 });
 
 async function connectTenant(database: Database, vault: ReturnType<typeof loadVault>, index: number, simulator: RunningSimulator): Promise<Tenant> {

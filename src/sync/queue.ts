@@ -53,6 +53,12 @@ export const JOBS = {
 /** Jobs a PGlite worker fetches at once; pg-boss waits its polling interval between fetches. */
 const WORKER_BATCH_SIZE = 8;
 const POLLING_INTERVAL_SECONDS = 1;
+/**
+ * pg-boss fetches higher priorities first. First syncs and "Sync now" go ahead of the hourly and
+ * daily runs, so a person waiting on the card is not queued behind a thousand scheduled syncs.
+ */
+const INTERACTIVE_SYNC_PRIORITY = 10;
+const SCHEDULED_SYNC_PRIORITY = 0;
 
 export interface JobQueueDeps {
   database: Database;
@@ -120,7 +126,8 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       .returning('id')
       .executeTakeFirstOrThrow();
 
-    const jobId = await boss.send(JOBS.sync.name, { connectionId, syncRunId: run.id }, { singletonKey: connectionId });
+    const priority = trigger === 'schedule' && connection.last_sync_at !== null ? SCHEDULED_SYNC_PRIORITY : INTERACTIVE_SYNC_PRIORITY;
+    const jobId = await boss.send(JOBS.sync.name, { connectionId, syncRunId: run.id }, { singletonKey: connectionId, priority });
     if (jobId === null) {
       // Another job of this connection was queued after the check above, so that run is kept.
       await db.deleteFrom('sync_runs').where('id', '=', run.id).execute();

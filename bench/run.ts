@@ -12,7 +12,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem, release, platform } from 'node:os';
+import { availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -54,6 +54,7 @@ if (scripts.length === 0) {
 }
 
 const startedMs = Date.now();
+const loadAtStart = loadavg()[0] ?? 0;
 const results: ScriptResult[] = [];
 for (const script of scripts) {
   const remainingMs = budgetMs - (Date.now() - startedMs);
@@ -179,6 +180,7 @@ function formatPage(results: ScriptResult[], table: string): string {
     `- Date: ${new Date().toISOString()}`,
     `- Commit: ${commitDescription()}`,
     `- Machine: ${machineDescription()}`,
+    `- Load average over 1 minute: ${loadAtStart.toFixed(2)} at the start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end (a load above the CPU count means other processes competed for the CPUs)`,
     '',
     '## Results',
     '',

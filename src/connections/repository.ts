@@ -22,6 +22,8 @@ export interface Connection {
   connectedByUserId: string | null;
   providerUser: { id: string | null; name: string | null; email: string | null; role: string | null };
   lastSyncAt: Date | null;
+  /** When the current account was connected; unlike `statusChangedAt`, a lost token does not move it. */
+  connectedAt: Date;
   createdAt: Date;
 }
 
@@ -46,16 +48,21 @@ const CONNECTION_COLUMNS = [
   'provider_user_email',
   'provider_user_role',
   'last_sync_at',
+  'connected_at',
   'created_at',
 ] as const;
 
-/** Reads the PagerDuty connection of one organization, or null when it never connected. */
+/**
+ * Reads the live PagerDuty connection of one organization, or null when it never connected.
+ * Archived connections, left behind by a switch to another account, are never returned.
+ */
 export async function findPagerDutyConnection(db: Executor, organizationId: string): Promise<Connection | null> {
   const row = await db
     .selectFrom('connections')
     .select(CONNECTION_COLUMNS)
     .where('organization_id', '=', organizationId)
     .where('provider', '=', PAGERDUTY_PROVIDER)
+    .where('archived_at', 'is', null)
     .executeTakeFirst();
   return row ? toConnection(row) : null;
 }
@@ -77,8 +84,8 @@ export interface ConnectedAccount {
 }
 
 /**
- * Creates or replaces the organization's PagerDuty connection as `connected`. A reconnect keeps
- * the row's id, so synced history stays attached to it.
+ * Creates or replaces the organization's live PagerDuty connection as `connected`, connected now.
+ * A reconnect keeps the row's id, so synced history stays attached to it.
  */
 export async function upsertPagerDutyConnection(db: Executor, account: ConnectedAccount, now = new Date()): Promise<string> {
   const values = {
@@ -86,6 +93,7 @@ export async function upsertPagerDutyConnection(db: Executor, account: Connected
     status: 'connected' as const,
     status_reason: account.statusReason,
     status_changed_at: now,
+    connected_at: now,
     account_id: account.accountId,
     subdomain: account.subdomain,
     region: account.region,
@@ -102,7 +110,8 @@ export async function upsertPagerDutyConnection(db: Executor, account: Connected
   const row = await db
     .insertInto('connections')
     .values({ ...values, organization_id: account.organizationId, provider: PAGERDUTY_PROVIDER })
-    .onConflict((conflict) => conflict.columns(['organization_id', 'provider']).doUpdateSet(values))
+    // The unique index is partial (archived rows excluded), so the conflict target repeats its predicate.
+    .onConflict((conflict) => conflict.columns(['organization_id', 'provider']).where('archived_at', 'is', null).doUpdateSet(values))
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
@@ -167,6 +176,7 @@ function toConnection(row: {
   provider_user_email: string | null;
   provider_user_role: string | null;
   last_sync_at: Date | null;
+  connected_at: Date;
   created_at: Date;
 }): Connection {
   return {
@@ -185,6 +195,7 @@ function toConnection(row: {
     connectedByUserId: row.connected_by_user_id,
     providerUser: { id: row.provider_user_id, name: row.provider_user_name, email: row.provider_user_email, role: row.provider_user_role },
     lastSyncAt: row.last_sync_at,
+    connectedAt: row.connected_at,
     createdAt: row.created_at,
   };
 }

@@ -98,7 +98,7 @@ function accountOf(connection: Connection): ConnectionCardView['account'] {
       role: connection.providerUser.role ?? 'unknown',
     },
     grantedScope: connection.grantedScope ?? '',
-    connectedAt: connection.statusChangedAt.toISOString(),
+    connectedAt: connection.connectedAt.toISOString(),
   };
 }
 

@@ -47,6 +47,7 @@ export interface OAuthStatesTable {
   return_path: string;
   expires_at: Timestamp;
   used_at: Timestamp | null;
+  is_account_switch_confirmed: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
 }
 
@@ -73,6 +74,10 @@ export interface ConnectionsTable {
   provider_user_email: string | null;
   provider_user_role: string | null;
   last_sync_at: Timestamp | null;
+  /** When the current account was connected: the last successful connect or reconnect. */
+  connected_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** When the organization switched to another account; archived rows are left out of the dashboard. */
+  archived_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

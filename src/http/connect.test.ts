@@ -4,6 +4,7 @@ import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { testDatabaseTargets } from '../../test/support/databases.ts';
 import { CONNECT_RESULTS, type ConnectResultCode } from '../connections/connect.ts';
 import { readCredentials } from '../connections/credentials.ts';
+import { markNeedsReconnect } from '../connections/refresh.ts';
 import type { ConnectionCardView } from '../dashboard/connection-card.ts';
 import { dumpDatabase, startTestServer, TestBrowser, type TestServer } from './testing/harness.ts';
 
@@ -155,6 +156,29 @@ describe.each(testDatabaseTargets())('PagerDuty connect flow on $name', ({ open 
     expect(await followCallback(browser, callbackUrl)).toBe('connected');
     expect(await followCallback(browser, callbackUrl)).toBe('state_invalid');
     await expectCardNotice(browser, 'state_invalid');
+  });
+
+  it('card keeps connect time after revocation', async () => {
+    const { browser, csrfToken } = await signIn(server);
+    const { callbackUrl } = await completeConsent(await pressConnect(browser, csrfToken), simulator.login);
+    expect(await followCallback(browser, callbackUrl)).toBe('connected');
+    const connected = await browser.json<ConnectionCardView>('/api/apps/pagerduty/card');
+    const connectedAt = connected.body.account?.connectedAt;
+    expect(connectedAt).toBeDefined();
+
+    const connection = await server.database.db.selectFrom('connections').select('id').executeTakeFirstOrThrow();
+    const revokedAt = new Date(Date.parse(connectedAt!) + 60 * 60 * 1000);
+    await markNeedsReconnect(server.database.db, connection.id, 'PagerDuty revoked the token; reconnect PagerDuty.', revokedAt);
+
+    const card = (await browser.json<ConnectionCardView>('/api/apps/pagerduty/card')).body;
+    expect(card.state).toBe('needs_reconnect');
+    expect(card.statusChangedAt).toBe(revokedAt.toISOString());
+    expect(card.account?.connectedAt).toBe(connectedAt);
+
+    const { callbackUrl: again } = await completeConsent(await pressConnect(browser, csrfToken), simulator.login);
+    expect(await followCallback(browser, again)).toBe('connected');
+    const reconnected = (await browser.json<ConnectionCardView>('/api/apps/pagerduty/card')).body;
+    expect(Date.parse(reconnected.account!.connectedAt)).toBeGreaterThan(Date.parse(connectedAt!));
   });
 
   it('connect requires csrf token', async () => {

@@ -59,14 +59,23 @@ export function registerAccessControl(app: FastifyInstance, db: Kysely<DB>, publ
 }
 
 /**
- * Browsers mark requests from another site with `Sec-Fetch-Site: cross-site` and send their
- * `Origin`; either one from elsewhere rejects the request before it changes anything. The
- * origin may be the request's own host or, behind a proxy that rewrites `Host`, the public URL's.
+ * Rejects a state-changing request that a browser sent from another site, before it changes
+ * anything. `Sec-Fetch-Site` decides when present: `same-origin` passes, `same-site` and
+ * `cross-site` fail. Without it, the `Origin` decides: it must be the request's own host or,
+ * behind a proxy that rewrites `Host`, the public URL's. `Origin: null` (an opaque origin, also
+ * sent by Chromium for same-origin posts under `Referrer-Policy: no-referrer`) fails, because
+ * only `Sec-Fetch-Site: same-origin` can show such a request came from Seatwise. Requests with
+ * neither header come from clients other than browsers, which cross-site forms cannot drive.
+ * https://www.w3.org/TR/fetch-metadata/#sec-fetch-site-header
  */
 function rejectCrossSiteRequest(request: FastifyRequest, publicHost: string): void {
-  if (request.headers['sec-fetch-site'] === 'cross-site') throw new ApiError('cross_site_request');
+  const fetchSite = request.headers['sec-fetch-site'];
+  if (fetchSite === 'same-origin') return;
+  if (fetchSite !== undefined && fetchSite !== 'none') throw new ApiError('cross_site_request');
+
   const origin = request.headers.origin;
   if (origin === undefined) return;
+  if (origin === 'null') throw new ApiError('cross_site_request');
   let originHost: string;
   try {
     originHost = new URL(origin).host;

@@ -213,13 +213,32 @@ describe.each(testDatabaseTargets())('attack suite on $name', ({ open }) => {
   it('cross-site requests are refused', async () => {
     for (const operation of operations.filter((candidate) => STATE_CHANGING.has(candidate.method))) {
       const { browser, csrfToken } = await signIn(server, OWNER_A);
-      const hostileHeaders: Record<string, string>[] = [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }];
+      const hostileHeaders: Record<string, string>[] = [
+        { 'sec-fetch-site': 'cross-site' },
+        { 'sec-fetch-site': 'same-site' },
+        { 'sec-fetch-site': 'cross-site', origin: server.url },
+        { origin: 'https://evil.example' },
+        { origin: 'null' },
+        { 'sec-fetch-site': 'none', origin: 'null' },
+      ];
       for (const headers of hostileHeaders) {
         const response = await call(browser, operation, { csrfToken, headers });
         expect(response.status, `${operation.method} ${operation.path} with ${JSON.stringify(headers)}`).toBe(403);
         expect(await errorCodeOf(response)).toBe('cross_site_request');
       }
     }
+  });
+
+  it('same-origin form post with null origin', async () => {
+    const { browser, csrfToken } = await signIn(server, OWNER_A);
+    const form = { _csrf: csrfToken };
+    // Chromium sends `Origin: null` on same-origin form posts under `Referrer-Policy: no-referrer`.
+    const sameOrigin = await browser.request('/apps/pagerduty/connect', { method: 'POST', form, headers: { origin: 'null', 'sec-fetch-site': 'same-origin' } });
+    expect(sameOrigin.status).toBe(303);
+    expect(new URL(sameOrigin.headers.get('location')!).origin).toBe(simulator.identityUrl);
+
+    const ownOrigin = await browser.request('/apps/pagerduty/connect', { method: 'POST', form, headers: { origin: server.url } });
+    expect(ownOrigin.status).toBe(303);
   });
 
   it('lower roles cannot call higher routes', async () => {

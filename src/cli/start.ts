@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { ensureBootstrapOwner } from '../accounts/bootstrap.ts';
 import { crunchConnection } from '../analytics/crunch.ts';
@@ -13,6 +13,7 @@ import type { DB } from '../db/schema.ts';
 import { buildApp } from '../http/app.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { createOpsMetrics, type OpsMetrics } from '../ops/metrics.ts';
+import { registerOperations } from '../ops/routes.ts';
 import { ProcessState } from '../ops/state.ts';
 import { createJobQueue, type JobQueue } from '../sync/queue.ts';
 import type { SyncOutcome } from '../sync/run-sync.ts';
@@ -95,7 +96,12 @@ export async function startSeatwise(config: Config, options: StartOptions, logge
         );
       }
     } else {
-      logger.info('Seatwise worker is running');
+      // A worker has no web app, but probes and Prometheus still need its health and metrics.
+      const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+      registerOperations(app, { database, config, process: processState, metrics });
+      url = await listen(app, config);
+      closers.push(() => app.close());
+      logger.info({ url }, `Seatwise worker is running; health and metrics at ${url}`);
     }
 
     // Closers run last first: the queue stops before the web server, so a draining load

@@ -240,6 +240,12 @@ describe('serve and two workers on PostgreSQL', () => {
   it('reports readiness and metrics', async () => {
     const ready = await fetch(`${web.url}/readyz`);
     expect(ready.status).toBe(200);
+    const workerReady = await fetch(`${workerB.url}/readyz`);
+    expect(workerReady.status).toBe(200);
+    const workerMetrics = await (await fetch(`${workerB.url}/metrics`)).text();
+    expect(workerMetrics).toMatch(/seatwise_pagerduty_requests_total\{status="200"\} [1-9]/);
+    expect(workerMetrics).toMatch(/seatwise_sync_duration_seconds_count\{status="succeeded"\} [1-9]/);
+    expect(workerMetrics).toMatch(/seatwise_crunch_duration_seconds_count [1-9]/);
     const metrics = await fetch(`${web.url}/metrics`);
     expect(metrics.status).toBe(200);
     const text = await metrics.text();

@@ -9,7 +9,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const READY_TIMEOUT_MS = 90_000;
 
 export interface SeatwiseProcess {
-  /** The web app's URL; empty for `seatwise worker`, which serves nothing. */
+  /** The web app's URL; for `seatwise worker`, the URL of its health and metrics endpoints. */
   url: string;
   pid: number;
   /** Base URL of the built-in PagerDuty simulator, when it runs. */
@@ -61,8 +61,8 @@ export async function startSeatwiseProcess(env: Record<string, string> = {}, com
       }
       logs.push(entry);
       if (typeof entry.simulatorUrl === 'string') simulatorUrl = entry.simulatorUrl;
-      if (command === 'worker' && entry.msg === 'Seatwise worker is running') {
-        url = '';
+      if (command === 'worker' && String(entry.msg).startsWith('Seatwise worker is running')) {
+        url = typeof entry.url === 'string' ? entry.url : '';
         clearTimeout(timer);
         resolve();
         return;

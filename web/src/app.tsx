@@ -12,6 +12,7 @@ import { PagerDutyAppPage } from './pages/pagerduty-app.tsx';
 import { PeoplePage } from './pages/people.tsx';
 import { PersonPage } from './pages/person.tsx';
 import { RecommendationsPage } from './pages/recommendations.tsx';
+import { ResetPasswordPage } from './pages/reset-password.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { SetupPage } from './pages/setup.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
@@ -25,6 +26,8 @@ type Phase =
   | { kind: 'failed'; failure: ApiFailure };
 
 const PUBLIC_PATHS = new Set(['/setup', '/sign-in']);
+/** Opened from a password-reset mail, so it shows whether or not the browser is signed in. */
+const RESET_PASSWORD_PATH = '/reset-password';
 const HOME_PATH = '/catalog';
 
 /** Finds out whether setup or a sign-in is needed, then routes to the page for the URL. */
@@ -91,6 +94,15 @@ export function App(): JSX.Element {
     return (
       <Layout session={null} path={location.path}>
         <SetupPage onSignedIn={onSignedIn} />
+      </Layout>
+    );
+  }
+
+  if (location.path === RESET_PASSWORD_PATH) {
+    const session = phase.kind === 'signed_in' ? phase.session : null;
+    return (
+      <Layout session={session} path={location.path} onSignOut={session === null ? undefined : () => void signOut()}>
+        <ResetPasswordPage token={location.query.get('token')} />
       </Layout>
     );
   }
@@ -162,7 +174,7 @@ function redirectFor(phase: Phase, location: Location): string | null {
       return location.path === '/setup' ? null : '/setup';
     // Without a session, sign in and come back to the requested page afterwards.
     case 'signed_out': {
-      if (location.path === '/sign-in') return null;
+      if (location.path === '/sign-in' || location.path === RESET_PASSWORD_PATH) return null;
       const requested = `${location.path}${location.query.size > 0 ? `?${location.query.toString()}` : ''}`;
       return PUBLIC_PATHS.has(location.path) || location.path === '/' ? '/sign-in' : `/sign-in?next=${encodeURIComponent(requested)}`;
     }

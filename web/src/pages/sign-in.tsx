@@ -5,6 +5,7 @@ import { requestJson, type ApiFailure } from '../api.ts';
 import { sessionSchema, type SessionView } from '../api-types.ts';
 import { ErrorMessage, usePageTitle } from '../components/common.tsx';
 import { Field } from '../components/field.tsx';
+import { Link } from '../router.tsx';
 
 const signInFormSchema = z.object({
   email: z.email('Enter the email address you signed up with.'),
@@ -52,6 +53,9 @@ export function SignInPage({ next, onSignedIn }: { next: string; onSignedIn: (se
           {isSubmitting ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <p>
+        <Link href="/reset-password">Forgot your password?</Link>
+      </p>
     </section>
   );
 }

@@ -56,9 +56,23 @@ export async function writeFeatureCatalogue(trx: Transaction<DB>, features: read
 /** Memory for the crunch's sorts and hash aggregates; PostgreSQL's 4 MB default spills them to disk. */
 const CRUNCH_WORK_MEM = '256MB';
 
-/** Raises `work_mem` for the rest of the crunch transaction only. */
+/**
+ * The same on PGlite, which runs in a 32-bit WebAssembly heap of at most 4 GiB inside the Node.js
+ * process and never returns memory it has grown to. With 256 MB, each hash node of a crunch
+ * statement may take twice that (`hash_mem_multiplier` is 2), and the process keeps that memory.
+ */
+const PGLITE_CRUNCH_WORK_MEM = '32MB';
+
+/** Raises `work_mem` for the rest of the crunch transaction only, less on PGlite. */
 export async function raiseWorkMemory(trx: Transaction<DB>): Promise<void> {
-  await sql.raw(`set local work_mem = '${CRUNCH_WORK_MEM}'`).execute(trx);
+  const workMem = (await isPglite(trx)) ? PGLITE_CRUNCH_WORK_MEM : CRUNCH_WORK_MEM;
+  await sql.raw(`set local work_mem = '${workMem}'`).execute(trx);
+}
+
+/** Returns whether the database is PGlite, whose `version()` names the WebAssembly target. */
+async function isPglite(trx: Transaction<DB>): Promise<boolean> {
+  const result = await sql<{ is_pglite: boolean }>`select version() like '%emscripten%' as is_pglite`.execute(trx);
+  return result.rows[0]?.is_pglite === true;
 }
 
 /**
@@ -73,6 +87,16 @@ export async function recomputeActivityDaily(trx: Transaction<DB>, scope: Crunch
   const firstDay = changedSince === undefined ? null : startOfUtcDay(changedSince);
   const dayFilter = firstDay === null ? sql`true` : sql`a.day >= ${firstDay.toISOString().slice(0, 10)}::date`;
   const connection = sql`${scope.connectionId}::uuid`;
+
+  // A first crunch, or one whose days hold no facts yet, has nothing to compare: the facts go
+  // straight to the table, without the copy to a temporary table and the three comparisons.
+  const existing = await sql<{ has_facts: boolean }>`
+    select exists (select 1 from activity_daily a where a.connection_id = ${connection} and ${dayFilter}) as has_facts
+  `.execute(trx);
+  if (existing.rows[0]?.has_facts !== true) {
+    await insertActivityFacts(trx, scope, firstDay);
+    return;
+  }
 
   await sql`
     create temporary table crunch_activity (
@@ -117,6 +141,24 @@ export async function recomputeActivityDaily(trx: Transaction<DB>, scope: Crunch
       where a.connection_id = ${connection} and a.external_id = n.external_id and a.feature_key = n.feature_key and a.day = n.day
     )
     order by n.external_id, n.feature_key, n.day
+  `.execute(trx);
+}
+
+/** Inserts the facts of the days from `firstDay` on (all days when null) into an `activity_daily` without them. */
+async function insertActivityFacts(trx: Transaction<DB>, scope: CrunchScope, firstDay: Date | null): Promise<void> {
+  const events = featureEvents(scope, firstDay);
+  if (events === null) return;
+  // Inserting in primary-key order appends to the index instead of splitting pages at random.
+  await sql`
+    insert into activity_daily (connection_id, organization_id, external_id, feature_key, day, event_count, first_at, last_at)
+    select ${scope.connectionId}::uuid, ${scope.organizationId}::uuid, facts.external_id, facts.feature_key, facts.day, facts.event_count, facts.first_at, facts.last_at
+    from (
+      select events.person_id as external_id, events.feature_key, (events.at at time zone 'UTC')::date as day,
+        count(*)::int as event_count, min(events.at) as first_at, max(events.at) as last_at
+      from (${events}) events
+      group by events.person_id, events.feature_key, (events.at at time zone 'UTC')::date
+    ) facts
+    order by facts.external_id, facts.feature_key, facts.day
   `.execute(trx);
 }
 

@@ -103,7 +103,13 @@ function compareText(left: string, right: string): number {
   return left < right ? -1 : 1;
 }
 
-describe('serve and two workers on PostgreSQL', () => {
+/**
+ * Runs when TEST_DATABASE_URL names a PostgreSQL server, as in CI, where a missing URL fails the
+ * suite instead of skipping it. A developer without PostgreSQL sees it reported as skipped.
+ */
+const shouldRun = Boolean(process.env.TEST_DATABASE_URL) || Boolean(process.env.CI);
+
+describe.runIf(shouldRun)('serve and two workers on PostgreSQL', () => {
   const encryptionKey = randomBytes(32).toString('base64');
   const tenants: Tenant[] = [];
   let database: Database;

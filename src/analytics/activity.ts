@@ -115,32 +115,44 @@ export async function recomputeActivityDaily(trx: Transaction<DB>, scope: Crunch
   }
   await sql`analyze crunch_activity`.execute(trx);
 
+  // One hash full join finds every difference; the three writes then touch only those rows.
+  await sql`
+    create temporary table crunch_activity_changes on commit drop as
+    select
+      coalesce(n.external_id, a.external_id) as external_id, coalesce(n.feature_key, a.feature_key) as feature_key,
+      coalesce(n.day, a.day) as day, n.event_count, n.first_at, n.last_at,
+      a.external_id is null as is_new, n.external_id is null as is_removed
+    from crunch_activity n
+    full join (
+      select a.external_id, a.feature_key, a.day, a.event_count, a.first_at, a.last_at
+      from activity_daily a
+      where a.connection_id = ${connection} and ${dayFilter}
+    ) a on a.external_id = n.external_id and a.feature_key = n.feature_key and a.day = n.day
+    where a.external_id is null or n.external_id is null
+      or (a.event_count, a.first_at, a.last_at) is distinct from (n.event_count, n.first_at, n.last_at)
+  `.execute(trx);
+  await sql`analyze crunch_activity_changes`.execute(trx);
+
   await sql`
     delete from activity_daily a
-    where a.connection_id = ${connection} and ${dayFilter}
-      and not exists (
-        select 1 from crunch_activity n
-        where n.external_id = a.external_id and n.feature_key = a.feature_key and n.day = a.day
-      )
+    using crunch_activity_changes c
+    where c.is_removed and a.connection_id = ${connection}
+      and a.external_id = c.external_id and a.feature_key = c.feature_key and a.day = c.day
   `.execute(trx);
   await sql`
     update activity_daily a
-    set event_count = n.event_count, first_at = n.first_at, last_at = n.last_at
-    from crunch_activity n
-    where a.connection_id = ${connection}
-      and a.external_id = n.external_id and a.feature_key = n.feature_key and a.day = n.day
-      and (a.event_count, a.first_at, a.last_at) is distinct from (n.event_count, n.first_at, n.last_at)
+    set event_count = c.event_count, first_at = c.first_at, last_at = c.last_at
+    from crunch_activity_changes c
+    where not c.is_new and not c.is_removed and a.connection_id = ${connection}
+      and a.external_id = c.external_id and a.feature_key = c.feature_key and a.day = c.day
   `.execute(trx);
   // Inserting in primary-key order appends to the index instead of splitting pages at random.
   await sql`
     insert into activity_daily (connection_id, organization_id, external_id, feature_key, day, event_count, first_at, last_at)
-    select ${connection}, ${scope.organizationId}::uuid, n.external_id, n.feature_key, n.day, n.event_count, n.first_at, n.last_at
-    from crunch_activity n
-    where not exists (
-      select 1 from activity_daily a
-      where a.connection_id = ${connection} and a.external_id = n.external_id and a.feature_key = n.feature_key and a.day = n.day
-    )
-    order by n.external_id, n.feature_key, n.day
+    select ${connection}, ${scope.organizationId}::uuid, c.external_id, c.feature_key, c.day, c.event_count, c.first_at, c.last_at
+    from crunch_activity_changes c
+    where c.is_new
+    order by c.external_id, c.feature_key, c.day
   `.execute(trx);
 }
 

@@ -138,7 +138,8 @@ async function connectByApiKey(
   const connection = await db
     .insertInto('connections')
     .values({ ...values, organization_id: organization.id, provider: 'pagerduty' })
-    .onConflict((conflict) => conflict.columns(['organization_id', 'provider']).doUpdateSet(values))
+    // Matches the partial unique index on live (not archived) connections.
+    .onConflict((conflict) => conflict.columns(['organization_id', 'provider']).where('archived_at', 'is', null).doUpdateSet(values))
     .returning('id')
     .executeTakeFirstOrThrow();
   await saveCredentials(db, vault, connection.id, { accessToken: options.apiKey, refreshToken: null, accessTokenExpiresAt: null });

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { ConnectionCardView } from '../dashboard/connection-card.ts';
+import type { OverviewView } from '../dashboard/overview.ts';
+import type { PeopleView } from '../dashboard/people.ts';
 
 /** Response schemas shared by several routes; each mirrors a view model field by field. */
 
@@ -19,6 +22,7 @@ export const connectionCardSchema = z.object({
   lastSyncAt: isoInstant.nullable(),
   statusReason: z.string().nullable(),
   statusChangedAt: isoInstant.nullable(),
+  accountSwitch: z.object({ currentSubdomain: z.string() }).nullable(),
   currentRun: z
     .object({
       id: z.string(),
@@ -63,11 +67,20 @@ export const overviewSchema = z.object({
       paid: z.number().nullable(),
       allocated: z.number(),
       active30d: z.number(),
+      active60d: z.number(),
       active90d: z.number(),
       neverActive: z.number(),
     }),
   ),
   totals: z.object({ paid: z.number().nullable(), allocated: z.number(), active30d: z.number(), active90d: z.number() }),
+  costs: z
+    .object({
+      currency: z.string(),
+      yearlyTotalMinor: z.number(),
+      perActiveUser30dMinor: z.number().nullable(),
+      perActiveUser90dMinor: z.number().nullable(),
+    })
+    .nullable(),
 });
 
 /** Mirrors PeopleView of src/dashboard/people.ts. */
@@ -85,9 +98,34 @@ export const peopleSchema = z.object({
       lastSeenDetail: z.string().nullable(),
       isDeleted: z.boolean(),
       isInvitedNeverSignedUp: z.boolean(),
+      lastActivityAt: isoInstant.nullable(),
+      lastActivitySignal: z.string().nullable(),
+      lastActivityDetail: z.string().nullable(),
+      teams: z.array(z.string()),
+      recommendation: z
+        .object({
+          kind: z.enum(['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation']),
+          status: z.enum(['ready', 'flagged', 'blocked']),
+        })
+        .nullable(),
     }),
   ),
   total: z.number(),
   page: z.number(),
   pageSize: z.number(),
 });
+
+/**
+ * Fastify's serializer drops every field a response schema does not list, so a presenter field
+ * missing here never reaches the browser. These checks fail to compile when a view gains a field
+ * its schema lacks.
+ */
+type MissingFields<View, Schema> = Exclude<keyof View, keyof Schema>;
+type AssertNone<Missing extends never> = Missing;
+export type SchemaCoverageChecks = [
+  AssertNone<MissingFields<OverviewView, z.infer<typeof overviewSchema>>>,
+  AssertNone<MissingFields<OverviewView['seats'][number], z.infer<typeof overviewSchema>['seats'][number]>>,
+  AssertNone<MissingFields<PeopleView, z.infer<typeof peopleSchema>>>,
+  AssertNone<MissingFields<PeopleView['rows'][number], z.infer<typeof peopleSchema>['rows'][number]>>,
+  AssertNone<MissingFields<ConnectionCardView, z.infer<typeof connectionCardSchema>>>,
+];

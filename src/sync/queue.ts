@@ -188,6 +188,8 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
         }
       });
       if (!runWorker) return;
+      // One process owns an embedded database, so a job it finds active was left by a killed process.
+      if (database.kind === 'pglite') await recoverInterruptedJobs(boss, database, logger);
 
       for (const schedule of [JOBS.incrementalSyncSchedule, JOBS.fullSyncSchedule]) {
         await boss.schedule(schedule.name, schedule.cron, { kind: schedule.kind });
@@ -215,6 +217,75 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       await leases.close();
     },
   };
+}
+
+/** Shown on a sync run that a stopped process left `running` or `queued` without a job. */
+export const INTERRUPTED_RUN_MESSAGE = 'Seatwise stopped during this sync; it continues from its checkpoint';
+
+export interface RecoveredJobs {
+  /** Sync jobs put back in the queue at once; their runs continue from the stream checkpoints. */
+  resumedSyncJobs: string[];
+  /** Sync jobs cancelled because another job of the same connection is already waiting. */
+  cancelledSyncJobs: string[];
+  /** Jobs of other queues handed to pg-boss's retry policy. */
+  failedJobs: string[];
+  /** Runs marked failed because no job remains to finish them. */
+  failedRuns: string[];
+}
+
+const pendingJobRow = z.object({ id: z.string(), name: z.string(), state: z.string(), singleton_key: z.string().nullable(), data: z.unknown() });
+
+/**
+ * Recovers the work of a process that stopped without finishing it, on a database that only
+ * this process uses (PGlite): every `active` job is dead. A dead sync job is cancelled and
+ * resumed, which puts it back as `created` without spending a retry, unless another job of the
+ * same connection already waits; pg-boss's `stately` policy allows one job per state and
+ * connection, so that waiting job does the work instead. Dead jobs of other queues are failed,
+ * so their own retry policy applies. Last, every `running` or `queued` run without a pending
+ * job is marked failed. Must run before the workers start.
+ */
+export async function recoverInterruptedJobs(boss: PgBoss, database: Database, logger: Logger): Promise<RecoveredJobs> {
+  const recovered: RecoveredJobs = { resumedSyncJobs: [], cancelledSyncJobs: [], failedJobs: [], failedRuns: [] };
+  // pg-boss 10 has no call that lists jobs by state, so this reads its table; changes go through its API.
+  const { rows } = await database.query(`select id::text as id, name, state::text as state, singleton_key, data from pgboss.job where state in ('created', 'retry', 'active')`);
+  const jobs = rows.map((row) => pendingJobRow.parse(row));
+  const waitingKeys = new Set(jobs.filter((job) => job.name === JOBS.sync.name && job.state !== 'active').map((job) => job.singleton_key));
+
+  for (const job of jobs.filter((candidate) => candidate.state === 'active')) {
+    if (job.name !== JOBS.sync.name) {
+      await boss.fail(job.name, job.id, { message: 'Seatwise stopped while this job ran' });
+      recovered.failedJobs.push(job.id);
+      continue;
+    }
+    await boss.cancel(job.name, job.id);
+    if (waitingKeys.has(job.singleton_key)) {
+      recovered.cancelledSyncJobs.push(job.id);
+      continue;
+    }
+    await boss.resume(job.name, job.id);
+    recovered.resumedSyncJobs.push(job.id);
+  }
+
+  const liveRunIds = new Set<string>();
+  for (const job of jobs) {
+    if (job.name !== JOBS.sync.name || recovered.cancelledSyncJobs.includes(job.id)) continue;
+    const payload = JOBS.sync.payload.safeParse(job.data);
+    if (payload.success) liveRunIds.add(payload.data.syncRunId);
+  }
+  const unfinished = await database.db.selectFrom('sync_runs').select(['id', 'connection_id']).where('status', 'in', ['queued', 'running']).execute();
+  const orphaned = unfinished.filter((run) => !liveRunIds.has(run.id)).map((run) => run.id);
+  if (orphaned.length > 0) {
+    await database.db
+      .updateTable('sync_runs')
+      .set({ status: 'failed', finished_at: new Date(), error_code: 'interrupted', error_message: INTERRUPTED_RUN_MESSAGE })
+      .where('id', 'in', orphaned)
+      .execute();
+  }
+  recovered.failedRuns = orphaned;
+
+  const count = recovered.resumedSyncJobs.length + recovered.cancelledSyncJobs.length + recovered.failedJobs.length + recovered.failedRuns.length;
+  if (count > 0) logger.warn(recovered, 'Recovered the jobs and sync runs of a Seatwise process that stopped without finishing them');
+  return recovered;
 }
 
 function oauthClientOf(deps: JobQueueDeps): OAuthClient | null {

@@ -39,6 +39,8 @@ interface GroundTruth {
 
 interface PeopleRow {
   externalId: string;
+  teams: string[];
+  recommendation: { kind: string; status: string } | null;
   name: string;
   email: string;
   role: string;
@@ -166,6 +168,11 @@ describe('newcomer walkthrough', () => {
         signal: expected.lastSeenSignal,
       });
     }
+    // The API sends what the presenter computes beyond the ground truth's fields.
+    expect(people.every((person) => Array.isArray(person.teams)), 'every row lists its teams').toBe(true);
+    expect(people.some((person) => person.teams.length > 0), 'some people belong to teams').toBe(true);
+    expect(people.some((person) => person.recommendation?.kind === 'reclaim_seat'), 'an unused seat is recommended for reclaim').toBe(true);
+
     const firstPageText = await page.getByRole('table', { name: /people/i }).innerText();
     const shown = people.filter((person) => firstPageText.includes(person.email));
     expect(shown.length, 'the people table shows rows of synced people').toBeGreaterThan(0);

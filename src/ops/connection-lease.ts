@@ -18,7 +18,9 @@ const connectionIdSchema = z.uuid();
  * connection of this process for as long as the sync runs. PostgreSQL drops the lock when that
  * session ends, so a killed worker's leases free themselves, and another worker's reaper can
  * tell a dead job (active in pg-boss, lease free) from a running one.
- * On PGlite every lease is granted at once: one process owns the embedded database.
+ * On PGlite every lease is granted at once and the reaper does nothing: one process owns the
+ * embedded database, so the job queue recovers the jobs a killed process left `active` when it
+ * starts (`recoverInterruptedJobs` in src/sync/queue.ts).
  */
 export interface ConnectionLeases {
   /** Runs `task` while this process holds the connection's lease; null when another process holds it. */

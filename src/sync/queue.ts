@@ -238,11 +238,11 @@ const pendingJobRow = z.object({ id: z.string(), name: z.string(), state: z.stri
 /**
  * Recovers the work of a process that stopped without finishing it, on a database that only
  * this process uses (PGlite): every `active` job is dead. A dead sync job is cancelled and
- * resumed, which puts it back as `created` without spending a retry, unless another job of the
- * same connection already waits; pg-boss's `stately` policy allows one job per state and
- * connection, so that waiting job does the work instead. Dead jobs of other queues are failed,
- * so their own retry policy applies. Last, every `running` or `queued` run without a pending
- * job is marked failed. Must run before the workers start.
+ * resumed, which puts it back as `created` without spending a retry. When another job of the
+ * same connection already waits, the dead job stays cancelled and the waiting one does the
+ * work, because pg-boss's `stately` policy allows one job per state and connection. Dead jobs
+ * of other queues are failed, so their own retry policy applies. Last, every `running` or
+ * `queued` run without a pending job is marked failed. Must run before the workers start.
  */
 export async function recoverInterruptedJobs(boss: PgBoss, database: Database, logger: Logger): Promise<RecoveredJobs> {
   const recovered: RecoveredJobs = { resumedSyncJobs: [], cancelledSyncJobs: [], failedJobs: [], failedRuns: [] };

@@ -90,3 +90,33 @@ export function formatCalendarDate(isoDate: string): string {
   if (Number.isNaN(date.getTime())) return isoDate;
   return calendarDateFormat.format(date);
 }
+
+/** The viewer's decimal separator, e.g. "." for en-US and "," for de-DE, as Intl formats 1.5. */
+export function localDecimalSeparator(locale?: string): string {
+  const parts = new Intl.NumberFormat(locale).formatToParts(1.5);
+  return parts.find((part) => part.type === 'decimal')?.value ?? '.';
+}
+
+/**
+ * Reads an amount typed by a person into the API's decimal form ("41.50"), accepting a point or
+ * the viewer's own decimal separator. Returns null for anything else, such as digit grouping
+ * ("1,000" in en-US), signs, exponents or more than `maxFractionDigits` decimals: a comma that
+ * is not the viewer's decimal separator is ambiguous, so it is rejected rather than guessed.
+ */
+export function parseDecimalInput(text: string, maxFractionDigits = 2, locale?: string): string | null {
+  const separators = new Set(['.', localDecimalSeparator(locale)]);
+  const trimmed = text.trim();
+  const match = /^(\d{1,9})(?:(.)(\d+))?$/u.exec(trimmed);
+  if (match === null) return null;
+  const [, whole = '', separator, fraction] = match;
+  if (separator === undefined || fraction === undefined) return whole;
+  if (!separators.has(separator) || fraction.length > maxFractionDigits) return null;
+  return `${whole}.${fraction}`;
+}
+
+/** Reads a whole number of at most nine digits typed by a person; null for signs, exponents or decimals. */
+export function parseWholeNumberInput(text: string): number | null {
+  const trimmed = text.trim();
+  if (!/^\d{1,9}$/.test(trimmed)) return null;
+  return Number(trimmed);
+}

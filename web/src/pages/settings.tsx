@@ -12,7 +12,7 @@ import {
   type SettingsView,
 } from '../api-types.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
-import { humanize, toMajorUnits } from '../format.ts';
+import { humanize, localDecimalSeparator, parseDecimalInput, parseWholeNumberInput, toMajorUnits } from '../format.ts';
 import { useSessionGuard } from '../session-guard.ts';
 
 const DEFAULT_CURRENCY = 'USD';
@@ -99,9 +99,16 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
   const currency = contract?.currency ?? DEFAULT_CURRENCY;
   const [rows, setRows] = useState<PriceRow[]>(() => initialPriceRows(settings));
   const [problems, setProblems] = useState<string[]>([]);
+  const [invalidFields, setInvalidFields] = useState<ReadonlySet<string>>(new Set());
   const saveState = useSaveState();
+  const decimalExample = `41${localDecimalSeparator()}50`;
 
   useEffect(() => setRows(initialPriceRows(settings)), [settings]);
+
+  const showProblems = (found: FieldProblem[]): void => {
+    setProblems(found.map((problem) => problem.message));
+    setInvalidFields(new Set(found.flatMap((problem) => (problem.field === null ? [] : [problem.field]))));
+  };
 
   const updateRow = (index: number, change: Partial<PriceRow>): void => {
     setRows((current) => current.map((row, rowIndex) => (rowIndex === index ? { ...row, ...change } : row)));
@@ -111,10 +118,11 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
     const input = event.currentTarget as HTMLInputElement;
     const file = input.files?.[0];
     if (file === undefined) return;
-    const imported = parsePriceCsv(await file.text());
+    const imported = parsePriceCsv(await file.text(), new Set(settings.licenses.map((license) => license.licenseName)));
     input.value = '';
-    setProblems(imported.problems);
-    if (imported.rows.length > 0) setRows(mergeRows(rows, imported.rows));
+    // A file with any bad line imports nothing, so the form never holds half a price list.
+    showProblems(imported.problems.map((message) => ({ field: null, message })));
+    if (imported.problems.length === 0) setRows(mergeRows(rows, imported.rows));
   };
 
   const onSubmit = async (event: SubmitEvent): Promise<void> => {
@@ -122,10 +130,10 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
     const form = new FormData(event.currentTarget as HTMLFormElement);
     const parsed = readContract(form, rows);
     if (!parsed.ok) {
-      setProblems(parsed.problems);
+      showProblems(parsed.problems);
       return;
     }
-    setProblems([]);
+    showProblems([]);
     await saveState.run(() => save('/api/settings/contract', 'PUT', parsed.contract), 'Contract saved. Savings are recomputed with the next crunch.');
   };
 
@@ -141,7 +149,15 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
           </div>
           <div class="field">
             <label for="contract-currency">Currency</label>
-            <input id="contract-currency" name="currency" type="text" value={currency} maxLength={3} autoComplete="off" />
+            <input
+              id="contract-currency"
+              name="currency"
+              type="text"
+              value={currency}
+              maxLength={3}
+              autoComplete="off"
+              aria-invalid={invalidFields.has(CURRENCY_FIELD) ? 'true' : undefined}
+            />
           </div>
           <div class="field">
             <label for="contract-period">Billing period</label>
@@ -159,7 +175,14 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
           </div>
           <div class="field">
             <label for="contract-notice">Notice period (days)</label>
-            <input id="contract-notice" name="noticePeriodDays" type="number" min={0} value={String(contract?.noticePeriodDays ?? DEFAULT_NOTICE_PERIOD_DAYS)} />
+            <input
+              id="contract-notice"
+              name="noticePeriodDays"
+              type="text"
+              inputMode="numeric"
+              value={String(contract?.noticePeriodDays ?? DEFAULT_NOTICE_PERIOD_DAYS)}
+              aria-invalid={invalidFields.has(NOTICE_FIELD) ? 'true' : undefined}
+            />
           </div>
         </div>
 
@@ -178,20 +201,23 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
                   <th scope="row">{row.licenseName}</th>
                   <td>
                     <input
-                      type="number"
-                      min={0}
-                      step={1}
+                      type="text"
+                      inputMode="numeric"
+                      autoComplete="off"
                       aria-label={`Seats bought of ${row.licenseName}`}
+                      aria-invalid={invalidFields.has(seatsField(row.licenseName)) ? 'true' : undefined}
                       value={row.seats}
                       onInput={(event) => updateRow(index, { seats: (event.currentTarget as HTMLInputElement).value })}
                     />
                   </td>
                   <td>
                     <input
-                      type="number"
-                      min={0}
-                      step="0.01"
+                      type="text"
+                      inputMode="decimal"
+                      autoComplete="off"
+                      placeholder={decimalExample}
                       aria-label={`Price per seat of ${row.licenseName}`}
+                      aria-invalid={invalidFields.has(priceField(row.licenseName)) ? 'true' : undefined}
                       value={row.price}
                       onInput={(event) => updateRow(index, { price: (event.currentTarget as HTMLInputElement).value })}
                     />
@@ -201,18 +227,20 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
             </tbody>
           </table>
         </TableScroller>
-        {rows.length === 0 && <p class="hint">No license types yet. They appear after the first PagerDuty sync, or import them from CSV.</p>}
+        {rows.length === 0 && <p class="hint">No license types yet. They appear after the first PagerDuty sync.</p>}
 
         <div class="field">
           <label for="contract-import">Import prices from CSV</label>
           <p class="hint" id="contract-import-hint">
-            Columns: license, seats, price (e.g. <code>Business (Full User),120,41.00</code>). A header row is optional.
+            Columns: license, seats, price (e.g. <code>Business (Full User),120,41.00</code>), with a point for decimals. A header row is optional. Each
+            license must exist in the synced PagerDuty account; a file with any invalid line imports nothing.
           </p>
           <input id="contract-import" type="file" accept=".csv,text/csv" aria-describedby="contract-import-hint" onChange={(event) => void onImport(event)} />
         </div>
 
         {problems.length > 0 && (
           <div class="message message-error" role="alert">
+            <p>Nothing was saved or imported. Fix {problems.length === 1 ? 'this problem' : `these ${problems.length} problems`}:</p>
             <ul>
               {problems.map((problem) => (
                 <li key={problem}>{problem}</li>
@@ -341,24 +369,37 @@ function ExemptionsForm({ settings, save }: { settings: SettingsView; save: Save
   );
 }
 
+/**
+ * The organization's support address. The field holds what the person types until they save:
+ * nothing is checked or reset while they type, and an empty field on purpose means the default.
+ */
 function SupportEmailForm({ settings, defaultEmail, save }: { settings: SettingsView; defaultEmail: string; save: Save }): JSX.Element {
   const saveState = useSaveState();
+  const [draft, setDraft] = useState(settings.supportEmail ?? '');
   const [fieldError, setFieldError] = useState<string | null>(null);
+
+  // A saved value from the server replaces the draft only when the saved value itself changes.
+  useEffect(() => setDraft(settings.supportEmail ?? ''), [settings.supportEmail]);
+
   const onSubmit = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
-    const value = String(new FormData(event.currentTarget as HTMLFormElement).get('supportEmail') ?? '').trim();
-    const parsed = z.email().safeParse(value);
-    if (value !== '' && !parsed.success) {
-      setFieldError('Enter an email address, or leave the field empty to use the default.');
+    const value = draft.trim();
+    if (value !== '' && !z.email().safeParse(value).success) {
+      setFieldError(`Support email "${value}" is not an email address. Enter one such as help@example.com, or leave the field empty to use the default.`);
       return;
     }
     setFieldError(null);
-    await saveState.run(() => save('/api/settings/support-email', 'PUT', { supportEmail: value === '' ? null : value }), 'Support email saved.');
+    await saveState.run(
+      () => save('/api/settings/support-email', 'PUT', { supportEmail: value === '' ? null : value }),
+      value === '' ? 'Support email cleared; the default address is used.' : 'Support email saved.',
+    );
   };
   return (
     <section class="card" aria-labelledby="support-heading">
       <h2 id="support-heading">Support email</h2>
-      <p class="hint">Shown wherever something fails that people cannot fix alone. Currently {defaultEmail}.</p>
+      <p class="hint" id="support-email-hint">
+        Shown wherever something fails that people cannot fix alone. Currently {defaultEmail}. Leave the field empty to use the default.
+      </p>
       <form class="inline-fields" noValidate onSubmit={(event) => void onSubmit(event)}>
         <div class="field">
           <label for="support-email">Support email</label>
@@ -366,9 +407,11 @@ function SupportEmailForm({ settings, defaultEmail, save }: { settings: Settings
             id="support-email"
             name="supportEmail"
             type="email"
-            value={settings.supportEmail ?? ''}
+            autoComplete="off"
+            value={draft}
+            onInput={(event) => setDraft((event.currentTarget as HTMLInputElement).value)}
             aria-invalid={fieldError !== null ? 'true' : undefined}
-            aria-describedby={fieldError !== null ? 'support-email-error' : undefined}
+            aria-describedby={fieldError !== null ? 'support-email-hint support-email-error' : 'support-email-hint'}
           />
         </div>
         <button type="submit" disabled={saveState.isSaving}>
@@ -435,19 +478,32 @@ function mergeRows(current: PriceRow[], imported: PriceRow[]): PriceRow[] {
   return [...merged.values()];
 }
 
-/** Parses `license,seats,price` lines; quoted fields may contain commas. Returns rows and one sentence per bad line. */
-export function parsePriceCsv(text: string): { rows: PriceRow[]; problems: string[] } {
+/**
+ * Parses `license,seats,price` lines; quoted fields may contain commas. Returns the rows and one
+ * sentence per bad line, naming the line. A license the synced account does not have is a bad
+ * line: a price for it would never match a seat.
+ */
+export function parsePriceCsv(text: string, knownLicenses: ReadonlySet<string>): { rows: PriceRow[]; problems: string[] } {
   const rows: PriceRow[] = [];
   const problems: string[] = [];
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
-  lines.forEach((line, index) => {
-    const cells = splitCsvLine(line);
-    const [licenseName = '', seats = '', price = ''] = cells.map((cell) => cell.trim());
-    if (index === 0 && /^license/i.test(licenseName)) return;
-    if (licenseName === '' || !/^\d*$/.test(seats) || !/^\d+(\.\d+)?$/.test(price)) {
-      problems.push(`Line ${index + 1} is invalid: expected license, seats (a whole number or empty) and price (e.g. 41.00), got "${line}".`);
+  const seen = new Set<string>();
+  text.split(/\r?\n/).forEach((line, index) => {
+    if (line.trim() === '') return;
+    const lineNumber = index + 1;
+    const [licenseName = '', seats = '', price = ''] = splitCsvLine(line).map((cell) => cell.trim());
+    if (rows.length === 0 && problems.length === 0 && /^license/i.test(licenseName)) return;
+
+    const lineProblems: string[] = [];
+    if (licenseName === '') lineProblems.push('the license name is empty');
+    else if (!knownLicenses.has(licenseName)) lineProblems.push(`the synced PagerDuty account has no license named "${licenseName}"`);
+    else if (seen.has(licenseName)) lineProblems.push(`"${licenseName}" already appears on an earlier line`);
+    if (seats !== '' && parseWholeNumberInput(seats) === null) lineProblems.push(`seats must be a whole number or empty, got "${seats}"`);
+    if (!/^\d{1,9}(\.\d{1,2})?$/.test(price)) lineProblems.push(`price must be an amount with a point and at most two decimals, such as 41.00, got "${price}"`);
+    if (lineProblems.length > 0) {
+      problems.push(`Line ${lineNumber}: ${lineProblems.join('; ')}.`);
       return;
     }
+    seen.add(licenseName);
     rows.push({ licenseName, roleGroup: null, seats, price });
   });
   return { rows, problems };
@@ -475,31 +531,39 @@ function splitCsvLine(line: string): string[] {
   return cells;
 }
 
-/** Reads the contract form into the API's shape, naming every invalid field. */
-function readContract(form: FormData, rows: PriceRow[]): { ok: true; contract: ContractInput } | { ok: false; problems: string[] } {
-  const problems: string[] = [];
+/** One reason the contract cannot be saved; `field` marks the input to flag, null for the form as a whole. */
+interface FieldProblem {
+  field: string | null;
+  message: string;
+}
+
+const CURRENCY_FIELD = 'currency';
+const NOTICE_FIELD = 'noticePeriodDays';
+
+function seatsField(licenseName: string): string {
+  return `seats:${licenseName}`;
+}
+
+function priceField(licenseName: string): string {
+  return `price:${licenseName}`;
+}
+
+/** Reads the contract form into the API's shape, naming every invalid field at once. */
+function readContract(form: FormData, rows: PriceRow[]): { ok: true; contract: ContractInput } | { ok: false; problems: FieldProblem[] } {
+  const problems: FieldProblem[] = [];
   const currency = String(form.get('currency') ?? '').trim().toUpperCase();
-  if (!/^[A-Z]{3}$/.test(currency)) problems.push('Currency must be a three-letter ISO code such as USD or EUR.');
-  const noticePeriodDays = Number(form.get('noticePeriodDays'));
-  if (!Number.isInteger(noticePeriodDays) || noticePeriodDays < 0) problems.push('Notice period must be a whole number of days, 0 or more.');
+  if (!/^[A-Z]{3}$/.test(currency)) problems.push({ field: CURRENCY_FIELD, message: 'Currency must be a three-letter ISO code such as USD or EUR.' });
+  const noticeText = String(form.get('noticePeriodDays') ?? '');
+  const noticePeriodDays = parseWholeNumberInput(noticeText);
+  if (noticePeriodDays === null) problems.push({ field: NOTICE_FIELD, message: `Notice period must be a whole number of days, 0 or more; got "${noticeText}".` });
 
   const lines: ContractInput['lines'] = [];
   for (const row of rows) {
-    const price = row.price.trim();
-    if (price === '') continue;
-    if (!/^\d{1,9}(\.\d{1,2})?$/.test(price)) {
-      problems.push(`Price per seat of ${row.licenseName} must be an amount with at most two decimals, such as 41.00.`);
-      continue;
-    }
-    const seats = row.seats.trim() === '' ? null : Number(row.seats);
-    if (seats !== null && (!Number.isInteger(seats) || seats < 0)) {
-      problems.push(`Seats bought of ${row.licenseName} must be a whole number, or empty.`);
-      continue;
-    }
-    lines.push({ licenseName: row.licenseName, roleGroup: row.roleGroup, seats, pricePerSeat: price });
+    const line = readPriceRow(row, problems);
+    if (line !== null) lines.push(line);
   }
-  if (lines.length === 0 && problems.length === 0) problems.push('Enter the price per seat of at least one license.');
-  if (problems.length > 0) return { ok: false, problems };
+  if (lines.length === 0 && problems.length === 0) problems.push({ field: null, message: 'Enter the price per seat of at least one license.' });
+  if (problems.length > 0 || noticePeriodDays === null) return { ok: false, problems };
 
   const plan = String(form.get('plan') ?? '').trim();
   const renewalDate = String(form.get('renewalDate') ?? '').trim();
@@ -511,6 +575,33 @@ function readContract(form: FormData, rows: PriceRow[]): { ok: true; contract: C
     noticePeriodDays,
     lines,
   });
-  if (!contract.success) return { ok: false, problems: contract.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
+  if (!contract.success) return { ok: false, problems: contract.error.issues.map((issue) => ({ field: null, message: `${issue.path.join('.')}: ${issue.message}` })) };
   return { ok: true, contract: contract.data };
+}
+
+/**
+ * Reads one license's seats and price, adding a problem per invalid field. A row without a price
+ * is not part of the contract; seats typed without a price are a problem, not silently dropped.
+ */
+function readPriceRow(row: PriceRow, problems: FieldProblem[]): ContractInput['lines'][number] | null {
+  const seatsText = row.seats.trim();
+  const priceText = row.price.trim();
+  const seats = seatsText === '' ? null : parseWholeNumberInput(seatsText);
+  const pricePerSeat = priceText === '' ? null : parseDecimalInput(priceText);
+
+  if (seatsText !== '' && seats === null) {
+    problems.push({ field: seatsField(row.licenseName), message: `Seats bought of ${row.licenseName} must be a whole number, or empty; got "${seatsText}".` });
+  }
+  if (priceText !== '' && pricePerSeat === null) {
+    const example = `41${localDecimalSeparator()}50`;
+    problems.push({
+      field: priceField(row.licenseName),
+      message: `Price per seat of ${row.licenseName} must be an amount with at most two decimals and no thousands separator, such as ${example}; got "${priceText}".`,
+    });
+  }
+  if (priceText === '' && seatsText !== '') {
+    problems.push({ field: priceField(row.licenseName), message: `Price per seat of ${row.licenseName} is empty: enter it, or clear the seats.` });
+  }
+  if (pricePerSeat === null || (seatsText !== '' && seats === null)) return null;
+  return { licenseName: row.licenseName, roleGroup: row.roleGroup, seats, pricePerSeat };
 }

@@ -121,7 +121,7 @@ function RecommendationGroup({ kind, rows, currency, onExempt }: RecommendationG
         {RECOMMENDATION_KIND_LABELS[kind].title} ({formatCount(rows.length)})
       </h2>
       <TableScroller label={`${RECOMMENDATION_KIND_LABELS[kind].title}, scrollable`}>
-        <table aria-labelledby={headingId} class="wide-table">
+        <table aria-labelledby={headingId} class="wide-table stacked-table">
           <thead>
             <tr>
               <th scope="col">Person</th>
@@ -140,21 +140,21 @@ function RecommendationGroup({ kind, rows, currency, onExempt }: RecommendationG
                   <Link href={`/people/${encodeURIComponent(row.externalId)}`}>{row.name}</Link>
                   <span class="signal">{row.email}</span>
                 </th>
-                <td>{row.licenseName ?? 'No license'}</td>
-                <td>
+                <td data-label="License">{row.licenseName ?? 'No license'}</td>
+                <td data-label="Status">
                   <span class={`badge badge-recommendation-${row.status}`}>{recommendationStatusLabel(row.status)}</span>
                 </td>
-                <td>{row.yearlySavingMinor === null || currency === null ? 'No price' : formatMoney(row.yearlySavingMinor, currency)}</td>
-                <td>
+                <td data-label="Yearly saving">{row.yearlySavingMinor === null || currency === null ? 'No price' : formatMoney(row.yearlySavingMinor, currency)}</td>
+                <td data-label="Effective">
                   <time dateTime={row.effectiveDate} title={`${row.effectiveDate} (UTC)`}>
                     {formatCalendarDate(row.effectiveDate)}
                   </time>
                 </td>
-                <td>
+                <td data-label="Guardrails">
                   <GuardrailList guardrails={row.guardrails} />
                 </td>
                 {onExempt !== null && (
-                  <td>
+                  <td data-label="Action">
                     <button type="button" class="button-secondary" aria-label={`Exempt ${row.name}`} onClick={() => void onExempt(row)}>
                       Exempt
                     </button>

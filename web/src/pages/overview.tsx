@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
+import { z } from 'zod';
 import type { PageProps } from '../app.tsx';
-import { overviewSchema, type OverviewView } from '../api-types.ts';
+import { connectionStateSchema, overviewSchema, type ConnectionState, type OverviewView } from '../api-types.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
 import { SeatsChart } from '../components/seats-chart.tsx';
 import { formatCount, formatMoney, formatOptionalCount, formatPercent, formatRelative } from '../format.ts';
@@ -16,23 +17,34 @@ interface SeatCounts {
   neverActive: number;
 }
 
+/**
+ * The part of the PagerDuty card the overview needs. The overview API names the account and its
+ * last sync but not whether it is still connected, so the state comes from the card.
+ * NOTE: the overview response has no connection status; once it does, read it from there.
+ */
+const CARD_PATH = '/api/apps/pagerduty/card';
+const cardStateSchema = z.object({ state: connectionStateSchema });
+
 /** Renders seats paid, allocated and active per license type, as a table and a chart. */
 export function OverviewPage({ session, onSessionExpired }: PageProps): JSX.Element {
   usePageTitle('Overview');
   const { state } = useApiData('/api/overview', overviewSchema);
+  const card = useApiData(CARD_PATH, cardStateSchema);
   useSessionGuard(state, onSessionExpired);
+  const connectionState = card.state.status === 'loaded' ? card.state.data.state : null;
 
   return (
     <section aria-labelledby="overview-heading">
       <h1 id="overview-heading">Overview</h1>
       {state.status === 'loading' && <Loading label="Loading seat figures…" />}
       {state.status === 'failed' && <ErrorMessage failure={state.failure} supportEmail={session.supportEmail} />}
-      {state.status === 'loaded' && <OverviewContent overview={state.data} />}
+      {state.status === 'loaded' && <OverviewContent overview={state.data} connectionState={connectionState} />}
     </section>
   );
 }
 
-function OverviewContent({ overview }: { overview: OverviewView }): JSX.Element {
+/** `connectionState` is null while the card loads or when it failed; the figures show either way. */
+function OverviewContent({ overview, connectionState }: { overview: OverviewView; connectionState: ConnectionState | null }): JSX.Element {
   if (overview.seats.length === 0) {
     return (
       <div class="card empty-state">
@@ -49,6 +61,7 @@ function OverviewContent({ overview }: { overview: OverviewView }): JSX.Element 
   return (
     <>
       <Freshness overview={overview} />
+      <FrozenNotice overview={overview} connectionState={connectionState} />
       <SummaryTiles totals={totals} />
       {overview.costs !== null && overview.costs !== undefined && <CostTiles costs={overview.costs} />}
       <section class="card" aria-labelledby="seats-heading">
@@ -166,6 +179,53 @@ function Freshness({ overview }: { overview: OverviewView }): JSX.Element {
       )}
     </p>
   );
+}
+
+/**
+ * Says when the figures no longer follow PagerDuty: the account was disconnected with its data
+ * kept, or Seatwise lost access and waits for a reconnect. Syncing and connected need no notice.
+ */
+function FrozenNotice({ overview, connectionState }: { overview: OverviewView; connectionState: ConnectionState | null }): JSX.Element | null {
+  if (connectionState === null || overview.connection === null) return null;
+  const account = overview.connection.subdomain === null ? 'the PagerDuty account' : `${overview.connection.subdomain}.pagerduty.com`;
+  const lastSyncAt = overview.connection.lastSyncAt;
+  const frozenSince =
+    lastSyncAt === null ? (
+      'since it was disconnected'
+    ) : (
+      <>
+        since its last sync, <Time iso={lastSyncAt}>{formatRelative(lastSyncAt)}</Time>
+      </>
+    );
+  switch (connectionState) {
+    // The row was kept on disconnect: the figures are history, not the current account.
+    case 'not_connected':
+      return (
+        <div class="message message-warning" role="status">
+          <p>
+            PagerDuty is disconnected. These figures are from the disconnected account {account} and frozen {frozenSince}. <Link href="/apps/pagerduty">Connect PagerDuty</Link>{' '}
+            again to update them.
+          </p>
+        </div>
+      );
+    // Seatwise keeps the connection but cannot sync until someone reconnects or the error clears.
+    case 'needs_reconnect':
+    case 'error':
+      return (
+        <div class="message message-warning" role="status">
+          <p>
+            Seatwise cannot sync {account} right now, so these figures are frozen {frozenSince}. See <Link href="/apps/pagerduty">PagerDuty</Link> for what to do.
+          </p>
+        </div>
+      );
+    case 'connected':
+    case 'syncing':
+      return null;
+    default: {
+      const unreachable: never = connectionState;
+      throw new Error(`Unknown connection state ${String(unreachable)}`);
+    }
+  }
 }
 
 function sum(values: number[]): number {

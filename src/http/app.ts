@@ -15,6 +15,7 @@ import { registerOperations } from '../ops/routes.ts';
 import { registerAccessControl } from './access.ts';
 import { createRouteContext, type AppDeps } from './context.ts';
 import { ApiError, errorEnvelope, type ApiErrorCode } from './errors.ts';
+import { rejectNulCharacters } from './reject-nul.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerAccountRoutes } from './routes/accounts.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAccessControl(app, deps.database.db, context.publicUrl);
   registerOperations(app, { database: deps.database, config: deps.config, process: deps.operations?.process, metrics: deps.operations?.metrics });
   app.setErrorHandler(handleError);
+  rejectNulCharacters(app);
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, not the path: paths such as an invite link carry secrets.
     const route = request.routeOptions.url ?? '(no route)';

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { crunchConnection } from '../analytics/crunch.ts';
+import { crunchConnection, type CrunchOptions } from '../analytics/crunch.ts';
+import { findChangedSince } from '../analytics/sync-changes.ts';
 import { getAccessToken, markNeedsReconnect } from '../connections/refresh.ts';
 import type { Vault } from '../connections/vault.ts';
 import { PagerDutyClient, type CredentialSource, type PagerDutyCredential, type RetryPolicy } from '../connectors/pagerduty/client.ts';
@@ -33,7 +34,7 @@ export interface SyncDeps {
   /** The OAuth app that refreshes tokens; null when only API-key connections exist. */
   oauthClient: OAuthClient | null;
   /** Computes the dashboard figures after a sync; defaults to the analytics crunch. */
-  crunch?: (db: Kysely<DB>, connectionId: string, asOf: Date) => Promise<void>;
+  crunch?: (db: Kysely<DB>, connectionId: string, asOf: Date, options?: CrunchOptions) => Promise<void>;
   /** The run's notion of now; tests against a simulator with a fixed clock pass its instant. */
   now?: () => Date;
   /** Stops the run at the next request; its checkpoints stay so the next run resumes. */
@@ -137,7 +138,9 @@ export async function runSync(deps: SyncDeps, input: { connectionId: string; syn
 
   if (status !== 'failed') {
     await db.updateTable('connections').set({ last_sync_at: now, updated_at: new Date() }).where('id', '=', connectionId).execute();
-    await (deps.crunch ?? crunchConnection)(db, connectionId, now);
+    // Activity facts are recomputed only from the earliest event this run or an uncrunched one changed.
+    const changedSince = await findChangedSince(db, connectionId, syncRunId);
+    await (deps.crunch ?? crunchConnection)(db, connectionId, now, changedSince === undefined ? {} : { changedSince });
   }
   await finishRun(db, syncRunId, status, client.requestCount, failed.length === 0 ? null : 'streams_failed', errorMessage);
   logger.info({ status, requests: client.requestCount, failedStreams: failed.map((outcome) => outcome.name) }, 'Sync finished');

@@ -11,6 +11,7 @@ export type AuditAction =
   | 'pagerduty.connect_started'
   | 'pagerduty.connected'
   | 'pagerduty.connect_failed'
+  | 'pagerduty.archived'
   | 'pagerduty.disconnected'
   | 'pagerduty.sync_requested'
   | 'pagerduty.invite_sent'

@@ -14,7 +14,7 @@ import type { ConnectionMethod, DB } from '../db/schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import { err, ok, type Result } from '../lib/result.ts';
 import { saveCredentials } from './credentials.ts';
-import { findPagerDutyConnection, upsertPagerDutyConnection } from './repository.ts';
+import { archiveConnection, findPagerDutyConnection, upsertPagerDutyConnection } from './repository.ts';
 import type { Vault } from './vault.ts';
 
 /** How long a started authorization may take before its `state` expires. */
@@ -26,6 +26,11 @@ export const STATE_LIFETIME_MS = 10 * 60 * 1000;
  */
 export const CONNECT_RESULTS = {
   connected: { kind: 'success', message: 'PagerDuty is connected. The first sync has started.' },
+  account_switched: {
+    kind: 'success',
+    message:
+      'Seatwise switched to the PagerDuty account you signed in to. The previous account’s data is archived and no longer shown, so the two never mix. The first sync of the new account has started.',
+  },
   access_denied: {
     kind: 'error',
     message: 'You chose Deny in PagerDuty, so nothing was connected. Click Connect to try again.',
@@ -50,7 +55,7 @@ export const CONNECT_RESULTS = {
   account_mismatch: {
     kind: 'error',
     message:
-      'You signed in to a different PagerDuty account than the one Seatwise holds data for, so nothing was changed. Reconnect with that account, or disconnect and delete its data first to connect another, so the data of two accounts never mixes.',
+      'You signed in to a different PagerDuty account than the one whose data Seatwise contains, so nothing was changed. Reconnect with that account, or switch to the other account below.',
   },
 } as const satisfies Record<string, { kind: 'success' | 'error'; message: string }>;
 
@@ -84,6 +89,11 @@ export interface ConnectStart {
   redirectUri: string;
   /** The path inside Seatwise that the browser returns to after the callback. */
   returnPath: string;
+  /**
+   * The user confirmed that a different PagerDuty account may replace the connected one, whose
+   * connection and data are then archived. Without it a different account is rejected.
+   */
+  isAccountSwitchConfirmed: boolean;
 }
 
 /**
@@ -108,6 +118,7 @@ export async function startConnect(deps: ConnectDeps, start: ConnectStart, now =
       key_id: verifier.keyId,
       redirect_uri: start.redirectUri,
       return_path: start.returnPath,
+      is_account_switch_confirmed: start.isAccountSwitchConfirmed,
       expires_at: new Date(now.getTime() + STATE_LIFETIME_MS),
     })
     .execute();
@@ -131,7 +142,8 @@ export const DEFAULT_RETURN_PATH = '/apps/pagerduty';
 /**
  * Completes an authorization from PagerDuty's redirect: checks the state, exchanges the code,
  * verifies the ID token and scope, stores the connection and its sealed tokens, and enqueues
- * the first sync.
+ * the first sync. A different account than the connected one is rejected unless the state
+ * carries the user's confirmation, and then the old connection is archived with its data.
  */
 export async function completeConnect(
   deps: ConnectDeps,
@@ -161,13 +173,24 @@ export async function completeConnect(
   const { tokens, identity } = grant.value;
 
   const existing = await findPagerDutyConnection(deps.db, stateRow.organization_id);
-  if (existing && existing.accountId !== null && existing.accountId !== identity.accountId && (await holdsAccountData(deps.db, existing))) {
-    // NOTE: switching accounts while keeping the old data (archiving it) is not offered yet.
-    return failure('account_mismatch', stateRow, `The token is for account ${identity.subdomain}, not ${existing.subdomain ?? existing.accountId}`);
+  const isOtherAccount = existing !== null && existing.accountId !== null && existing.accountId !== identity.accountId;
+  const replaced = existing !== null && isOtherAccount && (await holdsAccountData(deps.db, existing)) ? existing : null;
+  if (replaced !== null && !stateRow.is_account_switch_confirmed) {
+    return failure('account_mismatch', stateRow, `The token is for account ${identity.subdomain}, not ${replaced.subdomain ?? replaced.accountId}`);
   }
 
   const pagerDutyUser = await readConnectingUser(deps, identity, tokens.accessToken);
   const connectionId = await deps.db.transaction().execute(async (trx) => {
+    if (replaced !== null) {
+      await archiveConnection(trx, replaced, `Archived when the organization switched to the PagerDuty account ${identity.subdomain}.`, now);
+      await recordAuditEvent(trx, {
+        organizationId: stateRow.organization_id,
+        actorUserId: stateRow.user_id,
+        actorLabel: pagerDutyUser ? `${pagerDutyUser.email} (PagerDuty)` : `PagerDuty user ${identity.userId}`,
+        action: 'pagerduty.archived',
+        details: { connectionId: replaced.id, subdomain: replaced.subdomain, replacedBySubdomain: identity.subdomain },
+      });
+    }
     const id = await upsertPagerDutyConnection(trx, {
       organizationId: stateRow.organization_id,
       method: methodOf(deps.pagerduty.scope),
@@ -206,7 +229,7 @@ export async function completeConnect(
 
   await enqueueFirstSync(deps, connectionId);
   return {
-    code: 'connected',
+    code: replaced === null ? 'connected' : 'account_switched',
     returnPath: stateRow.return_path,
     organizationId: stateRow.organization_id,
     inviteId: stateRow.invite_id,
@@ -235,6 +258,7 @@ interface StateRow {
   key_id: string;
   redirect_uri: string;
   return_path: string;
+  is_account_switch_confirmed: boolean;
   expires_at: Date;
 }
 
@@ -259,6 +283,7 @@ async function consumeState(db: Kysely<DB>, state: string | null, now: Date): Pr
       'key_id',
       'redirect_uri',
       'return_path',
+      'is_account_switch_confirmed',
       'expires_at',
     ])
     .executeTakeFirst();
@@ -342,6 +367,7 @@ export async function connectWithApiKey(
   }
   const account = probe.value;
 
+  // NOTE: an API key for another account is always rejected; only OAuth offers the confirmed switch.
   const existing = await findPagerDutyConnection(deps.db, request.organizationId);
   const isOtherAccount = existing !== null && existing.subdomain !== null && account.subdomain !== null && existing.subdomain !== account.subdomain;
   if (existing && isOtherAccount && (await holdsAccountData(deps.db, existing))) {

@@ -127,6 +127,29 @@ export async function markDisconnected(db: Executor, organizationId: string, con
     .execute();
 }
 
+/**
+ * Archives a connection when the organization switches to another account: deletes its tokens,
+ * marks it disconnected and archived, and keeps every synced row. Archived connections are
+ * outside the live unique index and left out of dashboard queries (see `liveConnectionIds`).
+ */
+export async function archiveConnection(db: Transaction<DB>, connection: { organizationId: string; id: string }, reason: string, now = new Date()): Promise<void> {
+  await deleteCredentials(db, connection.id);
+  await db
+    .updateTable('connections')
+    .set({ status: 'disconnected', status_reason: reason, status_changed_at: now, archived_at: now, updated_at: now })
+    .where('organization_id', '=', connection.organizationId)
+    .where('id', '=', connection.id)
+    .execute();
+}
+
+/**
+ * Selects the ids of an organization's connections that are not archived. Every dashboard query
+ * filters its rows by it, so an archived account's data never mixes with the current one's.
+ */
+export function liveConnectionIds(db: Executor, organizationId: string) {
+  return db.selectFrom('connections').select('connections.id').where('connections.organization_id', '=', organizationId).where('connections.archived_at', 'is', null);
+}
+
 /** Tables whose rows belong to a connection but are kept on disconnect whatever the choice. */
 const ALWAYS_KEPT_TABLES = new Set(['connections', 'connection_credentials']);
 

@@ -38,6 +38,11 @@ export interface ConnectionCardView {
   }[];
   /** The sentence for the `result` code of an OAuth redirect. */
   notice: { kind: 'success' | 'error'; message: string } | null;
+  /**
+   * The offer to switch to another PagerDuty account, made after a connect to a different account
+   * was rejected. It is null otherwise, and for viewers who may not connect.
+   */
+  accountSwitch: { currentSubdomain: string } | null;
   supportEmail: string;
 }
 
@@ -65,6 +70,10 @@ export async function presentConnectionCard(
     currentRun: runs.current,
     recentRuns: runs.recent,
     notice: resultCode !== undefined && isConnectResultCode(resultCode) ? { ...CONNECT_RESULTS[resultCode] } : null,
+    accountSwitch:
+      resultCode === 'account_mismatch' && connection !== null && canManageConnections(viewer.role)
+        ? { currentSubdomain: connection.subdomain ?? connection.accountId ?? 'the connected account' }
+        : null,
     supportEmail: viewer.supportEmail,
   };
 }

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { DB } from '../db/schema.ts';
+import { liveConnectionIds } from '../connections/repository.ts';
 import { PAGERDUTY_PROVIDER } from '../analytics/pagerduty-features.ts';
 import { toIso } from './overview.ts';
 
@@ -79,6 +80,7 @@ export async function presentFeatures(db: Kysely<DB>, organizationId: string, qu
     .selectFrom('people')
     .select((eb) => eb.fn.max('computed_at').as('computed_at'))
     .where('organization_id', '=', organizationId)
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
     .executeTakeFirst();
   const computedAt = computed?.computed_at ?? null;
 
@@ -91,6 +93,7 @@ export async function presentFeatures(db: Kysely<DB>, organizationId: string, qu
     .innerJoin('features as f', (join) => join.onRef('f.key', '=', 'af.feature_key').on('f.provider', '=', PAGERDUTY_PROVIDER))
     .select(['af.feature_key', 'f.name', 'af.status', 'af.reason', 'af.configured_count', 'af.exercised_count_90d'])
     .where('af.organization_id', '=', organizationId)
+    .where('af.connection_id', 'in', liveConnectionIds(db, organizationId))
     .orderBy('f.position')
     .execute();
 
@@ -98,6 +101,7 @@ export async function presentFeatures(db: Kysely<DB>, organizationId: string, qu
     .selectFrom('signal_availability')
     .select(['signal', 'status', 'reason'])
     .where('organization_id', '=', organizationId)
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
     .orderBy('signal')
     .execute();
 
@@ -139,6 +143,7 @@ async function loadFeatureUsage(db: Kysely<DB>, organizationId: string): Promise
       coalesce(sum(pf.count_90d), 0)::int as events_90d
     from features f
     left join person_features pf on pf.feature_key = f.key and pf.organization_id = ${organizationId}::uuid
+      and pf.connection_id in (${liveConnectionIds(db, organizationId)})
     where f.provider = ${PAGERDUTY_PROVIDER} and f.scope = 'person'
     group by f.key, f.name, f.description, f.category, f.scope, f.requirement, f.position
     order by f.position
@@ -170,6 +175,7 @@ async function loadWeeklyActive(db: Kysely<DB>, organizationId: string, computed
     select date_trunc('week', d.day)::date::text as week_start, d.feature_key, count(distinct d.external_id)::int as active_people
     from activity_daily d
     where d.organization_id = ${organizationId}::uuid and d.day >= ${firstWeekStart(computedAt, weeks)}::date
+      and d.connection_id in (${liveConnectionIds(db, organizationId)})
     group by 1, 2
     order by 1, 2
   `.execute(db);
@@ -183,6 +189,7 @@ async function loadWeeklyTeamActive(db: Kysely<DB>, organizationId: string, comp
     join people p on p.connection_id = d.connection_id and p.external_id = d.external_id
     cross join lateral jsonb_array_elements_text(p.teams) as team(name)
     where d.organization_id = ${organizationId}::uuid and d.day >= ${firstWeekStart(computedAt, weeks)}::date
+      and d.connection_id in (${liveConnectionIds(db, organizationId)})
       and d.feature_key in (select f.key from features f where f.provider = ${PAGERDUTY_PROVIDER} and f.category not in ('notifications', 'stakeholder'))
     group by 1, 2
     order by 1, 2

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
+import { liveConnectionIds } from '../connections/repository.ts';
 import { getContract } from '../analytics/contracts.ts';
 
 export interface OverviewSeat {
@@ -39,12 +40,14 @@ export async function presentOverview(db: Kysely<DB>, organizationId: string): P
     .select(['subdomain', 'region', 'last_sync_at'])
     .where('organization_id', '=', organizationId)
     .where('provider', '=', 'pagerduty')
+    .where('archived_at', 'is', null)
     .executeTakeFirst();
 
   const rows = await db
     .selectFrom('seat_summaries')
     .select(['license_id', 'license_name', 'role_group', 'paid', 'allocated', 'active_30d', 'active_60d', 'active_90d', 'never_active', 'computed_at'])
     .where('organization_id', '=', organizationId)
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
     .orderBy('role_group')
     .orderBy('license_name')
     .orderBy('license_id')

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { DB, RecommendationKind, RecommendationStatus } from '../db/schema.ts';
+import { liveConnectionIds } from '../connections/repository.ts';
 import { toIso } from './overview.ts';
 
 export const PEOPLE_SORT_KEYS = ['name', 'email', 'lastSeen', 'license', 'role'] as const;
@@ -71,7 +72,7 @@ export async function presentPeople(db: Kysely<DB>, organizationId: string, quer
   }
   const { search, license, sort, direction, page, pageSize } = parsed.data;
 
-  let filtered = db.selectFrom('people').where('organization_id', '=', organizationId);
+  let filtered = db.selectFrom('people').where('organization_id', '=', organizationId).where('connection_id', 'in', liveConnectionIds(db, organizationId));
   if (search !== undefined && search !== '') {
     const pattern = `%${escapeLikePattern(search)}%`;
     filtered = filtered.where((eb) =>
@@ -154,6 +155,7 @@ async function loadRecommendations(
     .selectFrom('recommendations')
     .select(['connection_id', 'external_id', 'kind', 'status'])
     .where('organization_id', '=', organizationId)
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
     .where('external_id', 'in', externalIds)
     .execute();
   return new Map(rows.map((row) => [`${row.connection_id}/${row.external_id}`, { kind: row.kind, status: row.status }]));

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
+import { liveConnectionIds } from '../connections/repository.ts';
 import { PAGERDUTY_PROVIDER } from '../analytics/pagerduty-features.ts';
 import type { Guardrail } from '../analytics/recommendations.ts';
 import { toIso } from './overview.ts';
@@ -50,6 +51,7 @@ export async function presentPerson(db: Kysely<DB>, organizationId: string, exte
     .selectFrom('people')
     .selectAll()
     .where('organization_id', '=', organizationId)
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
     .where('external_id', '=', externalId)
     .executeTakeFirst();
   if (person === undefined) return null;

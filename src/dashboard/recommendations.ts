@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB, RecommendationKind, RecommendationStatus } from '../db/schema.ts';
+import { liveConnectionIds } from '../connections/repository.ts';
 import type { Guardrail } from '../analytics/recommendations.ts';
 import { toIso } from './overview.ts';
 
@@ -47,6 +48,7 @@ export async function presentRecommendations(db: Kysely<DB>, organizationId: str
       'computed_at',
     ])
     .where('organization_id', '=', organizationId)
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
     .execute();
 
   const sorted = [...rows].sort(

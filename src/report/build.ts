@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { liveConnectionIds } from '../connections/repository.ts';
 import type { DB } from '../db/schema.ts';
 import type { Guardrail } from '../analytics/recommendations.ts';
 import { presentFeatures, type AccountFeatureView, type FeatureUsage, type WeeklyActive } from '../dashboard/features.ts';
@@ -168,6 +169,7 @@ async function loadPeople(db: Kysely<DB>, organizationId: string): Promise<Repor
       'open_incident_count',
     ])
     .where('organization_id', '=', organizationId)
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
     .orderBy('email')
     .orderBy('external_id')
     .execute();
@@ -176,6 +178,7 @@ async function loadPeople(db: Kysely<DB>, organizationId: string): Promise<Repor
     .selectFrom('person_features')
     .select(['connection_id', 'external_id', 'feature_key', 'first_used_at', 'last_used_at', 'count_30d', 'count_60d', 'count_90d'])
     .where('organization_id', '=', organizationId)
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
     .orderBy('feature_key')
     .execute();
   const featuresByPerson = new Map<string, Record<string, ReportFeatureUse>>();

@@ -94,6 +94,7 @@ export const connectionCardSchema = z.object({
     }),
   ),
   notice: z.object({ kind: z.enum(['success', 'error']), message: z.string() }).nullable(),
+  accountSwitch: z.object({ currentSubdomain: z.string() }).nullable(),
   supportEmail: z.string(),
 });
 export type ConnectionCardView = z.infer<typeof connectionCardSchema>;

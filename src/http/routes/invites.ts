@@ -156,6 +156,8 @@ export async function registerInviteRoutes(app: FastifyInstance, context: RouteC
           browserBindingHash: binding.hash,
           redirectUri: `${context.publicUrl()}${CALLBACK_PATH}`,
           returnPath: INVITE_DONE_PATH,
+          // An invitee cannot see which account's data Seatwise contains, so cannot confirm a switch.
+          isAccountSwitchConfirmed: false,
         });
         return reply.redirect(authorizeUrl.toString(), 303);
       },

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { recordAuditEvent } from '../../accounts/audit.ts';
 import { hashToken } from '../../accounts/tokens.ts';
-import { completeConnect, DEFAULT_RETURN_PATH, startConnect } from '../../connections/connect.ts';
+import { completeConnect, CONNECT_RESULTS, DEFAULT_RETURN_PATH, startConnect } from '../../connections/connect.ts';
 import { findPagerDutyConnection } from '../../connections/repository.ts';
 import { presentConnectionCard } from '../../dashboard/connection-card.ts';
 import { requireSession, SESSION_COOKIE } from '../access.ts';
@@ -104,8 +104,8 @@ export async function registerPagerDutyRoutes(app: FastifyInstance, context: Rou
         browserBindingHashes: browserBindingsOf(request),
       });
       await notifyInviter(context, outcome);
-      if (outcome.code === 'connected') {
-        request.log.info({ connectionId: outcome.connectionId, organizationId: outcome.organizationId }, 'Connected PagerDuty');
+      if (CONNECT_RESULTS[outcome.code].kind === 'success') {
+        request.log.info({ result: outcome.code, connectionId: outcome.connectionId, organizationId: outcome.organizationId }, 'Connected PagerDuty');
       } else {
         request.log.warn({ result: outcome.code, detail: outcome.detail, organizationId: outcome.organizationId }, 'PagerDuty connect failed');
         if (outcome.organizationId !== null) {
@@ -134,6 +134,10 @@ export async function registerPagerDutyRoutes(app: FastifyInstance, context: Rou
         body: z.object({
           _csrf: z.string().max(256),
           returnTo: z.string().max(512).optional().describe('A path inside Seatwise to return to'),
+          confirmAccountSwitch: z
+            .literal('confirmed')
+            .optional()
+            .describe('Set when the user confirmed that another PagerDuty account may replace the connected one, whose data is then archived'),
         }),
       },
       handler: async (request, reply) => {
@@ -145,12 +149,14 @@ export async function registerPagerDutyRoutes(app: FastifyInstance, context: Rou
           browserBindingHash: session.tokenHash,
           redirectUri: `${context.publicUrl()}${CALLBACK_PATH}`,
           returnPath: safeReturnPath(request.body.returnTo) ?? DEFAULT_RETURN_PATH,
+          isAccountSwitchConfirmed: request.body.confirmAccountSwitch === 'confirmed',
         });
         await recordAuditEvent(db, {
           organizationId: session.organization.id,
           actorUserId: session.user.id,
           actorLabel: session.user.email,
           action: 'pagerduty.connect_started',
+          details: { isAccountSwitchConfirmed: request.body.confirmAccountSwitch === 'confirmed' },
         });
         return reply.redirect(authorizeUrl.toString(), 303);
       },

@@ -45,6 +45,7 @@ export function ConnectionsCard({ card, csrfToken, onChanged }: ConnectionsCardP
         <ConnectionStateBadge state={card.state} />
       </div>
       {card.notice !== null && <Notice notice={card.notice} supportEmail={card.supportEmail} />}
+      {card.accountSwitch !== null && <AccountSwitch currentSubdomain={card.accountSwitch.currentSubdomain} csrfToken={csrfToken} />}
       {disconnectInstructions !== null && (
         <div class="message message-success" role="status">
           <p>PagerDuty is disconnected. {disconnectInstructions}</p>
@@ -188,6 +189,53 @@ function ConnectForm({ label, csrfToken, isSecondary = false }: { label: 'Connec
         {label}
       </button>
       {isConnecting && (
+        <span class="connecting" role="status">
+          Opening PagerDuty…
+        </span>
+      )}
+    </form>
+  );
+}
+
+/**
+ * Offers to replace the connected PagerDuty account with the other one the user signed in to.
+ * The user confirms first, because the connected account's data is then archived. The switch
+ * repeats the authorization with the confirmation.
+ */
+function AccountSwitch({ currentSubdomain, csrfToken }: { currentSubdomain: string; csrfToken: string }): JSX.Element {
+  const [isConfirmed, setConfirmed] = useState(false);
+  const [isSwitching, setSwitching] = useState(false);
+  const onSubmit = (event: SubmitEvent): void => {
+    if (!isConfirmed || isSwitching) event.preventDefault();
+    else setSwitching(true);
+  };
+  return (
+    <form method="post" action={CONNECT_ACTION} class="message message-warning account-switch" aria-labelledby="account-switch-heading" onSubmit={onSubmit}>
+      <h3 id="account-switch-heading">Switch to the other PagerDuty account?</h3>
+      <p>
+        The PagerDuty account you signed in to is not <strong>{currentSubdomain}</strong>, the account whose data Seatwise contains. Seatwise
+        shows one account per organization. Switching archives the connection to {currentSubdomain} and its synced data, which Seatwise keeps
+        but no longer shows, and connects the other account after you sign in to it at PagerDuty again.
+      </p>
+      <input type="hidden" name="_csrf" value={csrfToken} />
+      <div class="checkbox-field">
+        <input
+          id="account-switch-confirm"
+          type="checkbox"
+          name="confirmAccountSwitch"
+          value="confirmed"
+          required
+          checked={isConfirmed}
+          onChange={(event) => setConfirmed((event.currentTarget as HTMLInputElement).checked)}
+        />
+        <label for="account-switch-confirm">
+          I understand that the data of the two accounts must not mix: archive the data of {currentSubdomain} and show only the other account’s.
+        </label>
+      </div>
+      <button type="submit" aria-disabled={!isConfirmed || isSwitching ? 'true' : undefined}>
+        Switch account
+      </button>
+      {isSwitching && (
         <span class="connecting" role="status">
           Opening PagerDuty…
         </span>

@@ -75,12 +75,24 @@ export class CredentialStore {
   readonly accessTokens = new Map<string, AccessTokenRecord>();
   readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   readonly apiKeys = new Map<string, ApiKeyRecord>();
+  /**
+   * Called after every change made through this class's methods, to save the store. The OAuth
+   * handlers mark a refresh token spent or add a delegation just before `issueTokens`, which
+   * then calls it.
+   */
+  onChange: () => void = () => {};
+
+  addApiKey(record: ApiKeyRecord): void {
+    this.apiKeys.set(record.key, record);
+    this.onChange();
+  }
 
   issueTokens(delegation: Delegation, nowMs: number, accessLifetimeSeconds: number, refreshLifetimeSeconds: number): { access: AccessTokenRecord; refresh: RefreshTokenRecord } {
     const access: AccessTokenRecord = { token: newToken(0), delegationId: delegation.id, expiresAtMs: nowMs + accessLifetimeSeconds * 1000 };
     const refresh: RefreshTokenRecord = { token: newToken(1), delegationId: delegation.id, expiresAtMs: nowMs + refreshLifetimeSeconds * 1000, isSpent: false };
     this.accessTokens.set(access.token, access);
     this.refreshTokens.set(refresh.token, refresh);
+    this.onChange();
     return { access, refresh };
   }
 
@@ -89,15 +101,18 @@ export class CredentialStore {
     const delegation = this.delegations.get(delegationId);
     if (delegation === undefined) return false;
     delegation.isRevoked = true;
+    this.onChange();
     return true;
   }
 
   revokeAll(): void {
     for (const delegation of this.delegations.values()) delegation.isRevoked = true;
+    this.onChange();
   }
 
   expireAccessTokens(nowMs: number): void {
     for (const record of this.accessTokens.values()) record.expiresAtMs = Math.min(record.expiresAtMs, nowMs - 1000);
+    this.onChange();
   }
 
   /** Resolves an `Authorization` header to a caller, or null when it is missing, unknown, expired or revoked. */

@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair } from 'jose';
 import { createLogger, type Logger } from '../src/lib/logger.ts';
 import { AccountIndex } from './account-index.ts';
 import type { RequestLogEntry, SimulatorContext, TokenExchangeFailure } from './context.ts';
@@ -14,6 +12,7 @@ import { computeGroundTruth, listActions, type GroundTruth, type PersonAction } 
 import { BodyTooLargeError, queryRecord, sendJson } from './http-kit.ts';
 import { handleIdentity } from './oauth.ts';
 import { handleApi, sendError } from './rest.ts';
+import { loadState, saveState } from './state-file.ts';
 
 export type { GroundTruth, PersonAction, PersonTruth, SeatTruth } from './ground-truth.ts';
 export type { RequestLogEntry, TokenExchangeFailure } from './context.ts';
@@ -33,7 +32,7 @@ export interface SimulatorOptions {
   people?: number;
   /** The demo account's region, default 'us'. */
   region?: 'us' | 'eu';
-  /** Reference instant for generated history, default now. */
+  /** Reference instant for generated history; default the one in `stateFile`, else now. */
   now?: Date;
   /** Default 100. */
   historyDays?: number;
@@ -71,6 +70,13 @@ export interface SimulatorOptions {
   slowBodyDelayMs?: number;
   /** Default a silent logger. */
   logger?: Logger;
+  /**
+   * A JSON file that keeps the issued credentials (OAuth delegations, access and refresh tokens,
+   * API keys, the ID-token signing key) and the first start's reference instant across restarts.
+   * Written with mode 0600 after every change; default none, so everything lives in memory.
+   * An explicit `now` still wins over the stored instant.
+   */
+  stateFile?: string;
 }
 
 export interface SimulatorControl {
@@ -121,6 +127,7 @@ export interface RunningSimulator {
 
 /** Requests kept in the log; a long-running simulator drops the oldest half beyond twice this. */
 const REQUEST_LOG_LIMIT = 50_000;
+const DEFAULT_CLIENT_ID = 'seatwise-demo-client';
 const DEFAULT_CLIENT_SECRET = 'seatwise-demo-secret-not-for-production';
 const DEMO_PASSWORD = 'simulated-pagerduty';
 const DAY_SECONDS = 86_400;
@@ -128,11 +135,14 @@ const DAY_SECONDS = 86_400;
 /** Starts the PagerDuty simulator: identity and US API on one port, the EU API on another. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? createLogger('silent');
+  const accountKey = { seed: options.seed ?? 42, people: options.people ?? 250, region: options.region ?? 'us', clientId: options.clientId ?? DEFAULT_CLIENT_ID };
+  const state = await loadState(options.stateFile ?? null, accountKey, logger);
   const account = generateAccount({
-    seed: options.seed ?? 42,
-    people: options.people ?? 250,
-    region: options.region ?? 'us',
-    now: options.now ?? new Date(),
+    seed: accountKey.seed,
+    people: accountKey.people,
+    region: accountKey.region,
+    now: options.now ?? state.referenceNow,
     historyDays: options.historyDays ?? 100,
     plan: options.plan ?? 'business',
     timeZone: options.timeZone ?? 'Etc/UTC',
@@ -140,13 +150,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     ...(options.burst === undefined ? {} : { burst: options.burst }),
   });
   const index = new AccountIndex(account);
-  const logger = options.logger ?? createLogger('silent');
 
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const kid = randomBytes(8).toString('hex');
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
-
-  const startedAtMs = Date.now();
+  // The account's clock runs on from the first start, so a restart neither rewinds nor shifts it.
+  const startedAtMs = options.now === undefined ? state.firstStartedAtMs : Date.now();
   const clock = {
     offsetMs: 0,
     nowMs(): number {
@@ -156,7 +162,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const context: SimulatorContext = {
     account,
     settings: {
-      clientId: options.clientId ?? 'seatwise-demo-client',
+      clientId: accountKey.clientId,
       clientSecret: options.clientSecret ?? DEFAULT_CLIENT_SECRET,
       appName: options.appName ?? 'Seatwise',
       redirectUris: options.redirectUris,
@@ -171,7 +177,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     clock,
     dataNowMs: () => account.generatedAt.getTime() + (clock.nowMs() - startedAtMs),
     defaultAsOf: () => options.now ?? new Date(clock.nowMs()),
-    signing: { privateKey, publicJwk, kid },
+    signing: state.signing,
     pendingAuthorizations: new Map(),
     authorizationCodes: new Map(),
     faults: { nextTokenExchange: null, injector: new FaultInjector(options.faults ?? {}, options.seed ?? 42, options.slowBodyDelayMs) },
@@ -180,8 +186,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     logger,
   };
 
-  const apiKey = newApiKey();
+  state.restoreInto(context.credentials);
+  const apiKey = state.accountApiKey ?? newApiKey();
   context.credentials.apiKeys.set(apiKey, { key: apiKey, userId: null, isReadOnly: true });
+  const stateFile = options.stateFile;
+  if (stateFile !== undefined) {
+    const saved = { account: accountKey, referenceNow: options.now ?? state.referenceNow, firstStartedAtMs: startedAtMs, signing: state.signing, privateJwk: state.privateJwk, accountApiKey: apiKey };
+    context.credentials.onChange = () => saveState(stateFile, saved, context.credentials, clock.nowMs());
+    context.credentials.onChange();
+  }
 
   const usServer = createServer((request, response) => void serve(context, 'us', request, response, index));
   const euServer = createServer((request, response) => void serve(context, 'eu', request, response, index));
@@ -209,7 +222,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     createApiKey: (userId) => {
       if (userId !== undefined && !account.users.some((user) => user.id === userId)) throw new Error(`createApiKey: user ${userId} is not in the account`);
       const key = newApiKey();
-      context.credentials.apiKeys.set(key, { key, userId: userId ?? null, isReadOnly: true });
+      context.credentials.addApiKey({ key, userId: userId ?? null, isReadOnly: true });
       return key;
     },
     advanceClock: (ms) => {

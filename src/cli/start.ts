@@ -19,6 +19,8 @@ import { createJobQueue, type JobQueue } from '../sync/queue.ts';
 import type { SyncOutcome } from '../sync/run-sync.ts';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.ts';
 
+/** The demo simulator's credentials and reference instant, inside SEATWISE_DATA_DIR. */
+const SIMULATOR_STATE_FILE = 'simulator-state.json';
 const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../dist/web');
 
 export interface StartOptions {
@@ -171,6 +173,9 @@ async function resolvePagerDuty(config: Config, logger: Logger): Promise<{ pager
     seed: config.simulator.seed,
     people: config.simulator.people,
     appName: 'Seatwise',
+    // Kept in the data folder so tokens stored by Seatwise still work after a restart.
+    stateFile: join(config.dataDir, SIMULATOR_STATE_FILE),
+    logger: logger.child({ component: 'simulator' }),
   });
   return {
     pagerduty: {

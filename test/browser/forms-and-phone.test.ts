@@ -185,8 +185,8 @@ describe('settings forms in Chromium', () => {
 
     await page.getByRole('button', { name: 'Save email' }).click();
     await fieldError.waitFor();
-    await expect(fieldError.textContent()).resolves.toContain('"team@"');
     await expect(field.inputValue()).resolves.toBe('team@');
+    await expect(fieldError.textContent()).resolves.toContain('"team@"');
     await harness.screenshot('support email invalid');
 
     await field.fill('');

@@ -91,7 +91,7 @@ export function formatCalendarDate(isoDate: string): string {
   return calendarDateFormat.format(date);
 }
 
-/** The viewer's decimal separator, e.g. "." for en-US and "," for de-DE, as Intl formats 1.5. */
+/** Returns the viewer's decimal separator, e.g. "." for en-US and "," for de-DE, as Intl formats 1.5. */
 export function localDecimalSeparator(locale?: string): string {
   const parts = new Intl.NumberFormat(locale).formatToParts(1.5);
   return parts.find((part) => part.type === 'decimal')?.value ?? '.';
@@ -114,7 +114,7 @@ export function parseDecimalInput(text: string, maxFractionDigits = 2, locale?: 
   return `${whole}.${fraction}`;
 }
 
-/** Reads a whole number of at most nine digits typed by a person; null for signs, exponents or decimals. */
+/** Reads a whole number of at most nine digits typed by a person. Returns null for signs, exponents or decimals. */
 export function parseWholeNumberInput(text: string): number | null {
   const trimmed = text.trim();
   if (!/^\d{1,9}$/.test(trimmed)) return null;

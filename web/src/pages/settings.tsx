@@ -105,7 +105,9 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
 
   useEffect(() => setRows(initialPriceRows(settings)), [settings]);
 
-  const showProblems = (found: FieldProblem[]): void => {
+  const [problemsLead, setProblemsLead] = useState('Nothing was saved.');
+  const showProblems = (found: FieldProblem[], lead = 'Nothing was saved.'): void => {
+    setProblemsLead(lead);
     setProblems(found.map((problem) => problem.message));
     setInvalidFields(new Set(found.flatMap((problem) => (problem.field === null ? [] : [problem.field]))));
   };
@@ -120,8 +122,11 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
     if (file === undefined) return;
     const imported = parsePriceCsv(await file.text(), new Set(settings.licenses.map((license) => license.licenseName)));
     input.value = '';
-    // A file with any bad line imports nothing, so the form never holds half a price list.
-    showProblems(imported.problems.map((message) => ({ field: null, message })));
+    // A file with any bad line imports nothing, so the form never contains half a price list.
+    showProblems(
+      imported.problems.map((message) => ({ field: null, message })),
+      `Nothing was imported from ${file.name}.`,
+    );
     if (imported.problems.length === 0) setRows(mergeRows(rows, imported.rows));
   };
 
@@ -240,7 +245,9 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
 
         {problems.length > 0 && (
           <div class="message message-error" role="alert">
-            <p>Nothing was saved or imported. Fix {problems.length === 1 ? 'this problem' : `these ${problems.length} problems`}:</p>
+            <p>
+              {problemsLead} Fix {problems.length === 1 ? 'this problem' : `these ${problems.length} problems`}:
+            </p>
             <ul>
               {problems.map((problem) => (
                 <li key={problem}>{problem}</li>
@@ -370,8 +377,8 @@ function ExemptionsForm({ settings, save }: { settings: SettingsView; save: Save
 }
 
 /**
- * The organization's support address. The field holds what the person types until they save:
- * nothing is checked or reset while they type, and an empty field on purpose means the default.
+ * Renders the organization's support address. The field keeps what the person types until they
+ * save, because checking or resetting it mid-typing loses input. An empty field means the default.
  */
 function SupportEmailForm({ settings, defaultEmail, save }: { settings: SettingsView; defaultEmail: string; save: Save }): JSX.Element {
   const saveState = useSaveState();
@@ -531,7 +538,7 @@ function splitCsvLine(line: string): string[] {
   return cells;
 }
 
-/** One reason the contract cannot be saved; `field` marks the input to flag, null for the form as a whole. */
+/** One reason the contract cannot be saved. `field` names the input to flag, or is null for the form as a whole. */
 interface FieldProblem {
   field: string | null;
   message: string;
@@ -581,7 +588,7 @@ function readContract(form: FormData, rows: PriceRow[]): { ok: true; contract: C
 
 /**
  * Reads one license's seats and price, adding a problem per invalid field. A row without a price
- * is not part of the contract; seats typed without a price are a problem, not silently dropped.
+ * is not part of the contract. Seats typed without a price are a problem, so they are never dropped silently.
  */
 function readPriceRow(row: PriceRow, problems: FieldProblem[]): ContractInput['lines'][number] | null {
   const seatsText = row.seats.trim();

@@ -25,7 +25,7 @@ export const STATE_LIFETIME_MS = 10 * 60 * 1000;
  * The codes travel in `/apps/pagerduty?result=<code>`, so they are stable.
  */
 export const CONNECT_RESULTS = {
-  connected: { kind: 'success', message: 'PagerDuty is connected. The first sync has started.' },
+  connected: { kind: 'success', message: 'PagerDuty is connected. Seatwise started a sync; its progress and outcome show on this card.' },
   account_switched: {
     kind: 'success',
     message:
@@ -37,7 +37,7 @@ export const CONNECT_RESULTS = {
   },
   state_invalid: {
     kind: 'error',
-    message: 'The sign-in link to PagerDuty expired or was already used. Click Connect to start again.',
+    message: 'The sign-in link to PagerDuty expired or was already used, so nothing changed. If PagerDuty is not connected, click Connect to start again.',
   },
   token_exchange_failed: {
     kind: 'error',

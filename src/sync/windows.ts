@@ -196,7 +196,11 @@ export async function readRemainingPages<Item extends z.ZodType>(
       const pageOffset = offsets[nextIndex];
       if (pageOffset === undefined) return;
       nextIndex += 1;
-      inFlight.push(client.getOffsetPage(path, query, key, item, { offset: pageOffset }));
+      const request = client.getOffsetPage(path, query, key, item, { offset: pageOffset });
+      // Marks the promise handled: when an earlier page throws (an abort on shutdown), the loop
+      // below stops awaiting, and this request's rejection must not surface as unhandled.
+      request.catch(() => undefined);
+      inFlight.push(request);
     };
     for (let started = 0; started < pageConcurrency; started += 1) launch();
 

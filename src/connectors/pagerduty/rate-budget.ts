@@ -6,7 +6,7 @@ const PACING_SHARE = 0.97;
 /** Requests the budget lets start at once after an idle spell. */
 const BURST_SECONDS = 1;
 /** Requests of one token in flight at once; the token bucket, not this cap, sets the pace. */
-const DEFAULT_MAX_IN_FLIGHT = 16;
+export const DEFAULT_MAX_IN_FLIGHT = 16;
 /** Backoff after a 429 without `ratelimit-reset`: doubles from the first value up to the cap. */
 const RATE_LIMITED_FIRST_BACKOFF_MS = 1_000;
 const RATE_LIMITED_MAX_BACKOFF_MS = 60_000;

@@ -72,7 +72,9 @@ describe.each(targets())('sync killed repeatedly on $name', ({ prepare }) => {
   const startedAt = new Date();
 
   beforeAll(async () => {
-    simulator = await startSimulator({ people: 80, seed: 13, now: startedAt, rateLimitPerMinute: 60_000 });
+    // Latency stretches one run over several seconds, so the random kills land while streams are
+    // read rather than after a fast run already finished.
+    simulator = await startSimulator({ people: 80, seed: 13, now: startedAt, rateLimitPerMinute: 60_000, latencyMs: 400 });
   });
 
   afterAll(async () => {

@@ -285,12 +285,22 @@ describe('token revoked during a sync', () => {
     const oauthClient = { clientId: simulator.clientId, clientSecret: simulator.clientSecret, identityUrl: simulator.identityUrl };
     const syncRunId = await createQueuedRun(database, connection);
 
-    const revoke = setTimeout(() => simulator.control.revokeAllTokens(), 1_500);
+    // Revokes once the users are stored and the sync has made some progress, whatever the
+    // machine's speed: a timer alone fired after the whole sync on a fast machine.
+    simulator.control.clearRequestLog();
+    const revoke = setInterval(() => {
+      const log = simulator.control.requestLog();
+      const hasUsers = log.some((entry) => entry.path === '/users' && entry.status === 200);
+      if (hasUsers && log.length >= 20) {
+        simulator.control.revokeAllTokens();
+        clearInterval(revoke);
+      }
+    }, 5);
     let outcome;
     try {
       outcome = await runSync(testSyncDeps(database, vault, { now: () => NOW, oauthClient }), { connectionId: connection.connectionId, syncRunId });
     } finally {
-      clearTimeout(revoke);
+      clearInterval(revoke);
     }
 
     expect(outcome.status).toBe('needs_reconnect');

@@ -39,5 +39,5 @@ export class PdError extends Error {
   }
 }
 
-/** The exact 400 PagerDuty answers when `offset + limit` passes 10,000. */
+/** The exact 400 response PagerDuty returns when `offset + limit` passes 10,000. */
 export const OFFSET_LIMIT_EXCEEDED_DETAIL = 'Offset+limit exceeds maximum allowed value of 10000';

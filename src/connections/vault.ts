@@ -21,7 +21,7 @@ export interface Sealed {
 export class Vault {
   readonly #keys = new Map<string, Buffer>();
 
-  /** The first key seals; all keys open. */
+  /** Builds a vault whose first key seals new values and whose every key opens stored ones. */
   constructor(keys: Buffer[]) {
     if (keys.length === 0) throw new Error('Vault needs at least one key');
     for (const key of keys) {
@@ -53,7 +53,7 @@ export class Vault {
   }
 }
 
-/** A key's id: the first 16 hex digits of its SHA-256, which reveals nothing usable about it. */
+/** Derives a key's id from the first 16 hex digits of its SHA-256, which reveal nothing usable about the key. */
 function keyIdOf(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }

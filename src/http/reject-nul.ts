@@ -5,7 +5,7 @@ import { ApiError } from './errors.ts';
 const NUL_IN_URL = /%00|\u0000/;
 
 /**
- * Rejects a request whose URL carries a NUL character before any route sees it. PostgreSQL
+ * Rejects a request whose URL carries a NUL character before any route handles it. PostgreSQL
  * raises "invalid byte sequence" for NUL in text parameters, which would surface as a 500.
  */
 export function rejectNulCharacters(app: FastifyInstance): void {

@@ -311,9 +311,8 @@ describe('token revoked during a sync', () => {
     expect(users.length).toBe(100);
     const unauthorized = simulator.control.requestLog().filter((entry) => entry.status === 401);
     expect(unauthorized.length).toBeGreaterThan(0);
-    // Bounded by the requests in flight when the token was revoked and their retries after the
-    // refresh attempt, across the streams running at that moment, so the sync stops within a
-    // bounded number of requests instead of reading every remaining page.
+    // The 401s are bounded by the requests in flight at revocation and their retries after the
+    // refresh attempt. The sync stops there instead of reading every remaining page.
     expect(unauthorized.length).toBeLessThanOrEqual(4 * DEFAULT_MAX_IN_FLIGHT);
   }, 120_000);
 });

@@ -105,7 +105,7 @@ function compareText(left: string, right: string): number {
 
 /**
  * Runs when TEST_DATABASE_URL names a PostgreSQL server, as in CI, where a missing URL fails the
- * suite instead of skipping it. A developer without PostgreSQL sees it reported as skipped.
+ * suite instead of skipping it. Without PostgreSQL a developer's run reports it as skipped.
  */
 const shouldRun = Boolean(process.env.TEST_DATABASE_URL) || Boolean(process.env.CI);
 
@@ -342,7 +342,7 @@ async function expectSeatsEqualThroughServe(webUrl: string, tenant: Tenant, trut
   expect(response.status).toBe(200);
   const overview = (await response.json()) as { seats: Array<Record<string, unknown> & { licenseId: string }> };
   const expected = [...truth.seats].sort((left, right) => compareText(left.licenseId, right.licenseId));
-  // The overview sends more than the ground truth knows (active in 60 days); compare its fields.
+  // The overview sends fields the ground truth lacks (active in 60 days), so only the ground truth's fields are compared.
   const fields = Object.keys(expected[0] ?? {});
   const actual = overview.seats
     .sort((left, right) => compareText(left.licenseId, right.licenseId))

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { createJobQueue, type JobQueue } from '../../src/sync/queue.ts';
 import { createTestConnection, testVault } from '../../src/sync/testing.ts';
 
-/** The order pg-boss 10 fetches jobs in when a worker asks with `priority: true`, its default. */
+/** The order pg-boss 10 fetches jobs in when a worker fetches with `priority: true`, its default. */
 const FETCH_ORDER = `select data->>'connectionId' as connection_id, priority from pgboss.job where name = 'sync' order by priority desc, created_on, id`;
 
 describe('sync job priorities', () => {

@@ -37,13 +37,13 @@ export async function createPasswordResetToken(
 }
 
 /** Sets a new password when the token is valid, and ends every session of that user. */
-export async function resetPassword(db: Kysely<DB>, token: string, newPassword: string, now = new Date()): Promise<Result<{ userId: string }, 'invalid'>> {
+export async function resetPassword(db: Kysely<DB>, token: string, newPassword: string, now = new Date()): Promise<Result<{ userId: string; email: string }, 'invalid'>> {
   const [userId, expiresText, signature] = token.split('.');
   const expiresAtSeconds = Number(expiresText);
   if (!userId || !signature || !Number.isSafeInteger(expiresAtSeconds) || expiresAtSeconds * 1000 <= now.getTime()) return err('invalid');
   if (!/^[0-9a-f-]{36}$/.test(userId)) return err('invalid');
 
-  const user = await db.selectFrom('users').select(['id', 'password_hash']).where('id', '=', userId).executeTakeFirst();
+  const user = await db.selectFrom('users').select(['id', 'email', 'password_hash']).where('id', '=', userId).executeTakeFirst();
   if (!user || !safeEqual(signature, sign(user.password_hash, user.id, expiresAtSeconds))) return err('invalid');
 
   const passwordHash = await hashPassword(newPassword);
@@ -59,5 +59,5 @@ export async function resetPassword(db: Kysely<DB>, token: string, newPassword: 
     await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
     return true;
   });
-  return updated ? ok({ userId: user.id }) : err('invalid');
+  return updated ? ok({ userId: user.id, email: user.email }) : err('invalid');
 }

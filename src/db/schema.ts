@@ -659,6 +659,13 @@ export interface RecommendationsTable {
   computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface SignInAttemptsTable {
+  scope: 'email' | 'address';
+  key_hash: string;
+  attempts: number;
+  window_started_at: Timestamp;
+}
+
 export interface DB {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -700,6 +707,7 @@ export interface DB {
   pagerduty_invites: PagerDutyInvitesTable;
   audit_events: AuditEventsTable;
   mail_outbox: MailOutboxTable;
+  sign_in_attempts: SignInAttemptsTable;
   features: FeaturesTable;
   activity_daily: ActivityDailyTable;
   person_features: PersonFeaturesTable;

@@ -6,6 +6,7 @@ import { createPasswordResetToken, PASSWORD_RESET_LIFETIME_MS, resetPassword } f
 import { MIN_PASSWORD_LENGTH } from '../../accounts/passwords.ts';
 import { findOrganization } from '../../accounts/repository.ts';
 import { ROLES } from '../../accounts/roles.ts';
+import { clearSignInAttempts, deleteExpiredSignInAttempts, recordSuccessfulSignIn, reserveSignInAttempt, type SignInRejection } from '../../accounts/sign-in-limit.ts';
 import { createSession, deleteSessionByHash, type ActiveSession } from '../../accounts/sessions.ts';
 import { authenticate, isSetupRequired, setUpFirstOrganization } from '../../accounts/setup.ts';
 import { clearSessionCookie, requireSession, setSessionCookie } from '../access.ts';
@@ -15,14 +16,29 @@ import { ApiError } from '../errors.ts';
 /** Password-reset mails allowed per client address and email address, per minute. */
 const PASSWORD_RESET_REQUESTS_PER_MINUTE = 5;
 
-/** Sign-in attempts allowed per client address and email address, per minute. */
-const SIGN_IN_ATTEMPTS_PER_MINUTE = 10;
-
-/** Keys sign-in attempts by address and the email tried, so one guessed account cannot lock out others. */
-function signInAttemptKey(request: { ip: string; body: unknown }): string {
+/** Keys password-reset requests by address and the email entered, so one address cannot flood another's mailbox. */
+function resetRequestKey(request: { ip: string; body: unknown }): string {
   const body = request.body as { email?: unknown } | null | undefined;
   const email = typeof body?.email === 'string' ? body.email.trim().toLowerCase() : '';
   return `${request.ip}|${email}`;
+}
+
+/** Builds the 429 message of a sign-in over its limit: the limit reached, when to retry, and how to sign in sooner. */
+function signInLimitMessage(rejection: SignInRejection): string {
+  const minutes = Math.max(1, Math.ceil((rejection.retryAt.getTime() - Date.now()) / 60_000));
+  const until = `${rejection.retryAt.toISOString().slice(11, 16)} UTC (in ${minutes} minute${minutes === 1 ? '' : 's'})`;
+  switch (rejection.scope) {
+    // The email limit protects one account, and resetting its password lifts it at once.
+    case 'email':
+      return `Too many sign-in attempts for this email address. Try again after ${until}, or reset your password to sign in now.`;
+    // The address limit protects every account from one client, so a reset does not lift it.
+    case 'address':
+      return `Too many sign-in attempts from your network address. Try again after ${until}.`;
+    default: {
+      const unreachable: never = rejection.scope;
+      throw new Error(`Unknown sign-in limit ${String(unreachable)}`);
+    }
+  }
 }
 
 const userSchema = z.object({ id: z.string(), name: z.string(), email: z.string(), role: z.enum(ROLES) });
@@ -90,23 +106,28 @@ export function registerAccountRoutes(app: FastifyInstance, context: RouteContex
   });
 
   routes.post('/api/session', {
-    config: {
-      access: 'public',
-      // Counted after the body is parsed, so the key can include the email address tried.
-      // NOTE: counters live in this process's memory; several server processes count separately.
-      rateLimit: { max: SIGN_IN_ATTEMPTS_PER_MINUTE, timeWindow: '1 minute', hook: 'preHandler', keyGenerator: signInAttemptKey },
-    },
+    config: { access: 'public' },
     schema: {
-      summary: 'Sign in with email and password',
+      summary: 'Sign in with email and password; answers 429 with Retry-After after too many attempts',
       body: z.object({ email: emailSchema, password: z.string().min(1).max(1024) }),
       response: { 200: sessionViewSchema },
     },
     handler: async (request, reply) => {
+      const attemptKeys = { email: request.body.email, clientAddress: request.ip };
+      const reserved = await reserveSignInAttempt(db, attemptKeys);
+      if (!reserved.ok) {
+        request.log.warn({ scope: reserved.error.scope }, 'Rejected a sign-in over the attempt limit');
+        reply.header('retry-after', String(Math.max(1, Math.ceil((reserved.error.retryAt.getTime() - Date.now()) / 1000))));
+        throw new ApiError('rate_limited', signInLimitMessage(reserved.error));
+      }
+
       const user = await authenticate(db, request.body.email, request.body.password);
       if (!user) {
         request.log.info('Rejected a sign-in with wrong credentials');
         throw new ApiError('invalid_credentials');
       }
+      await recordSuccessfulSignIn(db, attemptKeys);
+      await deleteExpiredSignInAttempts(db);
 
       const session = await createSession(db, user);
       setSessionCookie(reply, session, context.isSecure());
@@ -120,7 +141,7 @@ export function registerAccountRoutes(app: FastifyInstance, context: RouteContex
   routes.post('/api/password-reset', {
     config: {
       access: 'public',
-      rateLimit: { max: PASSWORD_RESET_REQUESTS_PER_MINUTE, timeWindow: '1 minute', hook: 'preHandler', keyGenerator: signInAttemptKey },
+      rateLimit: { max: PASSWORD_RESET_REQUESTS_PER_MINUTE, timeWindow: '1 minute', hook: 'preHandler', keyGenerator: resetRequestKey },
     },
     schema: {
       summary: 'Mail a password-reset link; answers the same whether or not the address has an account',
@@ -158,6 +179,8 @@ export function registerAccountRoutes(app: FastifyInstance, context: RouteContex
     handler: async (request, reply) => {
       const result = await resetPassword(db, request.body.token, request.body.password);
       if (!result.ok) throw new ApiError('reset_link_invalid');
+      // The owner of the mailbox proved who they are, so earlier wrong guesses no longer lock them out.
+      await clearSignInAttempts(db, result.value.email);
       return reply.code(204).send(null);
     },
   });

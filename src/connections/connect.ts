@@ -353,12 +353,14 @@ export type ApiKeyConnectFailure = { code: 'api_key_invalid' | 'pagerduty_unavai
 /**
  * Connects with an account REST API key instead of OAuth: checks the key against the allowed
  * API hosts, stores it sealed, and enqueues the first sync. A key for another account than the
- * one whose data Seatwise holds is rejected, as for OAuth.
+ * one whose data Seatwise contains is rejected unless the request carries the user's
+ * confirmation, and then the old connection is archived with its data, as for OAuth.
  */
 export async function connectWithApiKey(
   deps: ConnectDeps,
-  request: { organizationId: string; userId: string; userLabel: string; apiKey: string },
-): Promise<Result<{ connectionId: string }, ApiKeyConnectFailure>> {
+  request: { organizationId: string; userId: string; userLabel: string; apiKey: string; isAccountSwitchConfirmed: boolean },
+  now = new Date(),
+): Promise<Result<{ connectionId: string; isAccountSwitched: boolean }, ApiKeyConnectFailure>> {
   const probe = await probeApiKey(deps.pagerduty.allowedApiBaseUrls, request.apiKey);
   if (!probe.ok) {
     return probe.error.kind === 'unauthorized'
@@ -367,18 +369,31 @@ export async function connectWithApiKey(
   }
   const account = probe.value;
 
-  // NOTE: an API key for another account is always rejected; only OAuth offers the confirmed switch.
+  // An account whose subdomain is unknown on either side cannot be shown to be the same one, so it
+  // counts as another account, because mixing two accounts' data is worse than asking for a confirmation.
   const existing = await findPagerDutyConnection(deps.db, request.organizationId);
-  const isOtherAccount = existing !== null && existing.subdomain !== null && account.subdomain !== null && existing.subdomain !== account.subdomain;
-  if (existing && isOtherAccount && (await holdsAccountData(deps.db, existing))) {
-    return err({ code: 'account_mismatch', message: CONNECT_RESULTS.account_mismatch.message });
+  const isSameAccount = existing !== null && existing.subdomain !== null && existing.subdomain === account.subdomain;
+  const replaced = existing !== null && !isSameAccount && (await holdsAccountData(deps.db, existing)) ? existing : null;
+  if (replaced !== null && !request.isAccountSwitchConfirmed) {
+    return err({ code: 'account_mismatch', message: apiKeyMismatchMessage(replaced.subdomain, account.subdomain) });
   }
 
   const connectionId = await deps.db.transaction().execute(async (trx) => {
+    if (replaced !== null) {
+      await archiveConnection(trx, replaced, `Archived when the organization switched to the PagerDuty account ${account.subdomain ?? 'of an API key'}.`, now);
+      await recordAuditEvent(trx, {
+        organizationId: request.organizationId,
+        actorUserId: request.userId,
+        actorLabel: request.userLabel,
+        action: 'pagerduty.archived',
+        details: { connectionId: replaced.id, subdomain: replaced.subdomain, replacedBySubdomain: account.subdomain, method: 'api_key' },
+      });
+    }
     const id = await upsertPagerDutyConnection(trx, {
       organizationId: request.organizationId,
       method: 'api_key',
-      accountId: existing?.accountId ?? null,
+      // The probe learns no account id, so one is kept only while the account stays the same.
+      accountId: isSameAccount ? (existing?.accountId ?? null) : null,
       subdomain: account.subdomain,
       region: regionOfHost(account.apiBaseUrl, deps.pagerduty.allowedApiBaseUrls),
       apiBaseUrl: account.apiBaseUrl,
@@ -394,13 +409,22 @@ export async function connectWithApiKey(
       actorUserId: request.userId,
       actorLabel: request.userLabel,
       action: 'pagerduty.connected',
-      details: { subdomain: account.subdomain, method: 'api_key' },
+      details: { subdomain: account.subdomain, method: 'api_key', isAccountSwitched: replaced !== null },
     });
     return id;
   });
 
   await enqueueFirstSync(deps, connectionId);
-  return ok({ connectionId });
+  return ok({ connectionId, isAccountSwitched: replaced !== null });
+}
+
+function apiKeyMismatchMessage(connectedSubdomain: string | null, keySubdomain: string | null): string {
+  const connected = connectedSubdomain ?? 'the connected account';
+  const offered = keySubdomain === null ? 'an account Seatwise cannot identify' : `the PagerDuty account ${keySubdomain}`;
+  return (
+    `This API key belongs to ${offered}, not ${connected}, whose data Seatwise contains, so nothing was changed. ` +
+    `To switch, confirm that the data of the two accounts must not mix: the data of ${connected} is then archived and no longer shown.`
+  );
 }
 
 /** PagerDuty's EU host, or the second configured host (the simulator's EU port), is `eu`. */

@@ -62,8 +62,14 @@ export function registerAdminRoutes(app: FastifyInstance, context: RouteContext)
     config: { access: 'admin' },
     schema: {
       summary: 'Connect PagerDuty with an account REST API key instead of OAuth',
-      body: z.object({ apiKey: z.string().trim().min(8).max(200).regex(/^[A-Za-z0-9_+=-]+$/, 'must be a PagerDuty API key') }),
-      response: { 201: z.object({ connectionId: z.string() }) },
+      body: z.object({
+        apiKey: z.string().trim().min(8).max(200).regex(/^[A-Za-z0-9_+=-]+$/, 'must be a PagerDuty API key'),
+        confirmAccountSwitch: z
+          .literal(true)
+          .optional()
+          .describe('Set when the user confirmed that the key’s account may replace the connected one, whose data is then archived'),
+      }),
+      response: { 201: z.object({ connectionId: z.string(), isAccountSwitched: z.boolean() }) },
     },
     handler: async (request, reply) => {
       const session = requireSession(request);
@@ -72,10 +78,11 @@ export function registerAdminRoutes(app: FastifyInstance, context: RouteContext)
         userId: session.user.id,
         userLabel: session.user.email,
         apiKey: request.body.apiKey,
+        isAccountSwitchConfirmed: request.body.confirmAccountSwitch === true,
       });
       if (!result.ok) throw new ApiError(result.error.code, result.error.message);
       reply.code(201);
-      return { connectionId: result.value.connectionId };
+      return { connectionId: result.value.connectionId, isAccountSwitched: result.value.isAccountSwitched };
     },
   });
 

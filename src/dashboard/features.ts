@@ -4,6 +4,7 @@ import type { DB } from '../db/schema.ts';
 import { liveConnectionIds } from '../connections/repository.ts';
 import { PAGERDUTY_PROVIDER } from '../analytics/pagerduty-features.ts';
 import { toIso } from './overview.ts';
+import { presentTeamFeatureUse, type TeamFeatureUseView } from './team-features.ts';
 
 export interface FeatureUsage {
   key: string;
@@ -53,6 +54,8 @@ export interface FeaturesView {
   features: FeatureUsage[];
   weekly: WeeklyActive[];
   weeklyByTeam: WeeklyTeamActive[];
+  /** Members of each team who used each feature in the last 30 days. */
+  teamFeatureUse: TeamFeatureUseView;
   accountFeatures: AccountFeatureView[];
   signals: SignalView[];
 }
@@ -66,8 +69,8 @@ export type FeaturesQuery = z.input<typeof featuresQuerySchema>;
 
 /**
  * Builds the features page of an organization: per-person features with active people and event
- * counts in 30 and 90 days, weekly active people per feature and per team, account features
- * configured versus exercised, and which signals were available.
+ * counts in 30 and 90 days, weekly active people per feature and per team, team by feature use
+ * in 30 days, account features configured versus exercised, and which signals were available.
  */
 export async function presentFeatures(db: Kysely<DB>, organizationId: string, query: FeaturesQuery = {}): Promise<FeaturesView> {
   const parsed = featuresQuerySchema.safeParse(query);
@@ -87,6 +90,7 @@ export async function presentFeatures(db: Kysely<DB>, organizationId: string, qu
   const features = await loadFeatureUsage(db, organizationId);
   const weekly = computedAt === null ? [] : await loadWeeklyActive(db, organizationId, new Date(computedAt), weeks);
   const weeklyByTeam = computedAt === null ? [] : await loadWeeklyTeamActive(db, organizationId, new Date(computedAt), weeks);
+  const teamFeatureUse = await presentTeamFeatureUse(db, organizationId);
 
   const accountFeatures = await db
     .selectFrom('account_features as af')
@@ -110,6 +114,7 @@ export async function presentFeatures(db: Kysely<DB>, organizationId: string, qu
     features,
     weekly,
     weeklyByTeam,
+    teamFeatureUse,
     accountFeatures: accountFeatures.map((row) => ({
       key: row.feature_key,
       name: row.name,

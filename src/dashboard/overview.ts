@@ -2,6 +2,10 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { liveConnectionIds } from '../connections/repository.ts';
 import { getContract } from '../analytics/contracts.ts';
+import { presentConfidence, type ConfidenceView } from './confidence.ts';
+import { presentFreshness, type FreshnessView } from './freshness.ts';
+import { presentSavings, type SavingsView } from './savings.ts';
+import { presentWeeklyActivity, type WeeklyActivityView } from './weekly-activity.ts';
 
 export interface OverviewSeat {
   licenseId: string;
@@ -31,9 +35,18 @@ export interface OverviewView {
     perActiveUser30dMinor: number | null;
     perActiveUser90dMinor: number | null;
   } | null;
+  /** Potential yearly savings of the open recommendations, per kind. */
+  savings: SavingsView;
+  /** Weekly active people per feature over the synced history. */
+  weeklyActivity: WeeklyActivityView;
+  freshness: FreshnessView;
+  confidence: ConfidenceView;
 }
 
-/** Builds the overview page: the connected account and seat figures per license of one organization. */
+/**
+ * Builds the overview page of one organization: the connected account, seat figures per license,
+ * costs and potential savings, weekly active people per feature, data freshness and confidence.
+ */
 export async function presentOverview(db: Kysely<DB>, organizationId: string): Promise<OverviewView> {
   const connection = await db
     .selectFrom('connections')
@@ -70,13 +83,14 @@ export async function presentOverview(db: Kysely<DB>, organizationId: string): P
   const totals = sumSeats(seats);
   const contract = await getContract(db, organizationId);
   const perActiveUser = (active: number) => (contract === null || active === 0 ? null : Math.round(contract.yearlyTotalMinor / active));
+  const computedAt = newestComputedAt(rows.map((row) => row.computed_at));
 
   return {
     connection:
       connection === undefined
         ? null
         : { subdomain: connection.subdomain, region: connection.region, lastSyncAt: toIso(connection.last_sync_at) },
-    computedAt: newestComputedAt(rows.map((row) => row.computed_at)),
+    computedAt,
     seats,
     totals,
     costs:
@@ -88,6 +102,10 @@ export async function presentOverview(db: Kysely<DB>, organizationId: string): P
             perActiveUser30dMinor: perActiveUser(totals.active30d),
             perActiveUser90dMinor: perActiveUser(totals.active90d),
           },
+    savings: await presentSavings(db, organizationId),
+    weeklyActivity: await presentWeeklyActivity(db, organizationId),
+    freshness: await presentFreshness(db, organizationId),
+    confidence: await presentConfidence(db, organizationId),
   };
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Expression, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { DB, RecommendationKind, RecommendationStatus } from '../db/schema.ts';
 import { liveConnectionIds } from '../connections/repository.ts';
@@ -10,13 +10,36 @@ export type PeopleSortKey = (typeof PEOPLE_SORT_KEYS)[number];
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
+/**
+ * Activity windows of the people filter, by last seen (an incident action, as the seat figures
+ * count it) relative to the crunch that computed the person: active within N days, not active
+ * within N days (including people never active), or never active.
+ */
+export const ACTIVITY_FILTERS = ['active30d', 'active60d', 'active90d', 'inactive30d', 'inactive60d', 'inactive90d', 'never'] as const;
+export type ActivityFilter = (typeof ACTIVITY_FILTERS)[number];
+
+/** The recommendation filter: one kind, or `none` for people without a recommendation. */
+export const RECOMMENDATION_FILTERS = ['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation', 'none'] as const satisfies readonly (RecommendationKind | 'none')[];
+export type RecommendationFilter = (typeof RECOMMENDATION_FILTERS)[number];
+
+const DAY_HOURS = 24;
+
+/** An enum whose error names the rejected value and the accepted ones. */
+function namedEnum<const Values extends readonly [string, ...string[]]>(field: string, values: Values) {
+  return z.enum(values, { error: (issue) => `${field} must be one of ${values.join(', ')}; got ${JSON.stringify(issue.input)}` });
+}
+
 /** The people page's query; the HTTP layer can validate its query string with this schema. */
 export const peopleQuerySchema = z.object({
   search: z.string().trim().max(200, 'search must have at most 200 characters').optional(),
   /** A license id or an exact license name. */
   license: z.string().trim().min(1).max(200).optional(),
-  sort: z.enum(PEOPLE_SORT_KEYS).default('name'),
-  direction: z.enum(['asc', 'desc']).default('asc'),
+  /** An exact team name; people belong to every team PagerDuty lists them in. */
+  team: z.string().trim().min(1, 'team must name a team; leave it out to list every team').max(200, 'team must have at most 200 characters').optional(),
+  activity: namedEnum('activity', ACTIVITY_FILTERS).optional(),
+  recommendation: namedEnum('recommendation', RECOMMENDATION_FILTERS).optional(),
+  sort: namedEnum('sort', PEOPLE_SORT_KEYS).default('name'),
+  direction: namedEnum('direction', ['asc', 'desc']).default('asc'),
   page: z.coerce.number().int().min(1, 'page must be 1 or more').default(1),
   pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE, `pageSize must be at most ${MAX_PAGE_SIZE}`).default(DEFAULT_PAGE_SIZE),
 });
@@ -45,8 +68,10 @@ export interface PersonRow {
 
 export interface PeopleView {
   rows: PersonRow[];
-  /** People matching the search and license filter, over all pages. */
+  /** People matching the search and every filter, over all pages. */
   total: number;
+  /** Every team named in the organization's people, sorted, for the team filter. */
+  teamOptions: string[];
   page: number;
   pageSize: number;
 }
@@ -70,19 +95,9 @@ export async function presentPeople(db: Kysely<DB>, organizationId: string, quer
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new Error(`Invalid people query: ${problems}`);
   }
-  const { search, license, sort, direction, page, pageSize } = parsed.data;
+  const { sort, direction, page, pageSize } = parsed.data;
 
-  let filtered = db.selectFrom('people').where('organization_id', '=', organizationId).where('connection_id', 'in', liveConnectionIds(db, organizationId));
-  if (search !== undefined && search !== '') {
-    const pattern = `%${escapeLikePattern(search)}%`;
-    filtered = filtered.where((eb) =>
-      eb.or([sql<boolean>`${eb.ref('name')} ilike ${pattern} escape '\\'`, sql<boolean>`${eb.ref('email')} ilike ${pattern} escape '\\'`]),
-    );
-  }
-  if (license !== undefined) {
-    filtered = filtered.where((eb) => eb.or([eb('license_id', '=', license), eb('license_name', '=', license)]));
-  }
-
+  const filtered = filterPeople(db, organizationId, parsed.data);
   const counted = await filtered.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
 
   const column = SORT_COLUMNS[sort];
@@ -111,6 +126,7 @@ export async function presentPeople(db: Kysely<DB>, organizationId: string, quer
     .offset((page - 1) * pageSize)
     .execute();
 
+  const teamOptions = await loadTeamOptions(db, organizationId);
   const recommendations = await loadRecommendations(
     db,
     organizationId,
@@ -139,9 +155,85 @@ export async function presentPeople(db: Kysely<DB>, organizationId: string, quer
       }),
     ),
     total: Number(counted.count),
+    teamOptions,
     page,
     pageSize,
   };
+}
+
+type PeopleFilters = Pick<z.output<typeof peopleQuerySchema>, 'search' | 'license' | 'team' | 'activity' | 'recommendation'>;
+
+/**
+ * Selects the organization's people that match every given filter. The CSV export and the page
+ * share it, so a file holds the same people as the table.
+ */
+export function filterPeople(db: Kysely<DB>, organizationId: string, filters: PeopleFilters) {
+  const { search, license, team, activity, recommendation } = filters;
+  let filtered = db.selectFrom('people').where('organization_id', '=', organizationId).where('connection_id', 'in', liveConnectionIds(db, organizationId));
+  if (search !== undefined && search !== '') {
+    const pattern = `%${escapeLikePattern(search)}%`;
+    filtered = filtered.where((eb) =>
+      eb.or([sql<boolean>`${eb.ref('name')} ilike ${pattern} escape '\\'`, sql<boolean>`${eb.ref('email')} ilike ${pattern} escape '\\'`]),
+    );
+  }
+  if (license !== undefined) {
+    filtered = filtered.where((eb) => eb.or([eb('license_id', '=', license), eb('license_name', '=', license)]));
+  }
+  if (team !== undefined) {
+    filtered = filtered.where((eb) => sql<boolean>`${eb.ref('teams')} @> ${JSON.stringify([team])}::jsonb`);
+  }
+  if (activity !== undefined) {
+    filtered = filtered.where((eb) => activityCondition(eb.ref('last_seen_at'), eb.ref('computed_at'), activity));
+  }
+  if (recommendation !== undefined) {
+    filtered = filtered.where((eb) => {
+      const recommended = eb
+        .selectFrom('recommendations as r')
+        .select(sql<number>`1`.as('one'))
+        .whereRef('r.connection_id', '=', 'people.connection_id')
+        .whereRef('r.external_id', '=', 'people.external_id');
+      return recommendation === 'none' ? eb.not(eb.exists(recommended)) : eb.exists(recommended.where('r.kind', '=', recommendation));
+    });
+  }
+  return filtered;
+}
+
+/** The SQL condition of an activity window; windows are whole days of 24 hours before the crunch. */
+function activityCondition(lastSeenAt: Expression<unknown>, computedAt: Expression<unknown>, activity: ActivityFilter) {
+  const since = (days: number) => sql`${computedAt} - ${days * DAY_HOURS} * interval '1 hour'`;
+  switch (activity) {
+    case 'active30d':
+      return sql<boolean>`${lastSeenAt} >= ${since(30)}`;
+    case 'active60d':
+      return sql<boolean>`${lastSeenAt} >= ${since(60)}`;
+    case 'active90d':
+      return sql<boolean>`${lastSeenAt} >= ${since(90)}`;
+    // Not active within the window includes people never active, as the overview's figures do.
+    case 'inactive30d':
+      return sql<boolean>`(${lastSeenAt} is null or ${lastSeenAt} < ${since(30)})`;
+    case 'inactive60d':
+      return sql<boolean>`(${lastSeenAt} is null or ${lastSeenAt} < ${since(60)})`;
+    case 'inactive90d':
+      return sql<boolean>`(${lastSeenAt} is null or ${lastSeenAt} < ${since(90)})`;
+    case 'never':
+      return sql<boolean>`${lastSeenAt} is null`;
+    default: {
+      const unreachable: never = activity;
+      throw new Error(`Unknown activity filter ${String(unreachable)}`);
+    }
+  }
+}
+
+/** Lists every team named in the organization's people, for the team filter's options. */
+async function loadTeamOptions(db: Kysely<DB>, organizationId: string): Promise<string[]> {
+  const result = await sql<{ name: string }>`
+    select distinct team.name
+    from people p
+    cross join lateral jsonb_array_elements_text(p.teams) as team(name)
+    where p.organization_id = ${organizationId}::uuid and p.connection_id in (${liveConnectionIds(db, organizationId)})
+  `.execute(db);
+  // Sorted here, because PGlite and PostgreSQL may order text by different collations.
+  return result.rows.map((row) => row.name).sort((left, right) => left.localeCompare(right));
 }
 
 /** Returns the recommendation of each listed person, keyed by `connectionId/externalId`. */

@@ -78,7 +78,29 @@ describe.each(testDatabaseTargets())('dashboard presenters on $name', ({ open })
 
   it('overview without connection is empty', async () => {
     const view = await presentOverview(database.db, emptyOrganizationId);
-    expect(view).toEqual({ connection: null, computedAt: null, seats: [], totals: { paid: 0, allocated: 0, active30d: 0, active90d: 0 }, costs: null });
+    expect(view).toEqual({
+      connection: null,
+      computedAt: null,
+      seats: [],
+      totals: { paid: 0, allocated: 0, active30d: 0, active90d: 0 },
+      costs: null,
+      savings: {
+        currency: null,
+        yearlyTotalMinor: null,
+        byKind: ['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation'].map((kind) => ({ kind, openCount: 0, yearlySavingMinor: null, unpricedCount: 0, blockedCount: 0 })),
+      },
+      weeklyActivity: { weekStarts: [], firstDay: null, lastDay: null, series: [] },
+      freshness: {
+        connectionStatus: 'not_connected',
+        statusReason: null,
+        statusChangedAt: null,
+        isVisibilityLimited: false,
+        lastSyncAt: null,
+        lastSuccessfulSyncAt: null,
+        lastRun: null,
+      },
+      confidence: { level: 'unknown', availableCount: 0, signals: [] },
+    });
   });
 
   it('overview stays within its organization', async () => {

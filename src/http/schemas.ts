@@ -2,13 +2,18 @@ import { z } from 'zod';
 import type { ConnectionCardView } from '../dashboard/connection-card.ts';
 import type { OverviewView } from '../dashboard/overview.ts';
 import type { PeopleView } from '../dashboard/people.ts';
+import type { FeaturesView } from '../dashboard/features.ts';
 
 /** Response schemas shared by several routes; each mirrors a view model field by field. */
 
 const isoInstant = z.string().describe('An ISO 8601 instant in UTC');
+const isoDate = z.string().describe('A calendar date, YYYY-MM-DD');
+const recommendationKind = z.enum(['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation']);
+const connectionState = z.enum(['not_connected', 'connected', 'syncing', 'needs_reconnect', 'error']);
+const signalStatus = z.enum(['available', 'unavailable']);
 
 export const connectionCardSchema = z.object({
-  state: z.enum(['not_connected', 'connected', 'syncing', 'needs_reconnect', 'error']),
+  state: connectionState,
   canConnect: z.boolean(),
   account: z
     .object({
@@ -81,6 +86,43 @@ export const overviewSchema = z.object({
       perActiveUser90dMinor: z.number().nullable(),
     })
     .nullable(),
+  savings: z
+    .object({
+      currency: z.string().nullable().describe('ISO 4217 code of the contract; null when no contract prices are entered'),
+      yearlyTotalMinor: z.number().nullable(),
+      byKind: z.array(
+        z.object({
+          kind: recommendationKind,
+          openCount: z.number().describe('Ready or flagged recommendations; blocked ones are not open'),
+          yearlySavingMinor: z.number().nullable(),
+          unpricedCount: z.number(),
+          blockedCount: z.number(),
+        }),
+      ),
+    })
+    .describe('Potential yearly savings of open recommendations, in minor currency units'),
+  weeklyActivity: z
+    .object({
+      weekStarts: z.array(isoDate),
+      firstDay: isoDate.nullable(),
+      lastDay: isoDate.nullable(),
+      series: z.array(z.object({ featureKey: z.string(), featureName: z.string(), category: z.string(), activePeople: z.array(z.number()) })),
+    })
+    .describe('Weekly active people per feature over the synced history; weeks are ISO weeks of UTC days'),
+  freshness: z.object({
+    connectionStatus: connectionState,
+    statusReason: z.string().nullable(),
+    statusChangedAt: isoInstant.nullable(),
+    isVisibilityLimited: z.boolean(),
+    lastSyncAt: isoInstant.nullable(),
+    lastSuccessfulSyncAt: isoInstant.nullable(),
+    lastRun: z.object({ status: z.enum(['succeeded', 'partial', 'failed']), finishedAt: isoInstant.nullable(), errorMessage: z.string().nullable() }).nullable(),
+  }),
+  confidence: z.object({
+    level: z.enum(['complete', 'partial', 'unknown']),
+    availableCount: z.number(),
+    signals: z.array(z.object({ signal: z.string(), status: signalStatus, reason: z.string().nullable() })),
+  }),
 });
 
 /** Mirrors PeopleView of src/dashboard/people.ts. */
@@ -111,8 +153,48 @@ export const peopleSchema = z.object({
     }),
   ),
   total: z.number(),
+  teamOptions: z.array(z.string()).describe('Every team named in the organization, for the team filter'),
   page: z.number(),
   pageSize: z.number(),
+});
+
+/** Mirrors FeaturesView of src/dashboard/features.ts. */
+export const featuresSchema = z.object({
+  computedAt: isoInstant.nullable(),
+  features: z.array(
+    z.object({
+      key: z.string(),
+      name: z.string(),
+      description: z.string(),
+      category: z.string(),
+      scope: z.enum(['person', 'account']),
+      requirement: z.string().nullable(),
+      people30d: z.number(),
+      people90d: z.number(),
+      events30d: z.number(),
+      events90d: z.number(),
+    }),
+  ),
+  weekly: z.array(z.object({ weekStart: isoDate, featureKey: z.string(), activePeople: z.number() })).describe('Weekly active people per feature; weeks start on Monday, UTC'),
+  weeklyByTeam: z.array(z.object({ weekStart: isoDate, team: z.string(), activePeople: z.number() })),
+  teamFeatureUse: z
+    .object({
+      teams: z.array(z.object({ team: z.string(), memberCount: z.number() })),
+      features: z.array(z.object({ key: z.string(), name: z.string() })),
+      cells: z.array(z.object({ team: z.string(), featureKey: z.string(), activePeople: z.number(), share: z.number().describe('activePeople divided by the team size, 0 to 1') })),
+    })
+    .describe('Members of each team who used each feature in the last 30 days; missing cells are zero'),
+  accountFeatures: z.array(
+    z.object({
+      key: z.string(),
+      name: z.string(),
+      status: z.enum(['available', 'unavailable', 'unknown']),
+      reason: z.string().nullable(),
+      configuredCount: z.number().nullable(),
+      exercisedCount90d: z.number().nullable(),
+    }),
+  ),
+  signals: z.array(z.object({ signal: z.string(), status: signalStatus, reason: z.string().nullable() })),
 });
 
 /**
@@ -125,6 +207,17 @@ type AssertNone<Missing extends never> = Missing;
 export type SchemaCoverageChecks = [
   AssertNone<MissingFields<OverviewView, z.infer<typeof overviewSchema>>>,
   AssertNone<MissingFields<OverviewView['seats'][number], z.infer<typeof overviewSchema>['seats'][number]>>,
+  AssertNone<MissingFields<OverviewView['savings'], z.infer<typeof overviewSchema>['savings']>>,
+  AssertNone<MissingFields<OverviewView['savings']['byKind'][number], z.infer<typeof overviewSchema>['savings']['byKind'][number]>>,
+  AssertNone<MissingFields<OverviewView['weeklyActivity'], z.infer<typeof overviewSchema>['weeklyActivity']>>,
+  AssertNone<MissingFields<OverviewView['weeklyActivity']['series'][number], z.infer<typeof overviewSchema>['weeklyActivity']['series'][number]>>,
+  AssertNone<MissingFields<OverviewView['freshness'], z.infer<typeof overviewSchema>['freshness']>>,
+  AssertNone<MissingFields<OverviewView['confidence'], z.infer<typeof overviewSchema>['confidence']>>,
+  AssertNone<MissingFields<FeaturesView, z.infer<typeof featuresSchema>>>,
+  AssertNone<MissingFields<FeaturesView['features'][number], z.infer<typeof featuresSchema>['features'][number]>>,
+  AssertNone<MissingFields<FeaturesView['teamFeatureUse'], z.infer<typeof featuresSchema>['teamFeatureUse']>>,
+  AssertNone<MissingFields<FeaturesView['teamFeatureUse']['cells'][number], z.infer<typeof featuresSchema>['teamFeatureUse']['cells'][number]>>,
+  AssertNone<MissingFields<FeaturesView['accountFeatures'][number], z.infer<typeof featuresSchema>['accountFeatures'][number]>>,
   AssertNone<MissingFields<PeopleView, z.infer<typeof peopleSchema>>>,
   AssertNone<MissingFields<PeopleView['rows'][number], z.infer<typeof peopleSchema>['rows'][number]>>,
   AssertNone<MissingFields<ConnectionCardView, z.infer<typeof connectionCardSchema>>>,

@@ -9,7 +9,7 @@ import { presentRecommendations } from '../../dashboard/recommendations.ts';
 import { requireSession } from '../access.ts';
 import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { overviewSchema, peopleSchema } from '../schemas.ts';
+import { featuresSchema, overviewSchema, peopleSchema } from '../schemas.ts';
 
 /** Registers the dashboard pages. Each reads through its presenter, scoped to the session's organization. */
 export function registerDashboardRoutes(app: FastifyInstance, context: RouteContext): void {
@@ -18,22 +18,25 @@ export function registerDashboardRoutes(app: FastifyInstance, context: RouteCont
 
   routes.get('/api/overview', {
     config: { access: 'viewer' },
-    schema: { summary: 'Seats paid, allocated and active per license', response: { 200: overviewSchema } },
+    schema: {
+      summary: 'Seats per license, costs, potential savings, weekly active people per feature, data freshness and confidence',
+      response: { 200: overviewSchema },
+    },
     handler: async (request) => presentOverview(db, requireSession(request).organization.id),
   });
 
   routes.get('/api/people', {
     config: { access: 'viewer' },
     schema: {
-      summary: 'One page of people with their license and last activity',
+      summary: 'One page of people with their license and last activity, filtered by search, license, team, activity window and recommendation',
       querystring: peopleQuerySchema,
       response: { 200: peopleSchema },
     },
     handler: async (request) => presentPeople(db, requireSession(request).organization.id, request.query),
   });
 
-  // NOTE: the three routes below send their presenter's view model without a response schema.
-  // The OpenAPI document therefore does not describe their bodies, which src/dashboard/ defines.
+  // NOTE: the person and recommendations routes send their presenter's view model without a
+  // response schema, so the OpenAPI document does not describe their bodies.
   routes.get('/api/people/:externalId', {
     config: { access: 'viewer' },
     schema: { summary: 'One person: license, last activity and feature use', params: z.object({ externalId: z.string().min(1).max(200) }) },
@@ -46,7 +49,11 @@ export function registerDashboardRoutes(app: FastifyInstance, context: RouteCont
 
   routes.get('/api/features', {
     config: { access: 'viewer' },
-    schema: { summary: 'Feature use per person and team, account features and signal availability', querystring: featuresQuerySchema },
+    schema: {
+      summary: 'Feature use per person and team, team by feature use in 30 days, account features and signal availability',
+      querystring: featuresQuerySchema,
+      response: { 200: featuresSchema },
+    },
     handler: async (request) => presentFeatures(db, requireSession(request).organization.id, request.query),
   });
 

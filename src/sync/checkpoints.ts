@@ -18,6 +18,30 @@ export const windowCheckpointSchema = z.object({
       windowSizeMs: z.number().int().positive(),
       /** Offset of the first page of the current window not yet stored. */
       offset: z.number().int().min(0),
+      /**
+       * A range the pass has already read and skips when its windows reach `from`. A list served
+       * newest first is read from the end of a window over the cap, so the window shrinks to its
+       * unread start and the records after it are stored before the pass gets there.
+       */
+      skip: z.object({ from: z.iso.datetime(), to: z.iso.datetime() }).optional(),
+      /**
+       * The order the list serves records in by the time it filters on, once seen; `none` when a
+       * window showed that the list is not in time order, so windows are split instead.
+       */
+      order: z.enum(['ascending', 'descending', 'none']).optional(),
+      /**
+       * Set while the current window is the unread rest of a window over the cap: that window
+       * and the `total` the rest must have if every record before the cap was in time order.
+       */
+      walk: z
+        .object({
+          parentStart: z.iso.datetime(),
+          parentSizeMs: z.number().int().positive(),
+          parentTotal: z.number().int().min(0),
+          expectedTotal: z.number().int().min(0),
+          parentSkip: z.object({ from: z.iso.datetime(), to: z.iso.datetime() }).optional(),
+        })
+        .optional(),
     })
     .nullable(),
 });

@@ -27,6 +27,7 @@ export const incidentsStream: StreamDefinition = {
       item: incidentSchema,
       query: { time_zone: 'UTC' },
       maxWindowMs: MAX_WINDOW_DAYS.incidents * DAY_MS,
+      timeOf: (incident) => incident.created_at,
       store: async (incidents) => {
         await upsertRows(context.db, 'pd_incidents', ['connection_id', 'id'], incidents.map((incident) => map.incidentRow(context.connectionId, incident, context.now)));
       },
@@ -52,6 +53,7 @@ export const logEntriesStream: StreamDefinition = {
       // creation. A first pass leaves them out because the incidents stream reads every incident.
       query: { time_zone: 'UTC', include: before.highWaterMark === null ? ['channels'] : ['channels', 'incidents'] },
       maxWindowMs: MAX_WINDOW_DAYS.logEntries * DAY_MS,
+      timeOf: (entry) => entry.created_at,
       store: (entries) => storeLogEntries(context, entries),
     });
     if (!result.ok) return result;
@@ -122,6 +124,7 @@ export const notificationsStream: StreamDefinition = {
       item: notificationSchema,
       query: { time_zone: 'UTC' },
       maxWindowMs: MAX_WINDOW_DAYS.notifications * DAY_MS,
+      timeOf: (notification) => notification.started_at,
       store: async (notifications) => {
         await upsertRows(context.db, 'pd_notifications', ['connection_id', 'id'], notifications.map((notification) => map.notificationRow(context.connectionId, notification, context.now)));
       },

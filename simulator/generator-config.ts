@@ -8,6 +8,7 @@ import type {
   SimSchedule,
   SimService,
   SimSession,
+  SimSubscriber,
   SimTeam,
   SimUser,
 } from './model.ts';
@@ -203,7 +204,7 @@ export function generateInventory(random: Random, ids: IdSource, options: Config
   const team = (): SimTeam => random.pick(teams);
   const daysAgo = (minimum: number, maximum: number): Date => new Date(now - random.integer(minimum, maximum) * DAY_MS);
 
-  return {
+  const inventory: Omit<SimInventory, 'businessServiceSubscribers'> = {
     vendors: VENDORS.map(([name, description, websiteUrl]) => ({ id: ids.object(), name, description, websiteUrl })),
     extensions: atLeast(plan, 'professional')
       ? services.slice(0, 3).map((service, index) => ({
@@ -241,4 +242,27 @@ export function generateInventory(random: Random, ids: IdSource, options: Config
       ? [{ id: ids.object(), name: 'Restart web tier', description: 'Rolls the web servers', createdAt: daysAgo(60, 400), runnerId: ids.object(), serviceIds: services.slice(0, 2).map((service) => service.id) }]
       : [],
   };
+  return { ...inventory, businessServiceSubscribers: generateSubscribers(inventory.businessServices, users, teams) };
+}
+
+/**
+ * Subscribes every stakeholder to one business service in turn and every third one to all of them,
+ * plus the first team to the first service. It draws no random numbers, so the rest of a seed's
+ * account stays as it was before subscriptions existed.
+ */
+function generateSubscribers(businessServices: SimInventory['businessServices'], users: SimUser[], teams: SimTeam[]): SimSubscriber[] {
+  const subscribers: SimSubscriber[] = [];
+  if (businessServices.length === 0) return subscribers;
+
+  const stakeholders = users.filter((user) => user.behaviour === 'stakeholder');
+  stakeholders.forEach((user, index) => {
+    const followed = index % 3 === 0 ? businessServices : [businessServices[index % businessServices.length]];
+    for (const service of followed) {
+      if (service !== undefined) subscribers.push({ businessServiceId: service.id, subscriberType: 'user', subscriberId: user.id });
+    }
+  });
+  const firstTeam = teams[0];
+  const firstService = businessServices[0];
+  if (firstTeam !== undefined && firstService !== undefined) subscribers.push({ businessServiceId: firstService.id, subscriberType: 'team', subscriberId: firstTeam.id });
+  return subscribers;
 }

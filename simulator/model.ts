@@ -156,6 +156,15 @@ export interface SimInventory {
   priorities: { id: string; name: string; description: string }[];
   vendors: { id: string; name: string; description: string; websiteUrl: string }[];
   automationActions: { id: string; name: string; description: string; createdAt: Date; runnerId: string; serviceIds: string[] }[];
+  /** Stakeholders subscribed to status updates of a business service, served by `/business_services/{id}/subscribers`. */
+  businessServiceSubscribers: SimSubscriber[];
+}
+
+/** A user or team that receives a business service's status updates. */
+export interface SimSubscriber {
+  businessServiceId: string;
+  subscriberType: 'user' | 'team';
+  subscriberId: string;
 }
 
 export interface SimTeam {

@@ -217,6 +217,10 @@ const CASES: Case[] = [
   { template: '/status_pages', path: '/status_pages' },
   { template: '/incident_workflows', path: '/incident_workflows?include[]=team' },
   { template: '/business_services', path: '/business_services' },
+  {
+    template: '/business_services/{id}/subscribers',
+    path: async () => `/business_services/${await firstId('/business_services', 'business_services')}/subscribers`,
+  },
   { template: '/event_orchestrations', path: '/event_orchestrations' },
   { template: '/extensions', path: '/extensions' },
   { template: '/addons', path: '/addons' },

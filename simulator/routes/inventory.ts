@@ -123,6 +123,18 @@ function listIncidentWorkflows(input: RouteInput): Json {
   });
 }
 
+/** `GET /business_services/{id}/subscribers`: the users and teams that follow one business service. */
+function listBusinessServiceSubscribers(input: RouteInput): Json {
+  const { account } = input.context;
+  const serviceId = pathParam(input);
+  if (!account.inventory.businessServices.some((service) => service.id === serviceId)) throw new PdError('notFound', [`Business service ${serviceId} not found`]);
+  const subscribers = account.inventory.businessServiceSubscribers.filter((subscriber) => subscriber.businessServiceId === serviceId);
+  return {
+    ...offsetList(input, 'subscribers', subscribers, (subscriber) => ({ subscriber_id: subscriber.subscriberId, subscriber_type: subscriber.subscriberType })),
+    account_id: account.id,
+  };
+}
+
 function listBusinessServices(input: RouteInput): Json {
   return offsetList(input, 'business_services', input.context.account.inventory.businessServices, (service) => {
     const team = input.wire.index.team(service.teamId);
@@ -252,6 +264,7 @@ export const INVENTORY_ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/status_pages$/, scope: 'status_pages.read', handle: listStatusPages },
   { method: 'GET', pattern: /^\/incident_workflows$/, scope: 'incident_workflows.read', handle: listIncidentWorkflows },
   { method: 'GET', pattern: /^\/business_services$/, scope: 'services.read', handle: listBusinessServices },
+  { method: 'GET', pattern: new RegExp(`^/business_services/${ID}/subscribers$`), scope: 'subscribers.read', handle: listBusinessServiceSubscribers },
   { method: 'GET', pattern: /^\/event_orchestrations$/, scope: 'event_orchestrations.read', handle: listEventOrchestrations },
   { method: 'GET', pattern: /^\/extensions$/, scope: 'extensions.read', handle: listExtensions },
   { method: 'GET', pattern: /^\/addons$/, scope: 'addons.read', handle: listAddons },

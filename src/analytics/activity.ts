@@ -218,6 +218,7 @@ export async function recomputePersonFeatures(trx: Transaction<DB>, scope: Crunc
     from history
     left join recent on recent.person_id = history.external_id and recent.feature_key = history.feature_key
   `.execute(trx);
+  await insertSubscriptionUse(trx, scope);
   await sql`analyze crunch_person_features`.execute(trx);
 
   await sql`
@@ -246,6 +247,33 @@ export async function recomputePersonFeatures(trx: Transaction<DB>, scope: Crunc
       where p.connection_id = ${connection} and p.external_id = n.external_id and p.feature_key = n.feature_key
     )
     order by n.external_id, n.feature_key
+  `.execute(trx);
+}
+
+/**
+ * Adds the use of subscription features to `crunch_person_features`. A subscription has no instant
+ * of its own, so it is used from the first sync that read it to the latest (capped at `asOf`), and
+ * it counts in each window that the latest sync to read it falls in. Only user subscribers count.
+ * Subscription features have no event sources, so they add no row that the events already wrote.
+ */
+async function insertSubscriptionUse(trx: Transaction<DB>, scope: CrunchScope, features: readonly FeatureDefinition[] = PAGERDUTY_FEATURES): Promise<void> {
+  const featureKeys = collectSources(features).notificationSubscription;
+  if (featureKeys.length === 0) return;
+  const mixed = features.find((feature) => featureKeys.includes(feature.key) && feature.events.some((source) => source.kind !== 'notification_subscription'));
+  if (mixed !== undefined) throw new Error(`Feature ${mixed.key} mixes notification subscriptions with event sources; give subscriptions a feature of their own.`);
+  const asOf = sql`${scope.asOf}::timestamptz`;
+
+  await sql`
+    insert into crunch_person_features (external_id, feature_key, first_used_at, last_used_at, count_30d, count_60d, count_90d)
+    select
+      s.subscriber_id, m.feature_key, min(s.first_seen_at), max(least(s.synced_at, ${asOf})),
+      (count(*) filter (where s.synced_at >= ${daysBefore(scope.asOf, 30)}::timestamptz))::int,
+      (count(*) filter (where s.synced_at >= ${daysBefore(scope.asOf, 60)}::timestamptz))::int,
+      (count(*) filter (where s.synced_at >= ${daysBefore(scope.asOf, 90)}::timestamptz))::int
+    from pd_notification_subscriptions s
+    cross join (values ${sql.join(featureKeys.map((key) => sql`(${key}::text)`))}) as m(feature_key)
+    where s.connection_id = ${scope.connectionId}::uuid and s.subscriber_type = 'user' and s.first_seen_at <= ${asOf}
+    group by s.subscriber_id, m.feature_key
   `.execute(trx);
 }
 
@@ -332,6 +360,7 @@ interface CollectedSources {
   scheduleOverride: string[];
   analyticsSignIn: string[];
   auditRecord: string[];
+  notificationSubscription: string[];
 }
 
 /** Groups the catalogue's event sources by kind, so each raw table is read by one branch. */
@@ -345,6 +374,7 @@ function collectSources(features: readonly FeatureDefinition[]): CollectedSource
     scheduleOverride: [],
     analyticsSignIn: [],
     auditRecord: [],
+    notificationSubscription: [],
   };
   for (const feature of features) {
     for (const source of feature.events) {
@@ -372,6 +402,9 @@ function collectSources(features: readonly FeatureDefinition[]): CollectedSource
           break;
         case 'audit_record':
           collected.auditRecord.push(feature.key);
+          break;
+        case 'notification_subscription':
+          collected.notificationSubscription.push(feature.key);
           break;
         default: {
           const unreachable: never = source;

@@ -26,7 +26,12 @@ export type FeatureEventSource =
   /** The last sign-in PagerDuty's analytics report for the person. */
   | { kind: 'analytics_sign_in' }
   /** A configuration change recorded in the audit trail with the person as actor. */
-  | { kind: 'audit_record' };
+  | { kind: 'audit_record' }
+  /**
+   * A subscription of the person to a business service's status updates. It is a standing state
+   * rather than an event, so it counts in every window in which a sync saw it held.
+   */
+  | { kind: 'notification_subscription' };
 
 export interface FeatureDefinition {
   key: string;
@@ -261,9 +266,9 @@ export const PAGERDUTY_FEATURES: readonly FeatureDefinition[] = [
     category: 'stakeholder',
     scope: 'person',
     requirement: 'subscribers.read',
-    signals: ['/users/{id}/notification_subscriptions'],
-    // NOTE: no stream syncs notification subscriptions yet, so this feature is never measured.
-    events: [],
+    signals: ['/business_services/{id}/subscribers of type user'],
+    // NOTE: team subscriptions and subscriptions to single incidents are not counted per person.
+    events: [{ kind: 'notification_subscription' }],
   },
   ...accountFeature('status_pages', 'Status pages', 'Public or private status pages for stakeholders.', 'Status pages add-on'),
   ...accountFeature('incident_workflows', 'Incident workflows', 'Automated workflows that run on incidents.', 'Business plan or higher'),

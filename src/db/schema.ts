@@ -482,6 +482,18 @@ export interface PdFeatureResourcesTable {
   deleted_at: Timestamp | null;
 }
 
+/** A user or team following a business service's status updates; times are of the syncs that read it. */
+export interface PdNotificationSubscriptionsTable {
+  connection_id: string;
+  subscribable_type: 'business_service' | 'incident';
+  subscribable_id: string;
+  subscriber_type: 'user' | 'team';
+  subscriber_id: string;
+  first_seen_at: Timestamp;
+  synced_at: SyncedAt;
+  deleted_at: Timestamp | null;
+}
+
 export interface PdFeatureInventoryTable {
   connection_id: string;
   feature: InventoryFeature;
@@ -701,6 +713,7 @@ export interface DB {
   pd_audit_records: PdAuditRecordsTable;
   pd_feature_resources: PdFeatureResourcesTable;
   pd_feature_inventory: PdFeatureInventoryTable;
+  pd_notification_subscriptions: PdNotificationSubscriptionsTable;
   pd_capabilities: PdCapabilitiesTable;
   people: PeopleTable;
   seat_summaries: SeatSummariesTable;

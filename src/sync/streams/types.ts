@@ -23,7 +23,8 @@ export type StreamName =
   | 'analytics_users'
   | 'oauth_delegations'
   | 'audit_records'
-  | 'feature_inventory';
+  | 'feature_inventory'
+  | 'notification_subscriptions';
 
 /** The connection's read access, from the capability probe. */
 export interface Capabilities {

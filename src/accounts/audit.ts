@@ -18,7 +18,9 @@ export type AuditAction =
   | 'pagerduty.invite_used'
   | 'settings.changed'
   | 'member.invited'
-  | 'member.joined';
+  | 'member.joined'
+  | 'people.exported'
+  | 'recommendations.exported';
 
 export interface AuditEvent {
   organizationId: string;

@@ -20,6 +20,7 @@ import { registerOpenApi } from './openapi.ts';
 import { registerAccountRoutes } from './routes/accounts.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
+import { registerExportRoutes } from './routes/exports.ts';
 import { registerInviteRoutes } from './routes/invites.ts';
 import { registerMemberRoutes } from './routes/members.ts';
 import { registerPagerDutyRoutes } from './routes/pagerduty.ts';
@@ -74,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAccountRoutes(app, context);
   await registerPagerDutyRoutes(app, context);
   registerDashboardRoutes(app, context);
+  registerExportRoutes(app, context);
   await registerInviteRoutes(app, context);
   registerAdminRoutes(app, context);
   registerSettingsRoutes(app, context);

@@ -54,6 +54,33 @@ export async function requestEmpty(path: string, options: RequestOptions = {}): 
   return ok(undefined);
 }
 
+/**
+ * Downloads the file a GET route sends (a CSV export) and saves it under the name in its
+ * `Content-Disposition`, or `fallbackName` without one. Failures come back as for JSON calls.
+ */
+export async function requestDownload(path: string, fallbackName: string): Promise<ApiResult<{ fileName: string }>> {
+  const response = await send(path, {});
+  if (!response.ok) return response;
+
+  const disposition = response.value.headers.get('content-disposition') ?? '';
+  const fileName = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName;
+  saveBlob(fileName, await response.value.blob());
+  return ok({ fileName });
+}
+
+/** Starts a download of `blob` as `fileName` without leaving the page. */
+function saveBlob(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const anchor = document.createElement('a');
+  anchor.href = url;
+  anchor.download = fileName;
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  // The browser has read the URL once click() returns; revoking later frees the blob.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
 async function send(path: string, options: RequestOptions): Promise<ApiResult<Response>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = 'application/json';

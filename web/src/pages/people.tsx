@@ -2,9 +2,8 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { PageProps } from '../app.tsx';
 import { overviewSchema, peopleSchema, peopleSortKeys, type PeopleQuery, type PeopleSortKey, type PeopleView, type PersonRow } from '../api-types.ts';
-import { requestJson, type ApiFailure } from '../api.ts';
+import { requestDownload, type ApiFailure } from '../api.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
-import { downloadText, toCsv } from '../csv.ts';
 import { formatCount, humanize } from '../format.ts';
 import { recommendationKindLabel, recommendationStatusLabel } from '../components/recommendation-labels.ts';
 import { Link, navigate } from '../router.tsx';
@@ -13,8 +12,6 @@ import { useSessionGuard } from '../session-guard.ts';
 const PAGE_SIZES = [25, 50, 100] as const;
 const DEFAULT_PAGE_SIZE = 50;
 const SEARCH_DEBOUNCE_MS = 300;
-/** The largest page the people route serves; the export reads the whole list in pages this size. */
-const EXPORT_PAGE_SIZE = 500;
 
 const COLUMNS: { key: PeopleSortKey; label: string }[] = [
   { key: 'name', label: 'Name' },
@@ -167,7 +164,10 @@ function PeopleTable({ view, query, isLoading, onChange }: PeopleTableProps): JS
   );
 }
 
-/** Downloads every person matching the current search and filter, in the current order, as CSV. */
+/**
+ * Downloads every person matching the current search and filters, in the current order, as CSV.
+ * The server builds the file from the same query as the table, so it contains exactly the table's rows.
+ */
 function ExportButton({ query, total }: { query: PeopleQuery; total: number }): JSX.Element {
   const [isExporting, setExporting] = useState(false);
   const [failure, setFailure] = useState<ApiFailure | null>(null);
@@ -175,13 +175,9 @@ function ExportButton({ query, total }: { query: PeopleQuery; total: number }): 
   const exportCsv = async (): Promise<void> => {
     setExporting(true);
     setFailure(null);
-    const rows = await readAllPeople(query);
+    const result = await requestDownload(`/api/exports/people.csv?${toSearchParams(query).toString()}`, 'seatwise-people.csv');
     setExporting(false);
-    if (!rows.ok) {
-      setFailure(rows.error);
-      return;
-    }
-    downloadText(`seatwise-people-${new Date().toISOString().slice(0, 10)}.csv`, peopleCsv(rows.value));
+    if (!result.ok) setFailure(result.error);
   };
 
   return (
@@ -191,38 +187,6 @@ function ExportButton({ query, total }: { query: PeopleQuery; total: number }): 
       </button>
       {failure !== null && <ErrorMessage failure={failure} />}
     </div>
-  );
-}
-
-async function readAllPeople(query: PeopleQuery): Promise<{ ok: true; value: PersonRow[] } | { ok: false; error: ApiFailure }> {
-  const rows: PersonRow[] = [];
-  for (let page = 1; ; page += 1) {
-    const params = toSearchParams({ ...query, page, pageSize: EXPORT_PAGE_SIZE });
-    const result = await requestJson(`/api/people?${params.toString()}`, peopleSchema);
-    if (!result.ok) return result;
-    rows.push(...result.value.rows);
-    if (result.value.rows.length < EXPORT_PAGE_SIZE || rows.length >= result.value.total) return { ok: true, value: rows };
-  }
-}
-
-function peopleCsv(rows: PersonRow[]): string {
-  const header = ['Name', 'Email', 'Role', 'License', 'Teams', 'Last seen (UTC)', 'Last seen signal', 'Recommendation', 'Removed from PagerDuty', 'Invited, never signed up'];
-  return toCsv(
-    header,
-    rows.map((person) => [
-      person.name,
-      person.email,
-      person.role,
-      person.licenseName ?? '',
-      (person.teams ?? []).join('; '),
-      person.lastSeenAt ?? '',
-      describeSignal(person),
-      person.recommendation === null || person.recommendation === undefined
-        ? ''
-        : `${recommendationKindLabel(person.recommendation.kind)} (${recommendationStatusLabel(person.recommendation.status)})`,
-      person.isDeleted ? 'yes' : 'no',
-      person.isInvitedNeverSignedUp ? 'yes' : 'no',
-    ]),
   );
 }
 

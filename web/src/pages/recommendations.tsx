@@ -1,13 +1,12 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { PageProps } from '../app.tsx';
-import { requestJson, type ApiFailure } from '../api.ts';
+import { requestDownload, requestJson, type ApiFailure } from '../api.ts';
 import { recommendationKinds, recommendationsSchema, settingsSchema, type RecommendationKind, type RecommendationRowView, type RecommendationsView } from '../api-types.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
 import { GuardrailList } from '../components/guardrails.tsx';
 import { RECOMMENDATION_KIND_LABELS, recommendationStatusLabel } from '../components/recommendation-labels.ts';
-import { downloadText, toCsv } from '../csv.ts';
-import { formatCalendarDate, formatCount, formatMoney, toMajorUnits } from '../format.ts';
+import { formatCalendarDate, formatCount, formatMoney } from '../format.ts';
 import { Link } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
 
@@ -92,11 +91,7 @@ function RecommendationsContent({ view, onExempt }: { view: RecommendationsView;
           <span class="tile-value">{formatCount(view.totals.blocked)}</span>
         </li>
       </ul>
-      <div class="actions">
-        <button type="button" class="button-secondary" onClick={() => downloadText(`seatwise-recommendations-${new Date().toISOString().slice(0, 10)}.csv`, recommendationsCsv(view))}>
-          Export {formatCount(view.rows.length)} as CSV
-        </button>
-      </div>
+      <ExportButton count={view.rows.length} />
       {recommendationKinds.map((kind) => (
         <RecommendationGroup key={kind} kind={kind} rows={view.rows.filter((row) => row.kind === kind)} currency={view.currency} onExempt={onExempt} />
       ))}
@@ -169,19 +164,25 @@ function RecommendationGroup({ kind, rows, currency, onExempt }: RecommendationG
   );
 }
 
-function recommendationsCsv(view: RecommendationsView): string {
-  const header = ['Recommendation', 'Name', 'Email', 'License', 'Status', `Yearly saving${view.currency === null ? '' : ` (${view.currency})`}`, 'Effective date', 'Guardrails'];
-  return toCsv(
-    header,
-    view.rows.map((row) => [
-      RECOMMENDATION_KIND_LABELS[row.kind].action,
-      row.name,
-      row.email,
-      row.licenseName ?? '',
-      recommendationStatusLabel(row.status),
-      row.yearlySavingMinor === null || view.currency === null ? '' : String(toMajorUnits(row.yearlySavingMinor, view.currency)),
-      row.effectiveDate,
-      row.guardrails.map((guardrail) => guardrail.message).join('; '),
-    ]),
+/** Downloads every recommendation the page lists as CSV, built by the server, which records the export in the audit log. */
+function ExportButton({ count }: { count: number }): JSX.Element {
+  const [isExporting, setExporting] = useState(false);
+  const [failure, setFailure] = useState<ApiFailure | null>(null);
+
+  const exportCsv = async (): Promise<void> => {
+    setExporting(true);
+    setFailure(null);
+    const result = await requestDownload('/api/exports/recommendations.csv', 'seatwise-recommendations.csv');
+    setExporting(false);
+    if (!result.ok) setFailure(result.error);
+  };
+
+  return (
+    <div class="actions">
+      <button type="button" class="button-secondary" disabled={isExporting} onClick={() => void exportCsv()}>
+        {isExporting ? 'Exporting…' : `Export ${formatCount(count)} as CSV`}
+      </button>
+      {failure !== null && <ErrorMessage failure={failure} />}
+    </div>
   );
 }

@@ -1,0 +1,41 @@
+import type { RecommendationKind, RecommendationStatus } from '../db/schema.ts';
+
+/** The words the dashboard and its exports use for each recommendation kind: a group title and an action. */
+export const RECOMMENDATION_KIND_LABELS: Record<RecommendationKind, { title: string; action: string }> = {
+  reclaim_seat: { title: 'Reclaim unused seats', action: 'Reclaim seat' },
+  downgrade_to_stakeholder: { title: 'Downgrade to Stakeholder', action: 'Downgrade to Stakeholder' },
+  remove_invitation: { title: 'Remove unanswered invitations', action: 'Remove invitation' },
+};
+
+export const RECOMMENDATION_STATUS_LABELS: Record<RecommendationStatus, string> = {
+  ready: 'Ready',
+  flagged: 'Check first',
+  blocked: 'Blocked',
+};
+
+export function recommendationKindLabel(kind: string): string {
+  return kind in RECOMMENDATION_KIND_LABELS ? RECOMMENDATION_KIND_LABELS[kind as RecommendationKind].action : kind;
+}
+
+export function recommendationStatusLabel(status: string): string {
+  return status in RECOMMENDATION_STATUS_LABELS ? RECOMMENDATION_STATUS_LABELS[status as RecommendationStatus] : status;
+}
+
+/** Turns an identifier such as `incident_action` into words: "Incident action". */
+export function humanize(identifier: string): string {
+  const words = identifier.replace(/[_-]+/g, ' ').trim();
+  if (words === '') return identifier;
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Describes a signal as "Incident action: acknowledge via mobile" from its kind and detail. */
+export function describeSignal(signal: string | null, detail: string | null): string {
+  if (signal === null) return detail ?? '';
+  return detail === null ? humanize(signal) : `${humanize(signal)}: ${detail}`;
+}
+
+/** Converts minor units to the currency's main unit by its ISO 4217 exponent (2 for USD, 0 for JPY). */
+export function toMajorUnits(minor: number, currency: string): number {
+  const fractionDigits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return minor / 10 ** fractionDigits;
+}

@@ -1,132 +1,131 @@
 /**
- * Measures the dashboard API's latency at 500, 5,000 and 50,000 people, on PGlite or PostgreSQL: p50 and p95 of
- * `GET /api/overview` and `GET /api/people` (the first page, sorted by name) over real HTTP on
- * loopback, after a crunch of a generated account. Each size runs in its own process, so the
- * peak memory figure (max RSS) belongs to that size alone.
+ * Measures the dashboard API over real HTTP on loopback at 500, 5,000 and 50,000 people: p50 and
+ * p95 of `GET /api/overview` and `GET /api/people` (the first page, sorted by name), sequential
+ * requests after a warm-up, once every person of a generated account has been crunched.
  *
- *   npx tsx bench/dashboard-api.ts [--people 500,5000,50000] [--requests 200] [--target pglite|postgres]
- *                                  [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+ *   npx tsx bench/dashboard-api.ts [--quick] [--people 500,5000,50000] [--log-entries 100000,2000000,1000000]
+ *                                  [--requests 200] [--target pglite|postgres]
  *
- * On PostgreSQL each size gets a scratch database on the server of --database-url (or
- * BENCH_DATABASE_URL), and the memory figure covers only the Node.js side.
- *
- * Prints one `BENCH {json}` line per size for bench/run.ts and a readable line after it.
+ * `--log-entries` gives one count per size. Each size runs in its own process, which holds the
+ * web server, the database (on PGlite, in a temporary data folder as the product keeps it) and the
+ * client, so its max RSS belongs to that size alone.
+ * On PostgreSQL each size gets a scratch database, dropped afterwards, and the memory figure
+ * leaves out the server.
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSession } from '../src/accounts/sessions.ts';
 import { insertUser } from '../src/accounts/repository.ts';
 import { crunchConnection } from '../src/analytics/crunch.ts';
-import { createTenant, insertLicenses, insertLogEntries, insertUsers, type LogEntrySeed, type UserSeed } from '../src/analytics/testing.ts';
-import { openDatabase, type Database } from '../src/db/database.ts';
+import { openDatabase } from '../src/db/database.ts';
 import { startTestServer } from '../src/http/testing/harness.ts';
 import { createScratchDatabase } from '../test/support/databases.ts';
+import { AS_OF, generateAccount } from './lib/account.ts';
+import { benchDatabaseUrl, dropScratchDatabase, ownMaxRssMegabytes, percentile, positiveInteger, positiveIntegerList, printRow, round, runCaseProcess } from './lib/measure.ts';
+import type { Target } from './lib/report.ts';
 
-const AS_OF = new Date('2026-06-01T00:00:00Z');
-const DAY_MS = 86_400_000;
-/** Rows per insert statement; eight columns each stays far below PostgreSQL's 65,535 parameters. */
-const INSERT_BATCH = 1_000;
-/** Log entries per person, spread over the last 120 days; a fifth of the people have none. */
-const LOG_ENTRIES_PER_ACTIVE_PERSON = 3;
-/**
- * People the crunch computes at most. Larger sizes copy the crunched `people` rows under new ids
- * until the table has the requested size, because the crunch of 5,000 people already takes about
- * a minute here; the dashboard API reads only the crunched tables, so its figures stay those of
- * a table of that size.
- */
-const CRUNCHED_PEOPLE_MAX = 5_000;
 /** Untimed requests that warm the caches and the JIT before measuring. */
 const WARM_UP_REQUESTS = 20;
+/** The size whose p95 has a target, and the target. */
+const TARGET_PEOPLE = 5_000;
+const TARGET_P95_MS = 100;
 
 const { values } = parseArgs({
   options: {
-    people: { type: 'string', default: '500,5000,50000' },
-    requests: { type: 'string', default: '200' },
+    quick: { type: 'boolean', default: false },
+    people: { type: 'string' },
+    'log-entries': { type: 'string' },
+    requests: { type: 'string' },
     target: { type: 'string', default: 'pglite' },
-    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
-    child: { type: 'boolean', default: false },
+    case: { type: 'string' },
   },
 });
-
-const sizes = values.people.split(',').map((size) => Number.parseInt(size, 10));
-const requestCount = Number.parseInt(values.requests, 10);
-if (sizes.some((size) => !Number.isInteger(size) || size < 1) || !Number.isInteger(requestCount) || requestCount < 1) {
-  console.error(`--people must be a comma-separated list of positive integers and --requests a positive integer, got "${values.people}" and "${values.requests}"`);
-  process.exit(64);
-}
 if (values.target !== 'pglite' && values.target !== 'postgres') {
-  console.error(`--target must be pglite or postgres, got "${values.target}"`);
+  console.error(`--target must be pglite or postgres, got "${values.target}".`);
   process.exit(64);
 }
 const target = values.target;
 
-if (values.child) {
-  const [people] = sizes;
-  await measureSize(people!, requestCount);
+if (values.case !== undefined) {
+  const [people, logEntries, requests] = values.case.split(':').map(Number);
+  await measureSize(people!, logEntries!, requests!);
 } else {
-  for (const people of sizes) await runChild(people, requestCount);
+  const sizes = positiveIntegerList('--people', values.people ?? (values.quick ? '50,500' : '500,5000,50000'));
+  const logEntries = positiveIntegerList('--log-entries', values['log-entries'] ?? (values.quick ? '2000,20000' : '100000,2000000,1000000'));
+  const requests = positiveInteger('--requests', values.requests ?? (values.quick ? '20' : '200'));
+  if (logEntries.length !== sizes.length) {
+    console.error(`--log-entries needs one count per size of --people: ${sizes.length} sizes, ${logEntries.length} counts.`);
+    process.exit(64);
+  }
+  for (const [index, people] of sizes.entries()) {
+    await runCaseProcess(import.meta.filename, ['--target', target, '--case', `${people}:${logEntries[index]}:${requests}`]);
+  }
 }
 
-/** Runs one size in a fresh process and relays its output. */
-async function runChild(people: number, requests: number): Promise<void> {
-  const args = ['--import', 'tsx', import.meta.filename, '--child', '--people', String(people), '--requests', String(requests), '--target', target, '--database-url', values['database-url']];
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  createInterface({ input: child.stdout }).on('line', (line) => console.log(line));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`The dashboard benchmark at ${people} people exited with code ${code}`);
-}
-
-async function measureSize(people: number, requests: number): Promise<void> {
-  const database =
-    target === 'postgres'
-      ? await openDatabase({ kind: 'postgres', url: await createScratchDatabase(values['database-url']) })
-      : await openDatabase({ kind: 'pglite', dataDir: 'memory' });
+async function measureSize(people: number, logEntries: number, requests: number): Promise<void> {
+  const adminUrl = benchDatabaseUrl();
+  const scratchUrl = target === 'postgres' ? await createScratchDatabase(adminUrl) : null;
+  const dataDir = scratchUrl === null ? mkdtempSync(join(tmpdir(), 'seatwise-bench-dashboard-')) : null;
+  const database = scratchUrl !== null ? await openDatabase({ kind: 'postgres', url: scratchUrl }) : await openDatabase({ kind: 'pglite', dataDir: dataDir! });
   const server = await startTestServer({
     database,
     pagerduty: { clientId: 'bench', clientSecret: 'bench', identityUrl: 'http://127.0.0.1:9', scope: 'read', allowedApiBaseUrls: [] },
     env: { LOG_LEVEL: 'warn' },
   });
+  try {
+    const loadStartedMs = performance.now();
+    const account = await generateAccount(database, { people, logEntries });
+    const loadSeconds = (performance.now() - loadStartedMs) / 1000;
+    const crunchStartedMs = performance.now();
+    await crunchConnection(database.db, account.connectionId, AS_OF);
+    const crunchSeconds = (performance.now() - crunchStartedMs) / 1000;
 
-  const loadStartedMs = performance.now();
-  const crunchedPeople = Math.min(people, CRUNCHED_PEOPLE_MAX);
-  const { organizationId, connectionId } = await generateAccount(database, crunchedPeople);
-  const crunchStartedMs = performance.now();
-  await crunchConnection(database.db, connectionId, AS_OF);
-  const crunchSeconds = (performance.now() - crunchStartedMs) / 1000;
-  const loadSeconds = (crunchStartedMs - loadStartedMs) / 1000;
-  if (people > crunchedPeople) await copyPeopleRows(database, connectionId, people);
+    const user = await insertUser(database.db, { organizationId: account.organizationId, email: 'bench@example.com', name: 'Bench', passwordHash: 'unused', role: 'viewer' });
+    const session = await createSession(database.db, user);
+    const headers = { cookie: `seatwise_session=${session.token}` };
 
-  const user = await insertUser(database.db, { organizationId, email: 'bench@example.com', name: 'Bench', passwordHash: 'unused', role: 'viewer' });
-  const session = await createSession(database.db, user);
-  const headers = { cookie: `seatwise_session=${session.token}` };
+    const peopleTotal = await readPeopleTotal(`${server.url}/api/people?sort=name&page=1`, headers);
+    const overview = await measureEndpoint(`${server.url}/api/overview`, headers, requests);
+    const peoplePage = await measureEndpoint(`${server.url}/api/people?sort=name&page=1`, headers, requests);
+    const maxRss = ownMaxRssMegabytes();
 
-  const overview = await measureEndpoint(`${server.url}/api/overview`, headers, requests);
-  const peoplePage = await measureEndpoint(`${server.url}/api/people?sort=name&page=1`, headers, requests);
-  const maxRssMegabytes = process.resourceUsage().maxRSS / 1024;
-
-  const result = {
-    benchmark: 'dashboard-api',
-    case: `${people} people, ${target === 'postgres' ? 'PostgreSQL' : 'PGlite'}`,
-    people,
-    crunchedPeople,
-    requests,
-    overviewP50Ms: overview.p50,
-    overviewP95Ms: overview.p95,
-    peopleP50Ms: peoplePage.p50,
-    peopleP95Ms: peoplePage.p95,
-    loadSeconds: round(loadSeconds),
-    crunchSeconds: round(crunchSeconds),
-    maxRssMegabytes: Math.round(maxRssMegabytes),
-  };
-  console.log(`BENCH ${JSON.stringify(result)}`);
-  console.log(
-    `${people} people (${crunchedPeople} crunched) on ${target}: overview p50 ${overview.p50} ms, p95 ${overview.p95} ms; people page p50 ${peoplePage.p50} ms, p95 ${peoplePage.p95} ms; crunch ${round(crunchSeconds)} s; max RSS ${Math.round(maxRssMegabytes)} MB`,
-  );
-
-  await server.close();
+    const targets: Target[] =
+      people === TARGET_PEOPLE
+        ? [
+            { figure: 'overviewP95Ms', atMost: TARGET_P95_MS },
+            { figure: 'peopleP95Ms', atMost: TARGET_P95_MS },
+          ]
+        : [];
+    printRow(
+      'dashboard-api',
+      `${people.toLocaleString('en-US')} people, ${logEntries.toLocaleString('en-US')} log entries, ${target === 'postgres' ? 'PostgreSQL' : 'PGlite'}`,
+      {
+        people: account.people,
+        peopleInApi: peopleTotal,
+        logEntries: account.logEntries,
+        requests,
+        overviewP50Ms: overview.p50,
+        overviewP95Ms: overview.p95,
+        peopleP50Ms: peoplePage.p50,
+        peopleP95Ms: peoplePage.p95,
+        loadSeconds: round(loadSeconds, 1),
+        crunchSeconds: round(crunchSeconds, 1),
+        maxRssMegabytes: maxRss,
+      },
+      targets,
+    );
+    console.log(
+      `${people} people (${peopleTotal} in the API), ${account.logEntries} log entries on ${target}: overview p50 ${overview.p50} ms, p95 ${overview.p95} ms; people page p50 ${peoplePage.p50} ms, p95 ${peoplePage.p95} ms; crunch ${round(crunchSeconds, 1)} s; max RSS ${maxRss} MB`,
+    );
+    if (peopleTotal !== account.people) throw new Error(`GET /api/people counts ${peopleTotal} people for an account of ${account.people}; every person must be crunched.`);
+  } finally {
+    await server.close();
+    await database.close();
+    if (scratchUrl !== null) await dropScratchDatabase(adminUrl, scratchUrl);
+    if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 /** Sends `requests` sequential GETs after a warm-up and returns p50 and p95 in milliseconds. */
@@ -139,73 +138,18 @@ async function measureEndpoint(url: string, headers: Record<string, string>, req
     durations.push(performance.now() - startedMs);
   }
   durations.sort((left, right) => left - right);
-  return { p50: round(percentile(durations, 0.5)), p95: round(percentile(durations, 0.95)) };
+  return { p50: round(percentile(durations, 0.5), 1), p95: round(percentile(durations, 0.95), 1) };
 }
 
-async function get(url: string, headers: Record<string, string>): Promise<void> {
+async function get(url: string, headers: Record<string, string>): Promise<string> {
   const response = await fetch(url, { headers });
   const body = await response.text();
   if (response.status !== 200) throw new Error(`GET ${url} returned HTTP ${response.status}: ${body.slice(0, 300)}`);
+  return body;
 }
 
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], share: number): number {
-  const rank = Math.max(1, Math.ceil(share * sorted.length));
-  return sorted[rank - 1] ?? Number.NaN;
-}
-
-function round(value: number): number {
-  return Math.round(value * 10) / 10;
-}
-
-/** Copies the crunched people under new external ids until the connection has `people` rows. */
-async function copyPeopleRows(database: Database, connectionId: string, people: number): Promise<void> {
-  const { rows: columns } = await database.query<{ column_name: string }>(
-    `select column_name from information_schema.columns where table_schema = current_schema() and table_name = 'people' order by ordinal_position`,
-  );
-  const names = columns.map((column) => column.column_name);
-  const values = names.map((name) => (name === 'external_id' ? `p.external_id || '-copy-' || copy.number` : `p.${name}`));
-  const { rows } = await database.query<{ count: number }>('select count(*)::int as count from people where connection_id = $1', [connectionId]);
-  const crunched = Number(rows[0]?.count ?? 0);
-  const copies = Math.ceil(people / crunched) - 1;
-  await database.query(
-    `insert into people (${names.join(', ')})
-     select ${values.join(', ')} from people p cross join generate_series(1, $2::int) as copy(number)
-     where p.connection_id = $1`,
-    [connectionId, copies],
-  );
-  await database.query(
-    `delete from people where connection_id = $1 and external_id in (
-       select external_id from people where connection_id = $1 and external_id like '%-copy-%' order by external_id desc limit $2)`,
-    [connectionId, crunched * (copies + 1) - people],
-  );
-}
-
-/**
- * Writes a PagerDuty account of `people` users straight into the raw tables: two licenses, and
- * for four people in five a few incident actions over the last 120 days.
- */
-async function generateAccount(database: Database, people: number): Promise<{ organizationId: string; connectionId: string }> {
-  const tenant = await createTenant(database.db, 'Bench');
-  await insertLicenses(database.db, tenant.connectionId, [
-    { id: 'PLFULL', name: 'Full User', roleGroup: 'FullUser', currentValue: Math.ceil(people * 0.7), allocationsAvailable: Math.ceil(people * 0.05) },
-    { id: 'PLSTAKE', name: 'Stakeholder', roleGroup: 'Stakeholder', currentValue: Math.ceil(people * 0.3), allocationsAvailable: null },
-  ]);
-
-  for (let start = 0; start < people; start += INSERT_BATCH) {
-    const users: UserSeed[] = [];
-    const entries: LogEntrySeed[] = [];
-    for (let index = start; index < Math.min(people, start + INSERT_BATCH); index += 1) {
-      const id = `PU${String(index).padStart(6, '0')}`;
-      users.push({ id, name: `Person ${index}`, role: index % 10 === 0 ? 'admin' : 'user', licenseId: index % 10 < 7 ? 'PLFULL' : 'PLSTAKE' });
-      if (index % 5 === 4) continue;
-      for (let entry = 0; entry < LOG_ENTRIES_PER_ACTIVE_PERSON; entry += 1) {
-        const daysAgo = (index * 7 + entry * 31) % 120;
-        entries.push({ id: `LE${index}-${entry}`, type: 'acknowledge_log_entry', createdAt: new Date(AS_OF.getTime() - daysAgo * DAY_MS), agentId: id, channelType: 'web_ui' });
-      }
-    }
-    await insertUsers(database.db, tenant.connectionId, users);
-    await insertLogEntries(database.db, tenant.connectionId, entries);
-  }
-  return tenant;
+async function readPeopleTotal(url: string, headers: Record<string, string>): Promise<number> {
+  const body = JSON.parse(await get(url, headers)) as { total?: unknown };
+  if (typeof body.total !== 'number') throw new Error(`GET ${url} returned no numeric "total"; the people page's response shape changed.`);
+  return body.total;
 }

@@ -5,12 +5,14 @@
  * in twelve-hour windows that stay under the 10,000-record offset cap. It prints the times and the
  * process's peak memory.
  *
- *   npx tsx bench/simulator-generate.ts [--people N] [--incidents N] [--history-days N] [--entries N] [--count-all]
+ *   npx tsx bench/simulator-generate.ts [--quick] [--people N] [--incidents N] [--history-days N] [--entries N] [--count-all]
  *
- * `--count-all` also counts every log entry, which generates the whole history once.
+ * `--count-all` also counts every log entry, which generates the whole history once. `--quick`
+ * runs 500 people, 10,000 incidents and 2,000 log entries, a smoke run of the harness.
  */
 import { parseArgs } from 'node:util';
 import { startSimulator } from '../simulator/index.ts';
+import { ownMaxRssMegabytes, printRow, round } from './lib/measure.ts';
 
 const DAY_MS = 86_400_000;
 /** Twelve-hour windows keep each window under 10,000 entries at about 9,000 entries a day. */
@@ -19,10 +21,11 @@ const PAGE_LIMIT = 100;
 
 const { values } = parseArgs({
   options: {
-    people: { type: 'string', default: '50000' },
-    incidents: { type: 'string', default: '1050000' },
+    quick: { type: 'boolean', default: false },
+    people: { type: 'string' },
+    incidents: { type: 'string' },
     'history-days': { type: 'string', default: '1095' },
-    entries: { type: 'string', default: '100000' },
+    entries: { type: 'string' },
     seed: { type: 'string', default: '42' },
     'count-all': { type: 'boolean', default: false },
   },
@@ -34,10 +37,10 @@ function positiveInteger(name: string, raw: string): number {
   return value;
 }
 
-const people = positiveInteger('people', values.people);
-const incidents = positiveInteger('incidents', values.incidents);
+const people = positiveInteger('people', values.people ?? (values.quick ? '500' : '50000'));
+const incidents = positiveInteger('incidents', values.incidents ?? (values.quick ? '10000' : '1050000'));
 const historyDays = positiveInteger('history-days', values['history-days']);
-const entriesWanted = positiveInteger('entries', values.entries);
+const entriesWanted = positiveInteger('entries', values.entries ?? (values.quick ? '2000' : '100000'));
 const seed = positiveInteger('seed', values.seed);
 
 function megabytes(bytes: number): string {
@@ -91,5 +94,14 @@ async function countAll(): Promise<number> {
 
 const usage = process.resourceUsage();
 console.log(`peak memory: max RSS ${megabytes(usage.maxRSS * 1024)}, heap used now ${megabytes(process.memoryUsage().heapUsed)}`);
+printRow('simulator', `${people.toLocaleString('en-US')} people, ${incidents.toLocaleString('en-US')} incidents over ${historyDays} days`, {
+  startSeconds: round(startMs / 1000),
+  logEntriesRead: read,
+  requests,
+  pagingSeconds: round(pagingMs / 1000),
+  logEntriesPerSecond: Math.round(read / (pagingMs / 1000)),
+  isNewestFirst: String(isOrdered),
+  maxRssMegabytes: ownMaxRssMegabytes(),
+});
 console.log(`machine: Node ${process.version}, ${process.platform}/${process.arch}`);
 await simulator.close();

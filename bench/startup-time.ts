@@ -1,84 +1,113 @@
 /**
- * Measures how long `seatwise start` (what `npm start` runs after building the front end) takes
- * from spawning the process to logging "Seatwise is ready", on an empty data folder and on the
- * same folder again, with the process's peak memory (VmHWM from /proc, Linux only) at that moment.
- * The figures cover the embedded database, migrations, the demo simulator and the web server;
- * they leave out `npm run build:web`, which `npm start` runs first.
+ * Measures the start-up of `npm start` (the front-end build, then `seatwise start` with the
+ * embedded database, migrations, the demo simulator and the web server) from spawning to the log
+ * line "Seatwise is ready", on an empty data folder and on the same folder again. `seatwise start`
+ * alone is measured the same way, so the share of the front-end build shows. The memory figure is
+ * the peak RSS of the largest process in the started tree (npm, Vite and Seatwise each run as a
+ * process), sampled from /proc until ready (Linux only).
  *
- *   npx tsx bench/startup-time.ts [--runs 3]
+ *   npx tsx bench/startup-time.ts [--quick] [--runs 3]
  *
- * Prints one `BENCH {json}` line per case for bench/run.ts and a readable line after it.
+ * `--quick` runs each case once.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { startSeatwiseProcess } from '../test/support/seatwise-process.ts';
+import { positiveInteger, printRow, round, sampleLargestProcess } from './lib/measure.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
-const runs = Number.parseInt(values.runs, 10);
-if (!Number.isInteger(runs) || runs < 1) {
-  console.error(`--runs must be a positive integer, got "${values.runs}"`);
-  process.exit(64);
-}
+const ROOT = join(import.meta.dirname, '..');
+const READY_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_MS = 15_000;
 
-const emptyFolder: Sample[] = [];
-const existingFolder: Sample[] = [];
-for (let run = 0; run < runs; run += 1) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'seatwise-bench-start-'));
-  try {
-    emptyFolder.push(await measureStart(dataDir));
-    existingFolder.push(await measureStart(dataDir));
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
+const runs = positiveInteger('--runs', values.runs ?? (values.quick ? '1' : '3'));
+
+const commands: Array<{ label: string; argv: string[] }> = [
+  { label: 'npm start', argv: ['npm', 'start'] },
+  { label: 'seatwise start', argv: [process.execPath, join(ROOT, 'bin/seatwise.js'), 'start'] },
+];
+
+for (const command of commands) {
+  const emptyFolder: Sample[] = [];
+  const existingFolder: Sample[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'seatwise-bench-start-'));
+    try {
+      emptyFolder.push(await measureStart(command.argv, dataDir));
+      existingFolder.push(await measureStart(command.argv, dataDir));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
+  report(`${command.label}, empty data folder`, emptyFolder);
+  report(`${command.label}, existing data folder`, existingFolder);
 }
-report('empty data folder', emptyFolder);
-report('existing data folder', existingFolder);
 
 interface Sample {
   seconds: number;
-  peakMegabytes: number | null;
+  largestProcessMegabytes: number | null;
 }
 
-async function measureStart(dataDir: string): Promise<Sample> {
-  const spawnedMs = Date.now();
-  const child = await startSeatwiseProcess({ SEATWISE_DATA_DIR: dataDir });
-  const ready = child.logs.find((entry) => String(entry.msg).startsWith('Seatwise is ready'));
-  const readyMs = typeof ready?.time === 'number' ? ready.time : Date.now();
-  const peakMegabytes = peakMemoryMegabytes(child.pid);
-  const exitCode = await child.stop();
-  if (exitCode !== 0) throw new Error(`seatwise start exited with code ${exitCode} on SIGTERM:\n${child.rawOutput.join('\n')}`);
-  return { seconds: (readyMs - spawnedMs) / 1000, peakMegabytes };
+/** Starts the command in its own process group, waits for readiness, then stops the whole group. */
+async function measureStart(argv: string[], dataDir: string): Promise<Sample> {
+  const [file, ...args] = argv;
+  const startedMs = performance.now();
+  const child = spawn(file!, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), PORT: '0', SIMULATOR_PORT: '0', LOG_LEVEL: 'info', SEATWISE_DATA_DIR: dataDir },
+  });
+  const sampler = sampleLargestProcess(child.pid!);
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const readyMs = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} did not log readiness within ${READY_TIMEOUT_MS / 1000} s:\n${output.join('\n')}`)), READY_TIMEOUT_MS);
+    const onLine = (line: string) => {
+      output.push(line);
+      if (!line.includes('Seatwise is ready')) return;
+      clearTimeout(timer);
+      resolve(performance.now());
+    };
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', onLine);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${argv.join(' ')} exited with code ${code} before it was ready:\n${output.join('\n')}`));
+    });
+  }).finally(() => stopGroup(child.pid!, exited));
+  const largestProcessMegabytes = sampler.stop();
+  return { seconds: (readyMs - startedMs) / 1000, largestProcessMegabytes };
 }
 
-/** Peak resident memory of a live process so far, from /proc/PID/status; null where /proc is missing. */
-function peakMemoryMegabytes(pid: number): number | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kilobytes = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status)?.[1];
-    return kilobytes === undefined ? null : Math.round(Number(kilobytes) / 1024);
-  } catch {
-    return null;
-  }
+async function stopGroup(pid: number, exited: Promise<number | null>): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name);
+    } catch {
+      // The group already exited.
+    }
+  };
+  signal('SIGTERM');
+  const killer = setTimeout(() => signal('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(killer);
 }
 
 function report(label: string, samples: Sample[]): void {
   const seconds = samples.map((sample) => sample.seconds).sort((left, right) => left - right);
-  const peaks = samples.map((sample) => sample.peakMegabytes).filter((peak) => peak !== null);
-  const result = {
-    benchmark: 'startup',
-    case: label,
+  const peaks = samples.map((sample) => sample.largestProcessMegabytes).filter((peak) => peak !== null);
+  const figures = {
     runs: samples.length,
     medianSeconds: round(seconds[Math.floor((seconds.length - 1) / 2)] ?? Number.NaN),
     minSeconds: round(seconds[0] ?? Number.NaN),
     maxSeconds: round(seconds.at(-1) ?? Number.NaN),
-    maxRssMegabytes: peaks.length > 0 ? Math.max(...peaks) : null,
+    largestProcessMegabytes: peaks.length > 0 ? Math.max(...peaks) : null,
   };
-  console.log(`BENCH ${JSON.stringify(result)}`);
-  console.log(`${label}: ready in ${result.medianSeconds} s (median of ${samples.length}, ${result.minSeconds} to ${result.maxSeconds} s), peak RSS ${result.maxRssMegabytes ?? 'unknown'} MB`);
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
+  printRow('startup', label, figures);
+  console.log(`${label}: ready in ${figures.medianSeconds} s (median of ${samples.length}, ${figures.minSeconds} to ${figures.maxSeconds} s), largest process ${figures.largestProcessMegabytes ?? 'not measured'} MB`);
 }

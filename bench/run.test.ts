@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { countVerdicts, figureHeading, formatBenchmarkTables, formatPage, formatRowLine, judgeTarget, parseRow, type BenchRow, type ScriptResult } from './lib/report.ts';
+import { countVerdicts, extractNotes, figureHeading, formatBenchmarkTables, formatPage, formatRowLine, judgeTarget, parseRow, type BenchRow, type ScriptResult } from './lib/report.ts';
 import { listScripts, runScript, runSuite, type SuiteOptions } from './lib/runner.ts';
 
 const BENCH_DIR = import.meta.dirname;
@@ -115,6 +115,24 @@ describe('page', () => {
     expect(page).toContain('| crunch-run.ts | passed | 81.3 | 950 | 1.50 | 2.25 |');
     expect(page).toContain('crunch (s) ≤ 60: met (40)');
     expect(page).toContain('generated in 3 s');
+  });
+});
+
+describe('notes', () => {
+  const earlier = '# Benchmarks\n\n## Results\n\nold figures\n\n## Notes\n\n### Crunch runs\n\n| a |\n|---|\n';
+
+  it('extracts the hand-written section', () => {
+    expect(extractNotes(earlier)).toBe('## Notes\n\n### Crunch runs\n\n| a |\n|---|');
+    expect(extractNotes('# Benchmarks\n\nno notes here')).toBeNull();
+  });
+
+  it('keeps notes at the end of a new page', () => {
+    const run = { command: 'npm run bench', date: 'now', commit: 'abc', machine: 'm', loadAtStart: 0, loadAtEnd: 0 };
+
+    const page = formatPage(run, [], extractNotes(earlier));
+
+    expect(page.trimEnd().endsWith('### Crunch runs\n\n| a |\n|---|')).toBe(true);
+    expect(page).not.toContain('old figures');
   });
 });
 

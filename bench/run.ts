@@ -6,14 +6,15 @@
  *   npm run bench [-- --only crunch,dashboard] [--quick] [--timeout-minutes 20] [--budget-minutes 60]
  *
  * `--quick` passes `--quick` to every script, which then runs its smallest sizes: a smoke run of
- * the harness, not a measurement. Never part of `npm test`, because the figures depend on the machine.
+ * the harness, not a measurement. A `## Notes` section at the end of the page is hand-written, and
+ * each run keeps it. Never part of `npm test`, because the figures depend on the machine.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatBenchmarkTables, formatPage, formatScriptTable } from './lib/report.ts';
+import { extractNotes, formatBenchmarkTables, formatPage, formatScriptTable } from './lib/report.ts';
 import { listScripts, runSuite } from './lib/runner.ts';
 
 const BENCH_DIR = import.meta.dirname;
@@ -66,6 +67,7 @@ const page = formatPage(
     loadAtEnd: loadavg()[0] ?? 0,
   },
   results,
+  existsSync(values.output) ? extractNotes(readFileSync(values.output, 'utf8')) : null,
 );
 writeFileSync(values.output, page);
 console.error(`Wrote ${values.output}`);

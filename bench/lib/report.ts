@@ -181,7 +181,17 @@ export function countVerdicts(rows: BenchRow[]): Record<TargetVerdict, number> {
   return counts;
 }
 
-export function formatPage(run: RunDescription, results: ScriptResult[]): string {
+/** Heading of the page's hand-written section, which every run keeps verbatim at the end. */
+export const NOTES_HEADING = '## Notes';
+
+/** Returns the hand-written section of an earlier page, from its heading to the end, or null. */
+export function extractNotes(page: string): string | null {
+  const lines = page.split('\n');
+  const start = lines.indexOf(NOTES_HEADING);
+  return start === -1 ? null : lines.slice(start).join('\n').trimEnd();
+}
+
+export function formatPage(run: RunDescription, results: ScriptResult[], notes: string | null = null): string {
   const rows = results.flatMap((result) => result.rows);
   const verdicts = countVerdicts(rows);
   const sections = results.map((result) =>
@@ -220,6 +230,7 @@ export function formatPage(run: RunDescription, results: ScriptResult[]): string
     '## Script output',
     '',
     ...sections.flatMap((section) => [section, '']),
+    ...(notes === null ? [] : [notes, '']),
   ].join('\n');
 }
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../src/lib/logger.ts';
 import { AccountIndex } from './account-index.ts';
 import type { RequestLogEntry, SimulatorContext, TokenExchangeFailure } from './context.ts';
-import type { PlanName } from './model.ts';
+import type { PlanName, SimAccount } from './model.ts';
 import { CredentialStore, newApiKey } from './credentials.ts';
 import { PdError } from './errors.ts';
 import { FaultInjector, type FaultRates } from './faults.ts';
@@ -17,7 +17,7 @@ import { loadState, saveState } from './state-file.ts';
 export type { GroundTruth, PersonAction, PersonTruth, SeatTruth } from './ground-truth.ts';
 export type { RequestLogEntry, TokenExchangeFailure } from './context.ts';
 export type { FaultRates } from './faults.ts';
-export type { PlanName } from './model.ts';
+export type { PlanName, SimAccount } from './model.ts';
 
 export interface SimulatorOptions {
   /** Default '127.0.0.1'. */
@@ -119,6 +119,11 @@ export interface RunningSimulator {
   apiKey: string;
   account: { id: string; subdomain: string; region: 'us' | 'eu'; apiUrl: string };
   groundTruth(asOf?: Date): GroundTruth;
+  /**
+   * The generated account every response is built from, for tests that compare synced records
+   * with it field by field. Tests must only read it.
+   */
+  generated: Readonly<SimAccount>;
   /** Lists who did what, when and through which channel in [since, until), newest first. */
   actions(since: Date, until: Date, userId?: string): PersonAction[];
   control: SimulatorControl;
@@ -244,6 +249,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     apiKey,
     account: { id: account.id, subdomain: account.subdomain, region: account.region, apiUrl: account.region === 'eu' ? context.urls.euApiUrl : context.urls.apiUrl },
     groundTruth: (asOf) => computeGroundTruth(account, asOf ?? context.defaultAsOf()),
+    generated: account,
     actions: (since, until, userId) => listActions(account, since, until, userId),
     control,
     close: async () => {

@@ -6,7 +6,8 @@ import type { Vault } from '../connections/vault.ts';
 import { PagerDutyClient, type CredentialSource, type PagerDutyCredential, type RetryPolicy } from '../connectors/pagerduty/client.ts';
 import { describeApiError, type ApiError } from '../connectors/pagerduty/errors.ts';
 import type { OAuthClient } from '../connectors/pagerduty/oauth.ts';
-import { sharedRateBudget } from '../connectors/pagerduty/rate-budget.ts';
+import { sharedRateBudget, type RateBudget, type RateBudgetOptions } from '../connectors/pagerduty/rate-budget.ts';
+import { PostgresTokenBucket } from '../connectors/pagerduty/shared-rate-budget.ts';
 import type { Database } from '../db/database.ts';
 import type { DB, StreamStatus, SyncRunStatus } from '../db/schema.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -104,7 +105,7 @@ export async function runSync(deps: SyncDeps, input: { connectionId: string; syn
     apiBaseUrl: connection.api_base_url,
     credentials: auth.source,
     logger,
-    budget: sharedRateBudget(`connection:${connectionId}`, deps.maxInFlight === undefined ? {} : { maxInFlight: deps.maxInFlight }),
+    budget: connectionRateBudget(deps, connectionId),
     retry: deps.retry,
     signal: deps.signal,
   });
@@ -145,6 +146,21 @@ export async function runSync(deps: SyncDeps, input: { connectionId: string; syn
   await finishRun(db, syncRunId, status, client.requestCount, failed.length === 0 ? null : 'streams_failed', errorMessage);
   logger.info({ status, requests: client.requestCount, failedStreams: failed.map((outcome) => outcome.name) }, 'Sync finished');
   return { syncRunId, status, streams: outcomes, requestCount: client.requestCount, errorMessage, isRetryable: failed.length > 0 };
+}
+
+/**
+ * Returns the request budget of a connection in this process. On PostgreSQL it also draws from
+ * the connection's row in `pagerduty_rate_budgets`, so every process that sends requests for the
+ * connection shares PagerDuty's per-token limit. On PGlite one process owns the database.
+ */
+function connectionRateBudget(deps: SyncDeps, connectionId: string): RateBudget {
+  const key = `connection:${connectionId}`;
+  const options: RateBudgetOptions = deps.maxInFlight === undefined ? {} : { maxInFlight: deps.maxInFlight };
+  if (deps.database.kind === 'postgres') {
+    options.shared = new PostgresTokenBucket(deps.database, key);
+    options.onSharedError = (error) => deps.logger.warn({ err: error, connectionId }, 'Failed to share a rate-limit pause with other processes; this process still pauses');
+  }
+  return sharedRateBudget(key, options);
 }
 
 interface StreamRunInput {

@@ -14,6 +14,19 @@ const RATE_LIMITED_MAX_BACKOFF_MS = 60_000;
 export interface RateBudgetOptions {
   limitPerMinute?: number;
   maxInFlight?: number;
+  /** The bucket every process using the same token draws from, such as a PostgreSQL row. */
+  shared?: SharedTokenBucket;
+  /** Receives a failed write of a pause to the shared bucket; the local pause still applies. */
+  onSharedError?: (error: unknown) => void;
+}
+
+/**
+ * A token bucket that several processes draw from. `take` resolves once a token is taken for
+ * one request, and `pauseFor` stops every process's requests, as a 429 must.
+ */
+export interface SharedTokenBucket {
+  take(rate: { perMs: number; capacity: number }, signal?: AbortSignal): Promise<void>;
+  pauseFor(ms: number): Promise<void>;
 }
 
 export interface RateHeaders {
@@ -25,7 +38,9 @@ export interface RateHeaders {
 /**
  * One token's request budget, shared by every request made with that token in this process. It
  * combines a token bucket paced just under the per-minute limit and a cap on requests in flight.
- * `ratelimit-remaining`, `ratelimit-reset` and 429 responses pause all of them at once.
+ * `ratelimit-remaining`, `ratelimit-reset` and 429 responses pause all of them at once. With a
+ * `shared` bucket each request also takes a token from it, so processes that use one token
+ * together stay under the limit, and a pause reaches all of them.
  */
 export class RateBudget {
   #ratePerMs: number;
@@ -38,6 +53,8 @@ export class RateBudget {
   #consecutiveRateLimits = 0;
   readonly #waiters: Array<() => void> = [];
   #timer: NodeJS.Timeout | null = null;
+  readonly #shared: SharedTokenBucket | null;
+  readonly #onSharedError: (error: unknown) => void;
 
   constructor(options: RateBudgetOptions = {}) {
     const limit = options.limitPerMinute ?? RATE_LIMIT_PER_MINUTE;
@@ -45,6 +62,8 @@ export class RateBudget {
     this.#capacity = Math.max(1, Math.floor(limit / 60) * BURST_SECONDS);
     this.#tokens = this.#capacity;
     this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.#shared = options.shared ?? null;
+    this.#onSharedError = options.onSharedError ?? (() => undefined);
   }
 
   get inFlight(): number {
@@ -62,6 +81,15 @@ export class RateBudget {
       await this.#waitForChange(signal);
     }
     this.#inFlight += 1;
+    if (this.#shared !== null) {
+      try {
+        await this.#shared.take({ perMs: this.#ratePerMs, capacity: this.#capacity }, signal);
+      } catch (error) {
+        this.#inFlight -= 1;
+        this.#wake();
+        throw error;
+      }
+    }
     let isReleased = false;
     return () => {
       if (isReleased) return;
@@ -100,6 +128,7 @@ export class RateBudget {
     this.pauses += 1;
     this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + ms);
     this.#tokens = 0;
+    this.#shared?.pauseFor(ms).catch(this.#onSharedError);
   }
 
   #tryTake(): boolean {
@@ -153,9 +182,9 @@ function withJitter(ms: number): number {
 const budgets = new Map<string, RateBudget>();
 
 /**
- * Returns the budget named by `key` (a connection id or a token), created on first use. PagerDuty
- * counts the limit per token, so every client of a connection in this process shares one.
- * NOTE: processes do not share budgets, so two workers syncing with one token each pace to the full limit.
+ * Returns the budget named by `key` (a connection id or a token), created on first use with
+ * `options`. PagerDuty counts the limit per token, so every client of a connection in this
+ * process shares one. Processes share a budget only through `options.shared`.
  */
 export function sharedRateBudget(key: string, options?: RateBudgetOptions): RateBudget {
   const hashedKey = createHash('sha256').update(key).digest('hex');

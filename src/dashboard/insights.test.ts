@@ -394,4 +394,18 @@ describe.each(testDatabaseTargets())('overview, people filters and team use on $
     expect(teamFeatureUse.cells).toEqual(expectedCells.sort(order));
     expect(new Set(teamFeatureUse.features.map((feature) => feature.key))).toEqual(new Set(expectedCells.map((cell) => cell.featureKey)));
   });
+
+  // Runs last: it crunches again, which rewrites the recommendations seeded above.
+  it('weekly activity follows a new crunch', async () => {
+    const before = await presentOverview(database.db, tenant.organizationId);
+    const later = new Date(AS_OF.getTime() + 7 * DAY_MS);
+    await insertLogEntries(database.db, tenant.connectionId, [{ id: 'L10', type: 'snooze_log_entry', createdAt: new Date(later.getTime() - DAY_MS), agentId: 'PF' }]);
+    await crunchConnection(database.db, tenant.connectionId, later);
+
+    const after = await presentOverview(database.db, tenant.organizationId);
+    expect(after.weeklyActivity.weekStarts).toEqual([...before.weeklyActivity.weekStarts, mondayOf(later)]);
+    const snooze = after.weeklyActivity.series.find((series) => series.featureKey === 'incident_snooze');
+    expect(snooze?.activePeople.at(-1)).toBe(1);
+    expect(before.weeklyActivity.series.some((series) => series.featureKey === 'incident_snooze')).toBe(false);
+  });
 });

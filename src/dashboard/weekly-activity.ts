@@ -14,7 +14,7 @@ export interface WeeklyFeatureSeries {
 export interface WeeklyActivityView {
   /** Mondays of the ISO weeks (UTC) from the first synced activity to the crunch, `YYYY-MM-DD`, oldest first. */
   weekStarts: string[];
-  /** The first and last UTC day the weeks cover; the first and last week may be partial. */
+  /** The first and last UTC day with counted activity; the first and last week may be partial. */
   firstDay: string | null;
   lastDay: string | null;
   /** One series per person-level feature that anyone used in the synced history, in catalogue order. */
@@ -23,41 +23,82 @@ export interface WeeklyActivityView {
 
 const EMPTY: WeeklyActivityView = { weekStarts: [], firstDay: null, lastDay: null, series: [] };
 
+/** Organizations whose weekly activity each process keeps; the oldest entry leaves first. */
+const CACHE_MAX_ENTRIES = 256;
+
 /**
- * Counts weekly active people per feature over the whole synced history of an organization, with
- * a zero for every week a used feature had no one. Weeks are ISO weeks of UTC days and end with
- * the week of the newest crunch; later days are left out.
+ * Weekly activity by organization and crunch. The figures change only when a crunch rewrites
+ * the activity facts or the live connections change, and both change the key, so an entry is
+ * never stale. Counting them reads every activity fact of the history (about a million rows for
+ * 5,000 people), which takes seconds, so only the first view after each crunch pays for it.
+ */
+const cache = new Map<string, WeeklyActivityView>();
+
+/**
+ * Counts weekly active people per feature over the synced history of an organization, with a
+ * zero for every week a used feature had no one. Weeks are ISO weeks of UTC days and end with
+ * the week of the newest crunch. The history starts with the first synced log entry, because the
+ * sync reads incident activity for a bounded window only. Older events of other signals, such as
+ * a sign-in session created a year ago, would otherwise stretch the chart over empty weeks.
  */
 export async function presentWeeklyActivity(db: Kysely<DB>, organizationId: string): Promise<WeeklyActivityView> {
-  const crunch = await db
+  const crunches = await db
     .selectFrom('people')
-    .select((eb) => eb.fn.max('computed_at').as('computed_at'))
+    .select(['connection_id', (eb) => eb.fn.max('computed_at').as('computed_at')])
     .where('organization_id', '=', organizationId)
     .where('connection_id', 'in', liveConnectionIds(db, organizationId))
-    .executeTakeFirst();
-  if (crunch?.computed_at === null || crunch?.computed_at === undefined) return EMPTY;
-  const lastDay = new Date(crunch.computed_at).toISOString().slice(0, 10);
+    .groupBy('connection_id')
+    .execute();
+  if (crunches.length === 0) return EMPTY;
 
+  const key = [organizationId, ...crunches.map((crunch) => `${crunch.connection_id}@${new Date(crunch.computed_at).toISOString()}`).sort()].join('|');
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+
+  const newest = Math.max(...crunches.map((crunch) => new Date(crunch.computed_at).getTime()));
+  const view = await countWeeklyActivity(db, organizationId, new Date(newest).toISOString().slice(0, 10));
+  cache.set(key, view);
+  if (cache.size > CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value ?? key);
+  return view;
+}
+
+async function countWeeklyActivity(db: Kysely<DB>, organizationId: string, lastDay: string): Promise<WeeklyActivityView> {
   const result = await sql<{ week_start: string; feature_key: string; name: string; category: string; active_people: number; first_day: string }>`
-    with facts as (
+    with incident_history as (
+      select (min(l.created_at) at time zone 'UTC')::date as first_day
+      from pd_log_entries l
+      where l.connection_id in (${liveConnectionIds(db, organizationId)})
+    ),
+    facts as (
       select d.day, d.feature_key, d.external_id
       from activity_daily d
       where d.organization_id = ${organizationId}::uuid
         and d.connection_id in (${liveConnectionIds(db, organizationId)})
         and d.day <= ${lastDay}::date
+        and d.day >= coalesce((select first_day from incident_history), '-infinity'::date)
+    ),
+    -- Distinct people per week come from grouping twice, which PostgreSQL hashes, instead of
+    -- count(distinct), which sorts every row. The Monday of a date is the date minus its ISO
+    -- weekday plus one, in plain date arithmetic that no session time zone shifts.
+    person_weeks as (
+      select f.day - (extract(isodow from f.day)::int - 1) as week_start, f.feature_key, f.external_id
+      from facts f
+      group by 1, 2, 3
     ),
     weekly as (
-      select date_trunc('week', f.day)::date as week_start, f.feature_key, count(distinct f.external_id)::int as active_people
-      from facts f
+      select p.week_start, p.feature_key, count(*)::int as active_people
+      from person_weeks p
       group by 1, 2
     ),
     bounds as (
       select min(day) as first_day from facts
     ),
     weeks as (
-      select generate_series(date_trunc('week', b.first_day), date_trunc('week', ${lastDay}::date), interval '7 days')::date as week_start
+      select (b.first_day - (extract(isodow from b.first_day)::int - 1) + 7 * n) as week_start
       from bounds b
+      cross join generate_series(0, (${lastDay}::date - b.first_day) / 7 + 1) as n
       where b.first_day is not null
+        and b.first_day - (extract(isodow from b.first_day)::int - 1) + 7 * n <= ${lastDay}::date
     )
     select w.week_start::text as week_start, c.key as feature_key, c.name, c.category,
       coalesce(k.active_people, 0)::int as active_people, (select first_day::text from bounds) as first_day

@@ -133,11 +133,60 @@ describe('dashboard in Chromium', () => {
     for (const seat of overview.seats) {
       await expect(table.getByRole('rowheader', { name: seat.licenseName, exact: true }).count()).resolves.toBe(1);
     }
-    await page.locator('.chart canvas').waitFor();
+    await page.locator('.chart canvas').first().waitFor();
     // Times show in the viewer's zone and name the UTC instant on hover.
     await expect(page.locator('main time').first().getAttribute('title')).resolves.toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
     await expectAccessible(page);
     await harness.screenshot('overview');
+    harness.assertNoProblems();
+  });
+
+  it('overview shows savings, trend, freshness', async () => {
+    const { page } = harness;
+    const overview = (await page.evaluate(async () => (await fetch('/api/overview')).json())) as {
+      savings: { currency: string | null; byKind: { kind: string; openCount: number }[] };
+      weeklyActivity: { weekStarts: string[]; series: { featureName: string; activePeople: number[] }[] };
+      freshness: { connectionStatus: string; lastSuccessfulSyncAt: string | null };
+      confidence: { availableCount: number; signals: { signal: string }[] };
+    };
+
+    // No contract prices are entered yet, so the savings card counts recommendations only.
+    expect(overview.savings.currency).toBeNull();
+    const savings = page.getByRole('region', { name: 'Potential yearly savings' });
+    await expect(savings.getByText('No contract prices are entered').isVisible()).resolves.toBe(true);
+    const kinds = savings.getByRole('list', { name: 'Savings by recommendation kind' }).getByRole('listitem');
+    await expect(kinds.count()).resolves.toBe(overview.savings.byKind.length);
+    for (const [index, kind] of overview.savings.byKind.entries()) {
+      await expect(kinds.nth(index).locator('.tile-value').textContent()).resolves.toBe(new Intl.NumberFormat('en-US').format(kind.openCount));
+    }
+
+    // The weekly chart draws, and its table lists every week and feature of the API.
+    expect(overview.weeklyActivity.series.length).toBeGreaterThan(0);
+    const weekly = page.getByRole('region', { name: 'Weekly active people per feature', exact: true });
+    await weekly.locator('.chart canvas').waitFor();
+    await weekly.getByText('Show the figures as a table').click();
+    const weeklyTable = weekly.getByRole('table', { name: 'Weekly active people per feature' });
+    await expect(weeklyTable.getByRole('rowheader').count()).resolves.toBe(overview.weeklyActivity.weekStarts.length);
+    await expect(weeklyTable.getByRole('columnheader').count()).resolves.toBe(overview.weeklyActivity.series.length + 1);
+    const firstSeries = overview.weeklyActivity.series[0];
+    if (firstSeries === undefined) throw new Error('unreachable: series is not empty');
+    const firstColumn = await weeklyTable.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(firstColumn).toEqual(firstSeries.activePeople.map((value) => new Intl.NumberFormat('en-US').format(value)));
+
+    // Freshness names the connection and links to the PagerDuty app page.
+    expect(overview.freshness.connectionStatus).toBe('connected');
+    expect(overview.freshness.lastSuccessfulSyncAt).not.toBeNull();
+    const freshness = page.getByRole('region', { name: 'Data freshness' });
+    await expect(freshness.getByText('Connected', { exact: true }).isVisible()).resolves.toBe(true);
+    await expect(freshness.locator('time').first().getAttribute('title')).resolves.toMatch(/ UTC$/);
+    await expect(freshness.getByRole('link', { name: 'Open the PagerDuty app page' }).getAttribute('href')).resolves.toBe('/apps/pagerduty');
+
+    const confidence = page.getByRole('region', { name: 'Confidence' });
+    await expect(confidence.getByText(`${overview.confidence.availableCount} of ${overview.confidence.signals.length} signals available.`).isVisible()).resolves.toBe(true);
+    await expect(confidence.getByRole('list', { name: 'Signals' }).getByRole('listitem').count()).resolves.toBe(overview.confidence.signals.length);
+
+    await expectAccessible(page);
+    await harness.screenshot('overview with table');
     harness.assertNoProblems();
   });
 
@@ -191,6 +240,59 @@ describe('dashboard in Chromium', () => {
     harness.assertNoProblems();
   });
 
+  it('people filters survive a reload', async () => {
+    const { page } = harness;
+    await page.goto('/people');
+    const table = page.getByRole('table', { name: 'People' });
+    await table.waitFor();
+    const teamOptions = (await page.getByLabel('Team').locator('option').allTextContents()).slice(1);
+    expect(teamOptions.length).toBeGreaterThan(0);
+    const team = teamOptions[0] ?? '';
+
+    await page.getByLabel('Team').selectOption({ label: team });
+    await page.waitForURL((url) => url.searchParams.get('team') === team);
+    await page.getByLabel('Activity').selectOption('inactive30d');
+    await page.waitForURL((url) => url.searchParams.get('activity') === 'inactive30d');
+    await page.getByLabel('Recommendation').selectOption('none');
+    await page.waitForURL((url) => url.searchParams.get('recommendation') === 'none');
+    await page.locator('table[aria-busy="false"]').waitFor();
+
+    const query = new URL(page.url()).search;
+    const expected = (await page.evaluate(async (search) => (await fetch(`/api/people${search}`)).json(), query)) as { total: number; rows: { name: string }[] };
+    const status = page.getByRole('status').filter({ hasText: /people|No people/ });
+    const statusText = expected.total === 0 ? 'No people match these filters.' : `of ${expected.total} people`;
+    await status.filter({ hasText: statusText }).waitFor();
+    const shownNames = await table.getByRole('rowheader').allTextContents();
+    expect(shownNames).toEqual(expected.rows.map((row) => row.name));
+    await harness.screenshot('people three filters');
+
+    await page.reload();
+    await table.waitFor();
+    await expect(page.getByLabel('Team').inputValue()).resolves.toBe(team);
+    await expect(page.getByLabel('Activity').inputValue()).resolves.toBe('inactive30d');
+    await expect(page.getByLabel('Recommendation').inputValue()).resolves.toBe('none');
+    await status.filter({ hasText: statusText }).waitFor();
+    await expect(table.getByRole('rowheader').allTextContents()).resolves.toEqual(shownNames);
+    await expectAccessible(page);
+
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.waitForURL((url) => !url.searchParams.has('team') && !url.searchParams.has('activity') && !url.searchParams.has('recommendation'));
+    await page.getByText('of 40 people').waitFor();
+    harness.assertNoProblems();
+  });
+
+  it('people link with unknown filter explains', async () => {
+    const { page } = harness;
+    await page.goto('/people?activity=lately');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    await expect(alert.textContent()).resolves.toContain('"lately"');
+    await expect(alert.textContent()).resolves.toContain('activity must be one of');
+    await expectAccessible(page);
+    await harness.screenshot('people unknown filter');
+    harness.assertNoProblems();
+  });
+
   it('person page shows evidence', async () => {
     const { page } = harness;
     await page.goto('/people?sort=lastSeen&direction=desc');
@@ -220,6 +322,19 @@ describe('dashboard in Chromium', () => {
     await expect(table.getByRole('rowheader').count()).resolves.toBeGreaterThan(0);
     await expect(page.getByRole('table', { name: 'Account features' }).isVisible()).resolves.toBe(true);
     await page.locator('.chart canvas').first().waitFor();
+
+    const view = (await page.evaluate(async () => (await fetch('/api/features')).json())) as {
+      teamFeatureUse: { teams: { team: string; memberCount: number }[]; features: { key: string; name: string }[]; cells: { team: string; featureKey: string; activePeople: number }[] };
+    };
+    const heatmap = page.getByRole('table', { name: 'Feature use by team in the last 30 days' });
+    await expect(heatmap.getByRole('rowheader').count()).resolves.toBe(view.teamFeatureUse.teams.length);
+    await expect(heatmap.getByRole('columnheader').count()).resolves.toBe(view.teamFeatureUse.features.length + 1);
+    const busiest = [...view.teamFeatureUse.cells].sort((left, right) => right.activePeople - left.activePeople)[0];
+    if (busiest === undefined) throw new Error('No team used a feature in the last 30 days');
+    const rowIndex = view.teamFeatureUse.teams.findIndex((team) => team.team === busiest.team);
+    const columnIndex = view.teamFeatureUse.features.findIndex((feature) => feature.key === busiest.featureKey);
+    const cell = heatmap.locator('tbody tr').nth(rowIndex).locator('td').nth(columnIndex);
+    await expect(cell.textContent()).resolves.toMatch(new RegExp(`^${busiest.activePeople}\\d+%$`));
     await expectAccessible(page);
     await harness.screenshot('features');
     harness.assertNoProblems();

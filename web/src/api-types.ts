@@ -133,8 +133,50 @@ export const overviewSchema = z.object({
     })
     .nullable()
     .optional(),
+  /** Potential yearly savings of open (ready or flagged) recommendations, per kind. */
+  savings: z.object({
+    /** ISO 4217 code of the contract; null when no contract prices are entered. */
+    currency: z.string().nullable(),
+    yearlyTotalMinor: z.number().nullable(),
+    byKind: z.array(
+      z.object({
+        kind: z.enum(['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation']),
+        openCount: z.number(),
+        yearlySavingMinor: z.number().nullable(),
+        /** Open recommendations without a saving in the contract's currency. */
+        unpricedCount: z.number(),
+        blockedCount: z.number(),
+      }),
+    ),
+  }),
+  /** Weekly active people per feature over the synced history; weeks are ISO weeks of UTC days. */
+  weeklyActivity: z.object({
+    weekStarts: z.array(z.string()),
+    firstDay: z.string().nullable(),
+    lastDay: z.string().nullable(),
+    series: z.array(z.object({ featureKey: z.string(), featureName: z.string(), category: z.string(), activePeople: z.array(z.number()) })),
+  }),
+  freshness: z.object({
+    connectionStatus: connectionStateSchema,
+    statusReason: z.string().nullable(),
+    statusChangedAt: instant.nullable(),
+    /** Connected through a PagerDuty user who is not an admin, so some data may be missing. */
+    isVisibilityLimited: z.boolean(),
+    lastSyncAt: instant.nullable(),
+    lastSuccessfulSyncAt: instant.nullable(),
+    lastRun: z.object({ status: z.enum(['succeeded', 'partial', 'failed']), finishedAt: instant.nullable(), errorMessage: z.string().nullable() }).nullable(),
+  }),
+  confidence: z.object({
+    level: z.enum(['complete', 'partial', 'unknown']),
+    availableCount: z.number(),
+    signals: z.array(z.object({ signal: z.string(), status: z.enum(['available', 'unavailable']), reason: z.string().nullable() })),
+  }),
 });
 export type OverviewView = z.infer<typeof overviewSchema>;
+export type SavingsView = OverviewView['savings'];
+export type WeeklyActivityView = OverviewView['weeklyActivity'];
+export type FreshnessView = OverviewView['freshness'];
+export type ConfidenceView = OverviewView['confidence'];
 
 export const personRowSchema = z.object({
   /** The person's id in PagerDuty. */
@@ -165,16 +207,32 @@ export type PeopleSortKey = (typeof peopleSortKeys)[number];
 
 export const peopleSchema = z.object({
   rows: z.array(personRowSchema),
-  /** People matching the search and license filter, over all pages. */
+  /** People matching the search and every filter, over all pages. */
   total: z.number(),
+  /** Every team named in the organization, for the team filter. */
+  teamOptions: z.array(z.string()),
   page: z.number(),
   pageSize: z.number(),
 });
 export type PeopleView = z.infer<typeof peopleSchema>;
 
+/** Activity windows of the people filter, by last seen relative to the crunch. */
+export const activityFilters = ['active30d', 'active60d', 'active90d', 'inactive30d', 'inactive60d', 'inactive90d', 'never'] as const;
+export type ActivityFilter = (typeof activityFilters)[number];
+/** The recommendation filter: one kind, or `none` for people without a recommendation. */
+export const recommendationFilters = ['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation', 'none'] as const;
+export type RecommendationFilter = (typeof recommendationFilters)[number];
+
+/**
+ * The people page's query as the URL carries it; an empty string means no filter. A filter value
+ * the page does not know is kept as text, so the API can reject it by name.
+ */
 export interface PeopleQuery {
   search: string;
   license: string;
+  team: string;
+  activity: string;
+  recommendation: string;
   sort: PeopleSortKey;
   direction: 'asc' | 'desc';
   page: number;
@@ -281,6 +339,12 @@ export const featuresSchema = z.object({
   /** Weekly active people per feature; `weekStart` is the Monday of the ISO week in UTC. */
   weekly: z.array(z.object({ weekStart: z.string(), featureKey: z.string(), activePeople: z.number() })),
   weeklyByTeam: z.array(z.object({ weekStart: z.string(), team: z.string(), activePeople: z.number() })),
+  /** Members of each team who used each feature in the last 30 days; missing cells are zero. */
+  teamFeatureUse: z.object({
+    teams: z.array(z.object({ team: z.string(), memberCount: z.number() })),
+    features: z.array(z.object({ key: z.string(), name: z.string() })),
+    cells: z.array(z.object({ team: z.string(), featureKey: z.string(), activePeople: z.number(), share: z.number() })),
+  }),
   accountFeatures: z.array(
     z.object({
       key: z.string(),

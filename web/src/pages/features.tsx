@@ -5,6 +5,7 @@ import { featuresSchema, type FeaturesView } from '../api-types.ts';
 import type { HeatmapData } from '../charts/weekly-heatmap.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
 import { Heatmap } from '../components/heatmap.tsx';
+import { TeamFeatureHeatmap } from '../components/team-feature-heatmap.tsx';
 import { formatCalendarDate, formatCount, formatOptionalCount, humanize } from '../format.ts';
 import { useSessionGuard } from '../session-guard.ts';
 
@@ -65,6 +66,17 @@ function FeaturesContent({ view }: { view: FeaturesView }): JSX.Element {
             </tbody>
           </table>
         </TableScroller>
+      </section>
+
+      <section class="card" aria-labelledby="team-heatmap-heading">
+        <h2 id="team-heatmap-heading">Feature use by team in the last 30 days</h2>
+        {view.teamFeatureUse.teams.length === 0 || view.teamFeatureUse.features.length === 0 ? (
+          <p class="hint">
+            {view.teamFeatureUse.teams.length === 0 ? 'No one belongs to a PagerDuty team in the synced data.' : 'No team member used a feature in the last 30 days.'}
+          </p>
+        ) : (
+          <TeamFeatureHeatmap use={view.teamFeatureUse} />
+        )}
       </section>
 
       {featureHeatmap.cells.length > 0 && (

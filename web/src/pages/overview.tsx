@@ -1,10 +1,12 @@
 import type { JSX } from 'preact';
-import { z } from 'zod';
 import type { PageProps } from '../app.tsx';
-import { connectionStateSchema, overviewSchema, type ConnectionState, type OverviewView } from '../api-types.ts';
+import { overviewSchema, type ConnectionState, type OverviewView, type WeeklyActivityView } from '../api-types.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
+import { ConfidenceCard, FreshnessCard } from '../components/data-quality.tsx';
+import { SavingsCard } from '../components/savings-card.tsx';
 import { SeatsChart } from '../components/seats-chart.tsx';
-import { formatCount, formatMoney, formatOptionalCount, formatPercent, formatRelative } from '../format.ts';
+import { WeeklyActivityChart } from '../components/weekly-activity-chart.tsx';
+import { formatCalendarDate, formatCount, formatMoney, formatOptionalCount, formatPercent, formatRelative } from '../format.ts';
 import { Link } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
 
@@ -17,52 +19,49 @@ interface SeatCounts {
   neverActive: number;
 }
 
-/**
- * The part of the PagerDuty card the overview needs. The overview API names the account and its
- * last sync but not whether it is still connected, so the state comes from the card.
- * NOTE: the overview response has no connection status; once it does, read it from there.
- */
-const CARD_PATH = '/api/apps/pagerduty/card';
-const cardStateSchema = z.object({ state: connectionStateSchema });
+const PAGERDUTY_APP_PATH = '/apps/pagerduty';
 
-/** Renders seats paid, allocated and active per license type, as a table and a chart. */
+/**
+ * Renders the overview: data freshness, seats paid, allocated and active per license type,
+ * costs and potential savings, weekly active people per feature, and the confidence of the figures.
+ */
 export function OverviewPage({ session, onSessionExpired }: PageProps): JSX.Element {
   usePageTitle('Overview');
   const { state } = useApiData('/api/overview', overviewSchema);
-  const card = useApiData(CARD_PATH, cardStateSchema);
   useSessionGuard(state, onSessionExpired);
-  const connectionState = card.state.status === 'loaded' ? card.state.data.state : null;
 
   return (
     <section aria-labelledby="overview-heading">
       <h1 id="overview-heading">Overview</h1>
       {state.status === 'loading' && <Loading label="Loading seat figures…" />}
       {state.status === 'failed' && <ErrorMessage failure={state.failure} supportEmail={session.supportEmail} />}
-      {state.status === 'loaded' && <OverviewContent overview={state.data} connectionState={connectionState} />}
+      {state.status === 'loaded' && <OverviewContent overview={state.data} />}
     </section>
   );
 }
 
-/** `connectionState` is null while the card loads or when it failed; the figures show either way. */
-function OverviewContent({ overview, connectionState }: { overview: OverviewView; connectionState: ConnectionState | null }): JSX.Element {
+function OverviewContent({ overview }: { overview: OverviewView }): JSX.Element {
   if (overview.seats.length === 0) {
     return (
-      <div class="card empty-state">
-        <h2>No seat figures yet</h2>
-        <p>
-          Seatwise shows seats once PagerDuty is connected and a sync has finished. Go to <Link href="/apps/pagerduty">PagerDuty</Link> to connect or
-          to follow the sync.
-        </p>
-      </div>
+      <>
+        <FreshnessCard freshness={overview.freshness} computedAt={overview.computedAt} accountName={accountName(overview)} />
+        <div class="card empty-state">
+          <h2>No seat figures yet</h2>
+          <p>
+            Seatwise shows seats once PagerDuty is connected and a sync has finished. Go to <Link href={PAGERDUTY_APP_PATH}>PagerDuty</Link> to connect
+            or to follow the sync.
+          </p>
+        </div>
+      </>
     );
   }
 
   const totals: SeatCounts = { ...overview.totals, neverActive: sum(overview.seats.map((seat) => seat.neverActive)) };
   return (
     <>
-      <Freshness overview={overview} />
-      <FrozenNotice overview={overview} connectionState={connectionState} />
+      <FrozenNotice overview={overview} connectionState={overview.freshness.connectionStatus} />
       <SummaryTiles totals={totals} />
+      <SavingsCard savings={overview.savings} />
       {overview.costs !== null && overview.costs !== undefined && <CostTiles costs={overview.costs} />}
       <section class="card" aria-labelledby="seats-heading">
         <h2 id="seats-heading">Seats by license</h2>
@@ -96,8 +95,38 @@ function OverviewContent({ overview, connectionState }: { overview: OverviewView
         </TableScroller>
         <SeatsChart licenses={overview.seats} />
       </section>
+      <WeeklyActivityCard weekly={overview.weeklyActivity} />
+      <div class="card-pair">
+        <FreshnessCard freshness={overview.freshness} computedAt={overview.computedAt} accountName={accountName(overview)} />
+        <ConfidenceCard confidence={overview.confidence} />
+      </div>
     </>
   );
+}
+
+/** Renders weekly active people per feature, or explains why there is nothing to chart yet. */
+function WeeklyActivityCard({ weekly }: { weekly: WeeklyActivityView }): JSX.Element {
+  return (
+    <section class="card" aria-labelledby="weekly-heading">
+      <h2 id="weekly-heading">Weekly active people per feature</h2>
+      {weekly.series.length === 0 || weekly.firstDay === null || weekly.lastDay === null ? (
+        <p class="hint">No feature use is in the synced history yet.</p>
+      ) : (
+        <>
+          <p class="hint">
+            People who used each feature in each week (Monday to Sunday, UTC) from {formatCalendarDate(weekly.firstDay)} to {formatCalendarDate(weekly.lastDay)}. The
+            first and last weeks may be partial. The busiest features show first; choose others in the legend.
+          </p>
+          <WeeklyActivityChart weekly={weekly} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function accountName(overview: OverviewView): string | null {
+  const subdomain = overview.connection?.subdomain ?? null;
+  return subdomain === null ? null : `${subdomain}.pagerduty.com`;
 }
 
 function SeatCells({ counts }: { counts: SeatCounts }): JSX.Element {
@@ -127,12 +156,16 @@ function SummaryTiles({ totals }: { totals: SeatCounts }): JSX.Element {
       <li class="tile">
         <span class="tile-label">Active in 30 days</span>
         <span class="tile-value">{formatCount(totals.active30d)}</span>
-        <span class="tile-detail">{formatPercent(totals.active30d, totals.allocated)} of allocated</span>
+        <span class="tile-detail">
+          {formatPercent(totals.active30d, totals.allocated)} of allocated · <Link href="/people?activity=active30d&sort=lastSeen&direction=desc">See who</Link>
+        </span>
       </li>
       <li class="tile">
         <span class="tile-label">Not active in 90 days</span>
         <span class="tile-value">{formatCount(inactive90)}</span>
-        <span class="tile-detail">{formatCount(totals.neverActive)} never active</span>
+        <span class="tile-detail">
+          {formatCount(totals.neverActive)} never active · <Link href="/people?activity=inactive90d&sort=lastSeen&direction=asc">See who</Link>
+        </span>
       </li>
     </ul>
   );
@@ -158,26 +191,6 @@ function CostTiles({ costs }: { costs: NonNullable<OverviewView['costs']> }): JS
         </span>
       </li>
     </ul>
-  );
-}
-
-function Freshness({ overview }: { overview: OverviewView }): JSX.Element {
-  const lastSyncAt = overview.connection?.lastSyncAt ?? null;
-  return (
-    <p class="freshness">
-      {overview.computedAt !== null && (
-        <>
-          Figures as of <Time iso={overview.computedAt} />.{' '}
-        </>
-      )}
-      {lastSyncAt === null ? (
-        'PagerDuty has not been synced yet.'
-      ) : (
-        <>
-          Last PagerDuty sync <Time iso={lastSyncAt}>{formatRelative(lastSyncAt)}</Time>.
-        </>
-      )}
-    </p>
   );
 }
 

@@ -1,17 +1,46 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { PageProps } from '../app.tsx';
-import { overviewSchema, peopleSchema, peopleSortKeys, type PeopleQuery, type PeopleSortKey, type PeopleView, type PersonRow } from '../api-types.ts';
+import {
+  activityFilters,
+  overviewSchema,
+  peopleSchema,
+  peopleSortKeys,
+  recommendationFilters,
+  type ActivityFilter,
+  type PeopleQuery,
+  type PeopleSortKey,
+  type PeopleView,
+  type PersonRow,
+  type RecommendationFilter,
+} from '../api-types.ts';
 import { requestDownload, type ApiFailure } from '../api.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
 import { formatCount, humanize } from '../format.ts';
-import { recommendationKindLabel, recommendationStatusLabel } from '../components/recommendation-labels.ts';
+import { RECOMMENDATION_KIND_LABELS, recommendationKindLabel, recommendationStatusLabel } from '../components/recommendation-labels.ts';
 import { Link, navigate } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
 
 const PAGE_SIZES = [25, 50, 100] as const;
 const DEFAULT_PAGE_SIZE = 50;
 const SEARCH_DEBOUNCE_MS = 300;
+
+export const ACTIVITY_FILTER_LABELS: Record<ActivityFilter, string> = {
+  active30d: 'Active in the last 30 days',
+  active60d: 'Active in the last 60 days',
+  active90d: 'Active in the last 90 days',
+  inactive30d: 'Not active for 30 days',
+  inactive60d: 'Not active for 60 days',
+  inactive90d: 'Not active for 90 days',
+  never: 'Never active',
+};
+
+const RECOMMENDATION_FILTER_LABELS: Record<RecommendationFilter, string> = {
+  reclaim_seat: RECOMMENDATION_KIND_LABELS.reclaim_seat.action,
+  downgrade_to_stakeholder: RECOMMENDATION_KIND_LABELS.downgrade_to_stakeholder.action,
+  remove_invitation: RECOMMENDATION_KIND_LABELS.remove_invitation.action,
+  none: 'No recommendation',
+};
 
 const COLUMNS: { key: PeopleSortKey; label: string }[] = [
   { key: 'name', label: 'Name' },
@@ -22,8 +51,9 @@ const COLUMNS: { key: PeopleSortKey; label: string }[] = [
 ];
 
 /**
- * Renders every person with their license and last activity. Search, filter, sort and page are
- * kept in the URL, so a view can be bookmarked and the back button restores it.
+ * Renders every person with their license and last activity. Search, filters (license, team,
+ * activity window, recommendation), sort and page are kept in the URL, so a reload or a shared
+ * link shows the same view and the back button restores it.
  */
 export function PeoplePage({ session, location, onSessionExpired }: PageProps): JSX.Element {
   usePageTitle('People');
@@ -31,6 +61,7 @@ export function PeoplePage({ session, location, onSessionExpired }: PageProps): 
   const { state, isLoading } = useApiData(`/api/people?${toSearchParams(query).toString()}`, peopleSchema);
   useSessionGuard(state, onSessionExpired);
   const licenses = useLicenseNames();
+  const teams = state.status === 'loaded' ? state.data.teamOptions : [];
 
   const update = (change: Partial<PeopleQuery>): void => {
     // Any change other than paging starts again at the first page.
@@ -41,7 +72,7 @@ export function PeoplePage({ session, location, onSessionExpired }: PageProps): 
   return (
     <section aria-labelledby="people-heading">
       <h1 id="people-heading">People</h1>
-      <Filters query={query} licenses={licenses} onChange={update} />
+      <Filters query={query} licenses={licenses} teams={teams} onChange={update} />
       {state.status === 'loading' && <Loading label="Loading people…" />}
       {state.status === 'failed' && <ErrorMessage failure={state.failure} supportEmail={session.supportEmail} />}
       {state.status === 'loaded' && (
@@ -53,7 +84,14 @@ export function PeoplePage({ session, location, onSessionExpired }: PageProps): 
   );
 }
 
-function Filters({ query, licenses, onChange }: { query: PeopleQuery; licenses: string[]; onChange: (change: Partial<PeopleQuery>) => void }): JSX.Element {
+interface FiltersProps {
+  query: PeopleQuery;
+  licenses: string[];
+  teams: string[];
+  onChange: (change: Partial<PeopleQuery>) => void;
+}
+
+function Filters({ query, licenses, teams, onChange }: FiltersProps): JSX.Element {
   const [search, setSearch] = useState(query.search);
 
   useEffect(() => {
@@ -62,8 +100,11 @@ function Filters({ query, licenses, onChange }: { query: PeopleQuery; licenses: 
     return () => clearTimeout(timer);
   }, [search, query.search, onChange]);
 
-  // A selected license stays listed even when the current response has no one with it.
-  const licenseOptions = query.license !== '' && !licenses.includes(query.license) ? [query.license, ...licenses] : licenses;
+  const hasFilters = query.search !== '' || query.license !== '' || query.team !== '' || query.activity !== '' || query.recommendation !== '';
+  const clearFilters = (): void => {
+    setSearch('');
+    onChange({ search: '', license: '', team: '', activity: '', recommendation: '' });
+  };
 
   return (
     <form class="filters" role="search" aria-label="Filter people" onSubmit={(event) => event.preventDefault()}>
@@ -77,17 +118,24 @@ function Filters({ query, licenses, onChange }: { query: PeopleQuery; licenses: 
           onInput={(event) => setSearch((event.currentTarget as HTMLInputElement).value)}
         />
       </div>
-      <div class="field">
-        <label for="people-license">License</label>
-        <select id="people-license" value={query.license} onChange={(event) => onChange({ license: (event.currentTarget as HTMLSelectElement).value })}>
-          <option value="">All licenses</option>
-          {licenseOptions.map((license) => (
-            <option key={license} value={license}>
-              {license}
-            </option>
-          ))}
-        </select>
-      </div>
+      <FilterSelect id="people-license" label="License" anyLabel="All licenses" value={query.license} options={licenses.map((license) => ({ value: license, label: license }))} onChange={(license) => onChange({ license })} />
+      <FilterSelect id="people-team" label="Team" anyLabel="All teams" value={query.team} options={teams.map((team) => ({ value: team, label: team }))} onChange={(team) => onChange({ team })} />
+      <FilterSelect
+        id="people-activity"
+        label="Activity"
+        anyLabel="Any activity"
+        value={query.activity}
+        options={activityFilters.map((activity) => ({ value: activity, label: ACTIVITY_FILTER_LABELS[activity] }))}
+        onChange={(activity) => onChange({ activity })}
+      />
+      <FilterSelect
+        id="people-recommendation"
+        label="Recommendation"
+        anyLabel="Any recommendation"
+        value={query.recommendation}
+        options={recommendationFilters.map((recommendation) => ({ value: recommendation, label: RECOMMENDATION_FILTER_LABELS[recommendation] }))}
+        onChange={(recommendation) => onChange({ recommendation })}
+      />
       <div class="field">
         <label for="people-page-size">Rows per page</label>
         <select
@@ -102,7 +150,45 @@ function Filters({ query, licenses, onChange }: { query: PeopleQuery; licenses: 
           ))}
         </select>
       </div>
+      {hasFilters && (
+        <div class="field filters-clear">
+          <button type="button" class="button-secondary" onClick={clearFilters}>
+            Clear filters
+          </button>
+        </div>
+      )}
     </form>
+  );
+}
+
+interface FilterSelectProps {
+  id: string;
+  label: string;
+  /** The label of the empty value, which applies no filter. */
+  anyLabel: string;
+  value: string;
+  options: { value: string; label: string }[];
+  onChange: (value: string) => void;
+}
+
+/**
+ * Renders one filter as a select. A value from the URL that is not among the options stays
+ * listed, so the select shows what the page filters by, even before the options load.
+ */
+function FilterSelect({ id, label, anyLabel, value, options, onChange }: FilterSelectProps): JSX.Element {
+  const shown = value !== '' && !options.some((option) => option.value === value) ? [{ value, label: value }, ...options] : options;
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={(event) => onChange((event.currentTarget as HTMLSelectElement).value)}>
+        <option value="">{anyLabel}</option>
+        {shown.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 
@@ -294,6 +380,9 @@ function readPeopleQuery(params: URLSearchParams): PeopleQuery {
   return {
     search: params.get('search') ?? '',
     license: params.get('license') ?? '',
+    team: params.get('team') ?? '',
+    activity: params.get('activity') ?? '',
+    recommendation: params.get('recommendation') ?? '',
     sort: peopleSortKeys.includes(sort as PeopleSortKey) ? (sort as PeopleSortKey) : 'name',
     direction: params.get('direction') === 'desc' ? 'desc' : 'asc',
     page: Number.isInteger(page) && page >= 1 ? page : 1,
@@ -305,6 +394,9 @@ function toSearchParams(query: PeopleQuery): URLSearchParams {
   const params = new URLSearchParams();
   if (query.search !== '') params.set('search', query.search);
   if (query.license !== '') params.set('license', query.license);
+  if (query.team !== '') params.set('team', query.team);
+  if (query.activity !== '') params.set('activity', query.activity);
+  if (query.recommendation !== '') params.set('recommendation', query.recommendation);
   params.set('sort', query.sort);
   params.set('direction', query.direction);
   params.set('page', String(query.page));

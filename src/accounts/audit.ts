@@ -19,6 +19,9 @@ export type AuditAction =
   | 'settings.changed'
   | 'member.invited'
   | 'member.joined'
+  | 'member.invite_revoked'
+  | 'member.role_changed'
+  | 'member.removed'
   | 'people.exported'
   | 'recommendations.exported';
 

@@ -1,11 +1,9 @@
-import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
 import type { DB, Role } from '../db/schema.ts';
 import { err, ok, type Result } from '../lib/result.ts';
-import { hashPassword } from './passwords.ts';
-import { insertUser, isEmailTaken, type User } from './repository.ts';
-import { safeEqual } from './tokens.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+import { findAccountForSignIn, insertAccount, insertMembership, type User } from './repository.ts';
+import { generateToken, hashToken } from './tokens.ts';
 
 /** PostgreSQL's SQLSTATE for a unique constraint violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -13,86 +11,162 @@ const UNIQUE_VIOLATION = '23505';
 /** How long a link to join an organization works. */
 export const MEMBER_INVITE_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
-const payloadSchema = z.object({
-  organizationId: z.uuid(),
-  inviterUserId: z.uuid(),
-  email: z.email(),
-  role: z.enum(['admin', 'member', 'viewer']),
-  expiresAtMs: z.number().int(),
-});
+/** An invitation to join an organization that can still be accepted. */
+export interface PendingMemberInvite {
+  id: string;
+  email: string;
+  role: Role;
+  inviterName: string | null;
+  expiresAt: Date;
+  createdAt: Date;
+}
 
-type MemberInvitePayload = z.infer<typeof payloadSchema>;
+/** The invitation a join link opens, with what the join page needs to show. */
+export interface OpenedMemberInvite {
+  id: string;
+  organizationId: string;
+  organizationName: string;
+  email: string;
+  role: Role;
+  /** Whether the invited address already has a Seatwise account, which then joins with its password. */
+  hasAccount: boolean;
+}
 
 /**
- * Join links are signed, not stored. The key is the inviter's current password hash, so a link
- * stops working when the inviter changes their password, and it works once because the invited
- * email address is taken as soon as the account exists. Format: `base64url(payload).signature`.
+ * Creates an invitation and returns the link token; only its hash is stored. A pending
+ * invitation of the same address to the same organization is revoked, so only the newest link works.
  */
-function sign(inviterPasswordHash: string, encodedPayload: string): string {
-  return createHmac('sha256', inviterPasswordHash).update(`member-invite|${encodedPayload}`).digest('base64url');
-}
-
-export async function createMemberInviteToken(
+export async function createMemberInvite(
   db: Kysely<DB>,
-  invite: { organizationId: string; inviterUserId: string; email: string; role: Exclude<Role, 'owner'> },
+  invite: { organizationId: string; inviterUserId: string; email: string; role: Role },
   now = new Date(),
-): Promise<string> {
-  const inviter = await db
-    .selectFrom('users')
-    .select('password_hash')
-    .where('id', '=', invite.inviterUserId)
-    .where('organization_id', '=', invite.organizationId)
-    .executeTakeFirstOrThrow();
-  const payload: MemberInvitePayload = { ...invite, email: invite.email.toLowerCase(), expiresAtMs: now.getTime() + MEMBER_INVITE_LIFETIME_MS };
-  const encoded = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
-  return `${encoded}.${sign(inviter.password_hash, encoded)}`;
+): Promise<{ id: string; token: string; expiresAt: Date }> {
+  const token = generateToken();
+  const expiresAt = new Date(now.getTime() + MEMBER_INVITE_LIFETIME_MS);
+  const email = invite.email.trim().toLowerCase();
+  const id = await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('member_invites')
+      .set({ revoked_at: now })
+      .where('organization_id', '=', invite.organizationId)
+      .where('email', '=', email)
+      .where('accepted_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .execute();
+    const row = await trx
+      .insertInto('member_invites')
+      .values({
+        organization_id: invite.organizationId,
+        inviter_user_id: invite.inviterUserId,
+        email,
+        role: invite.role,
+        token_hash: hashToken(token),
+        expires_at: expiresAt,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  });
+  return { id, token, expiresAt };
 }
 
-/** Reads a join link: its organization, email and role, when the signature and expiry hold. */
-export async function readMemberInvite(db: Kysely<DB>, token: string, now = new Date()): Promise<Result<MemberInvitePayload & { organizationName: string }, 'invalid'>> {
-  const [encoded, signature] = token.split('.');
-  if (!encoded || !signature) return err('invalid');
-  let payload: MemberInvitePayload;
-  try {
-    const parsed = payloadSchema.safeParse(JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')));
-    if (!parsed.success) return err('invalid');
-    payload = parsed.data;
-  } catch {
-    return err('invalid');
-  }
-  if (payload.expiresAtMs <= now.getTime()) return err('invalid');
+/** Lists the invitations of an organization that are neither accepted, revoked nor expired, newest first. */
+export async function listPendingMemberInvites(db: Kysely<DB>, organizationId: string, now = new Date()): Promise<PendingMemberInvite[]> {
+  const rows = await db
+    .selectFrom('member_invites as invite')
+    .leftJoin('users as inviter', 'inviter.id', 'invite.inviter_user_id')
+    .select(['invite.id', 'invite.email', 'invite.role', 'inviter.name as inviter_name', 'invite.expires_at', 'invite.created_at'])
+    .where('invite.organization_id', '=', organizationId)
+    .where('invite.accepted_at', 'is', null)
+    .where('invite.revoked_at', 'is', null)
+    .where('invite.expires_at', '>', now)
+    .orderBy('invite.created_at', 'desc')
+    .execute();
+  return rows.map((row) => ({ id: row.id, email: row.email, role: row.role, inviterName: row.inviter_name, expiresAt: row.expires_at, createdAt: row.created_at }));
+}
 
-  const inviter = await db
-    .selectFrom('users')
-    .innerJoin('organizations', 'organizations.id', 'users.organization_id')
-    .select(['users.password_hash', 'organizations.name'])
-    .where('users.id', '=', payload.inviterUserId)
-    .where('users.organization_id', '=', payload.organizationId)
+/** Revokes a pending invitation of the organization, so its link stops working. */
+export async function revokeMemberInvite(
+  db: Kysely<DB>,
+  organizationId: string,
+  inviteId: string,
+  now = new Date(),
+): Promise<Result<{ email: string; role: Role }, 'not_found'>> {
+  const row = await db
+    .updateTable('member_invites')
+    .set({ revoked_at: now })
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', inviteId)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .returning(['email', 'role'])
     .executeTakeFirst();
-  if (!inviter || !safeEqual(signature, sign(inviter.password_hash, encoded))) return err('invalid');
-  return ok({ ...payload, organizationName: inviter.name });
+  return row ? ok({ email: row.email, role: row.role }) : err('not_found');
 }
 
-/** Creates the invited account; fails when the link is invalid or the address already has an account. */
+/** Opens the invitation of a join link while it can be used: not accepted, revoked or expired. */
+export async function readMemberInvite(db: Kysely<DB>, token: string, now = new Date()): Promise<Result<OpenedMemberInvite, 'invalid'>> {
+  if (token === '') return err('invalid');
+  const row = await db
+    .selectFrom('member_invites as invite')
+    .innerJoin('organizations as organization', 'organization.id', 'invite.organization_id')
+    .select(['invite.id', 'invite.organization_id', 'organization.name', 'invite.email', 'invite.role', 'invite.expires_at', 'invite.accepted_at', 'invite.revoked_at'])
+    .where('invite.token_hash', '=', hashToken(token))
+    .executeTakeFirst();
+  if (!row || row.accepted_at !== null || row.revoked_at !== null || row.expires_at.getTime() <= now.getTime()) return err('invalid');
+
+  const hasAccount = (await findAccountForSignIn(db, row.email)) !== null;
+  return ok({ id: row.id, organizationId: row.organization_id, organizationName: row.name, email: row.email, role: row.role, hasAccount });
+}
+
+export type AcceptInviteError = 'invalid' | 'wrong_password' | 'already_member' | 'email_taken';
+
+/**
+ * Accepts an invitation. A new address gets an account with `name` and `password`; an address
+ * that has an account proves it with its password and gains the membership. The invitation is
+ * claimed with one conditional update, so a link used twice at once joins once.
+ */
 export async function acceptMemberInvite(
   db: Kysely<DB>,
   token: string,
-  account: { name: string; password: string },
-): Promise<Result<User, 'invalid' | 'email_taken'>> {
-  const invite = await readMemberInvite(db, token);
-  if (!invite.ok) return invite;
-  if (await isEmailTaken(db, invite.value.email)) return err('email_taken');
+  credentials: { name: string | null; password: string },
+  now = new Date(),
+): Promise<Result<User, AcceptInviteError>> {
+  const opened = await readMemberInvite(db, token, now);
+  if (!opened.ok) return opened;
+  const invite = opened.value;
+
+  const existing = await findAccountForSignIn(db, invite.email);
+  if (existing && !(await verifyPassword(credentials.password, existing.passwordHash))) return err('wrong_password');
+  const newPasswordHash = existing ? null : await hashPassword(credentials.password);
+
   try {
-    const user = await insertUser(db, {
-      organizationId: invite.value.organizationId,
-      email: invite.value.email,
-      name: account.name,
-      passwordHash: await hashPassword(account.password),
-      role: invite.value.role,
+    return await db.transaction().execute(async (trx) => {
+      const claimed = await trx
+        .updateTable('member_invites')
+        .set({ accepted_at: now })
+        .where('id', '=', invite.id)
+        .where('accepted_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .executeTakeFirst();
+      if (!claimed) return err('invalid' as const);
+
+      const account = existing?.account ?? (await insertAccount(trx, { email: invite.email, name: credentials.name ?? invite.email, passwordHash: newPasswordHash ?? '' }));
+      const isMember = await trx
+        .selectFrom('memberships')
+        .select('user_id')
+        .where('organization_id', '=', invite.organizationId)
+        .where('user_id', '=', account.id)
+        .executeTakeFirst();
+      if (isMember) return err('already_member' as const);
+
+      await insertMembership(trx, { organizationId: invite.organizationId, userId: account.id, role: invite.role }, now);
+      await trx.updateTable('member_invites').set({ accepted_by_user_id: account.id }).where('id', '=', invite.id).execute();
+      return ok({ ...account, organizationId: invite.organizationId, role: invite.role });
     });
-    return ok(user);
   } catch (error) {
-    // A concurrent use of the same link lost the race on the unique email index.
+    // Another invitation created an account for the same address at the same moment.
     if ((error as { code?: string }).code === UNIQUE_VIOLATION) return err('email_taken');
     throw error;
   }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { err, ok, type Result } from '../lib/result.ts';
 import { hashPassword } from './passwords.ts';
+import { findLastUsedOrganizationId } from './repository.ts';
 import { safeEqual } from './tokens.ts';
 
 /** How long a password-reset link works. */
@@ -22,17 +23,18 @@ export async function createPasswordResetToken(
   db: Kysely<DB>,
   email: string,
   now = new Date(),
-): Promise<{ token: string; user: { id: string; name: string; email: string; organizationId: string } } | null> {
+): Promise<{ token: string; user: { id: string; name: string; email: string; organizationId: string | null } } | null> {
   const user = await db
     .selectFrom('users')
-    .select(['id', 'name', 'email', 'organization_id', 'password_hash'])
+    .select(['id', 'name', 'email', 'password_hash'])
     .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
     .executeTakeFirst();
   if (!user) return null;
   const expiresAtSeconds = Math.floor((now.getTime() + PASSWORD_RESET_LIFETIME_MS) / 1000);
   return {
     token: `${user.id}.${expiresAtSeconds}.${sign(user.password_hash, user.id, expiresAtSeconds)}`,
-    user: { id: user.id, name: user.name, email: user.email, organizationId: user.organization_id },
+    // The mail and the audit entry belong to the organization the user last used, if any.
+    user: { id: user.id, name: user.name, email: user.email, organizationId: await findLastUsedOrganizationId(db, user.id) },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
-import { findOrganization, findUser, type Organization, type User } from './repository.ts';
+import { findOrganization, findUser, markMembershipUsed, type Organization, type User } from './repository.ts';
 import { deriveToken, generateToken, hashToken } from './tokens.ts';
 
 /** How long a session lasts after sign-in. */
@@ -48,7 +48,10 @@ export async function createSession(db: Kysely<DB>, user: User, now = new Date()
   return { token, csrfToken, expiresAt };
 }
 
-/** Looks up the session of a cookie value; unknown, expired or orphaned sessions return null. */
+/**
+ * Looks up the session of a cookie value. Unknown and expired sessions return null, and so does a
+ * session whose user no longer belongs to its organization.
+ */
 export async function findActiveSession(db: Kysely<DB>, token: string, now = new Date()): Promise<ActiveSession | null> {
   const tokenHash = hashToken(token);
   const row = await db
@@ -66,6 +69,18 @@ export async function findActiveSession(db: Kysely<DB>, token: string, now = new
   const organization = await findOrganization(db, row.organization_id);
   if (!user || !organization) return null;
   return { tokenHash, csrfToken: csrfTokenOf(token), expiresAt: row.expires_at, user, organization };
+}
+
+/**
+ * Moves a session to another organization of its user. Returns false, changing nothing, when the
+ * user is not a member of it; the foreign key to memberships enforces the same.
+ */
+export async function switchSessionOrganization(db: Kysely<DB>, session: ActiveSession, organizationId: string, now = new Date()): Promise<boolean> {
+  const user = await findUser(db, organizationId, session.user.id);
+  if (!user) return false;
+  await db.updateTable('sessions').set({ organization_id: organizationId }).where('token_hash', '=', session.tokenHash).execute();
+  await markMembershipUsed(db, organizationId, session.user.id, now);
+  return true;
 }
 
 export async function deleteSessionByHash(db: Kysely<DB>, tokenHash: string): Promise<void> {

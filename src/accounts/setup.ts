@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { err, ok, type Result } from '../lib/result.ts';
 import { decoyPasswordHash, hashPassword, verifyPassword } from './passwords.ts';
-import { countOrganizations, findUserForSignIn, insertOrganization, insertUser, type Organization, type User } from './repository.ts';
+import { countOrganizations, findAccountForSignIn, insertMembership, insertOrganization, insertUser, type Account, type Organization, type User } from './repository.ts';
 
 export interface FirstOwnerInput {
   organizationName: string;
@@ -40,12 +40,24 @@ export async function setUpFirstOrganization(
   });
 }
 
+/**
+ * Creates another organization with `account` as its owner. Any signed-in user may, and becomes
+ * the owner of the new organization while keeping every other membership.
+ */
+export async function createOrganization(db: Kysely<DB>, input: { name: string; account: Account }): Promise<{ user: User; organization: Organization }> {
+  return db.transaction().execute(async (trx) => {
+    const organization = await insertOrganization(trx, input.name);
+    await insertMembership(trx, { organizationId: organization.id, userId: input.account.id, role: 'owner' });
+    return { organization, user: { ...input.account, organizationId: organization.id, role: 'owner' as const } };
+  });
+}
+
 /** Checks an email and password; unknown emails cost as much time as wrong passwords. */
-export async function authenticate(db: Kysely<DB>, email: string, password: string): Promise<User | null> {
-  const found = await findUserForSignIn(db, email);
+export async function authenticate(db: Kysely<DB>, email: string, password: string): Promise<Account | null> {
+  const found = await findAccountForSignIn(db, email);
   if (!found) {
     await verifyPassword(password, await decoyPasswordHash());
     return null;
   }
-  return (await verifyPassword(password, found.passwordHash)) ? found.user : null;
+  return (await verifyPassword(password, found.passwordHash)) ? found.account : null;
 }

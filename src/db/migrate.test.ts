@@ -32,10 +32,12 @@ describe.each(testDatabaseTargets())('migrations on $name', ({ open }) => {
     await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
         db.transaction().execute(async (trx) => {
-          await trx
+          const user = await trx
             .insertInto('users')
-            .values({ organization_id: org.id, email: `u${index}@example.com`, name: `U${index}`, password_hash: 'x', role: 'member' })
-            .execute();
+            .values({ email: `u${index}@example.com`, name: `U${index}`, password_hash: 'x' })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          await trx.insertInto('memberships').values({ organization_id: org.id, user_id: user.id, role: 'member' }).execute();
         }),
       ),
     );

@@ -17,11 +17,31 @@ export type Role = 'owner' | 'admin' | 'member' | 'viewer';
 
 export interface UsersTable {
   id: Generated<string>;
-  organization_id: string;
   email: string;
   name: string;
   password_hash: string;
+  created_at: CreatedAt;
+}
+
+export interface MembershipsTable {
+  organization_id: string;
+  user_id: string;
   role: Role;
+  last_used_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface MemberInvitesTable {
+  id: Generated<string>;
+  organization_id: string;
+  inviter_user_id: string | null;
+  email: string;
+  role: Role;
+  token_hash: string;
+  expires_at: Timestamp;
+  accepted_at: Timestamp | null;
+  accepted_by_user_id: string | null;
+  revoked_at: Timestamp | null;
   created_at: CreatedAt;
 }
 
@@ -681,6 +701,8 @@ export interface SignInAttemptsTable {
 export interface DB {
   organizations: OrganizationsTable;
   users: UsersTable;
+  memberships: MembershipsTable;
+  member_invites: MemberInvitesTable;
   sessions: SessionsTable;
   oauth_states: OAuthStatesTable;
   connections: ConnectionsTable;

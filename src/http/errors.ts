@@ -23,6 +23,25 @@ export const API_ERRORS = {
     message: 'Your role does not allow this action; ask an owner or admin of your organization.',
   },
   not_found: { statusCode: 404, message: 'Nothing exists at this address; check the URL.' },
+  no_organization: {
+    statusCode: 403,
+    message: 'Your account belongs to no Seatwise organization any more; ask an admin of your organization to invite you again.',
+  },
+  organization_not_found: {
+    statusCode: 404,
+    message: 'You are not a member of this organization; pick one from the organization menu.',
+  },
+  member_not_found: { statusCode: 404, message: 'This person is not a member of your organization; reload the members list.' },
+  invite_not_found: { statusCode: 404, message: 'This invitation is not pending any more; reload the list of invitations.' },
+  already_member: { statusCode: 409, message: 'This person is already a member of your organization; change their role in the members list instead.' },
+  owner_required: {
+    statusCode: 403,
+    message: 'Only an owner can make someone an owner or change or remove an owner; ask an owner of your organization.',
+  },
+  last_owner: {
+    statusCode: 409,
+    message: 'An organization needs at least one owner; make another member an owner first.',
+  },
   setup_complete: { statusCode: 409, message: 'Seatwise is already set up; sign in instead.' },
   email_taken: { statusCode: 409, message: 'A Seatwise user with this email address already exists; sign in or use another address.' },
   not_connected: { statusCode: 409, message: 'PagerDuty is not connected; connect it on the PagerDuty app page first.' },

@@ -4,11 +4,11 @@ import { z } from 'zod';
 import { recordAuditEvent } from '../../accounts/audit.ts';
 import { createPasswordResetToken, PASSWORD_RESET_LIFETIME_MS, resetPassword } from '../../accounts/password-reset.ts';
 import { MIN_PASSWORD_LENGTH } from '../../accounts/passwords.ts';
-import { findOrganization } from '../../accounts/repository.ts';
+import { findLastUsedOrganizationId, findOrganization, findUser, listMemberships, markMembershipUsed } from '../../accounts/repository.ts';
 import { ROLES } from '../../accounts/roles.ts';
 import { clearSignInAttempts, deleteExpiredSignInAttempts, recordSuccessfulSignIn, reserveSignInAttempt, type SignInRejection } from '../../accounts/sign-in-limit.ts';
-import { createSession, deleteSessionByHash, type ActiveSession } from '../../accounts/sessions.ts';
-import { authenticate, isSetupRequired, setUpFirstOrganization } from '../../accounts/setup.ts';
+import { createSession, deleteSessionByHash, switchSessionOrganization, type ActiveSession } from '../../accounts/sessions.ts';
+import { authenticate, createOrganization, isSetupRequired, setUpFirstOrganization } from '../../accounts/setup.ts';
 import { clearSessionCookie, requireSession, setSessionCookie } from '../access.ts';
 import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
@@ -46,6 +46,8 @@ const userSchema = z.object({ id: z.string(), name: z.string(), email: z.string(
 export const sessionViewSchema = z.object({
   user: userSchema,
   organization: z.object({ id: z.string(), name: z.string() }),
+  /** Every organization the user belongs to, for the organization menu. */
+  organizations: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES) })),
   csrfToken: z.string(),
   supportEmail: z.string(),
   isDemo: z.boolean(),
@@ -59,14 +61,27 @@ export function registerAccountRoutes(app: FastifyInstance, context: RouteContex
   const { db } = context.deps.database;
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
-  const viewOf = (session: Pick<ActiveSession, 'user' | 'organization' | 'csrfToken'>): z.input<typeof sessionViewSchema> => ({
+  const viewOf = async (session: Pick<ActiveSession, 'user' | 'organization' | 'csrfToken'>): Promise<z.input<typeof sessionViewSchema>> => ({
     user: { id: session.user.id, name: session.user.name, email: session.user.email, role: session.user.role },
     organization: { id: session.organization.id, name: session.organization.name },
+    organizations: (await listMemberships(db, session.user.id)).map((membership) => ({
+      id: membership.organizationId,
+      name: membership.organizationName,
+      role: membership.role,
+    })),
     csrfToken: session.csrfToken,
     supportEmail: session.organization.supportEmail ?? context.deps.config.supportEmail,
     isDemo: context.deps.demo !== null,
     simulatorUrl: context.deps.demo?.simulatorUrl ?? null,
   });
+
+  /** Reads the session's user and organization again after a switch to `organizationId`. */
+  const switchedSession = async (organizationId: string, session: ActiveSession): Promise<ActiveSession> => {
+    const user = await findUser(db, organizationId, session.user.id);
+    const organization = await findOrganization(db, organizationId);
+    if (!user || !organization) throw new Error(`Session of user ${session.user.id} switched to organization ${organizationId}, which it cannot read`);
+    return { ...session, user, organization };
+  };
 
   routes.get('/api/setup', {
     config: { access: 'public' },
@@ -121,20 +136,59 @@ export function registerAccountRoutes(app: FastifyInstance, context: RouteContex
         throw new ApiError('rate_limited', signInLimitMessage(reserved.error));
       }
 
-      const user = await authenticate(db, request.body.email, request.body.password);
-      if (!user) {
+      const account = await authenticate(db, request.body.email, request.body.password);
+      if (!account) {
         request.log.info('Rejected a sign-in with wrong credentials');
         throw new ApiError('invalid_credentials');
       }
       await recordSuccessfulSignIn(db, attemptKeys);
       await deleteExpiredSignInAttempts(db);
 
+      const organizationId = await findLastUsedOrganizationId(db, account.id);
+      const user = organizationId === null ? null : await findUser(db, organizationId, account.id);
+      const organization = organizationId === null ? null : await findOrganization(db, organizationId);
+      if (!user || !organization) {
+        request.log.info({ userId: account.id }, 'Rejected a sign-in of a user who belongs to no organization');
+        throw new ApiError('no_organization');
+      }
+
       const session = await createSession(db, user);
+      await markMembershipUsed(db, organization.id, user.id);
       setSessionCookie(reply, session, context.isSecure());
       await recordAuditEvent(db, { organizationId: user.organizationId, actorUserId: user.id, actorLabel: user.email, action: 'session.signed_in' });
-      const found = await findOrganization(db, user.organizationId);
-      if (!found) throw new Error(`User ${user.id} belongs to no organization`);
-      return viewOf({ user, organization: found, csrfToken: session.csrfToken });
+      return viewOf({ user, organization, csrfToken: session.csrfToken });
+    },
+  });
+
+  routes.put('/api/session/organization', {
+    config: { access: 'viewer' },
+    schema: {
+      summary: 'Switch the session to another organization the user belongs to',
+      body: z.object({ organizationId: z.uuid('must be an organization id') }),
+      response: { 200: sessionViewSchema },
+    },
+    handler: async (request) => {
+      const session = requireSession(request);
+      const isSwitched = await switchSessionOrganization(db, session, request.body.organizationId);
+      if (!isSwitched) throw new ApiError('organization_not_found');
+      return viewOf(await switchedSession(request.body.organizationId, session));
+    },
+  });
+
+  routes.post('/api/organizations', {
+    config: { access: 'viewer' },
+    schema: {
+      summary: 'Create another organization, owned by the signed-in user, and switch the session to it',
+      body: z.object({ name: z.string().trim().min(1, 'must not be empty').max(200) }),
+      response: { 201: sessionViewSchema },
+    },
+    handler: async (request, reply) => {
+      const session = requireSession(request);
+      const { organization } = await createOrganization(db, { name: request.body.name, account: session.user });
+      await switchSessionOrganization(db, session, organization.id);
+      await recordAuditEvent(db, { organizationId: organization.id, actorUserId: session.user.id, actorLabel: session.user.email, action: 'organization.created' });
+      reply.code(201);
+      return viewOf(await switchedSession(organization.id, session));
     },
   });
 
@@ -159,7 +213,9 @@ export function registerAccountRoutes(app: FastifyInstance, context: RouteContex
           subject: 'Reset your Seatwise password',
           text: `Someone asked to reset the Seatwise password of ${created.user.email}. If it was you, open this link within ${minutes} minutes; it works once:\n${link}\n\nIf it was not you, ignore this message and your password stays as it is.`,
         });
-        await recordAuditEvent(db, { organizationId: created.user.organizationId, actorUserId: created.user.id, actorLabel: created.user.email, action: 'password.reset_requested' });
+        if (created.user.organizationId !== null) {
+          await recordAuditEvent(db, { organizationId: created.user.organizationId, actorUserId: created.user.id, actorLabel: created.user.email, action: 'password.reset_requested' });
+        }
       }
       reply.code(202);
       return { message: 'If an account uses this address, a reset link is on its way. Check your mail.' };

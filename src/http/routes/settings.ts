@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { recordAuditEvent } from '../../accounts/audit.ts';
+import { listMembers } from '../../accounts/members.ts';
 import type { ActiveSession } from '../../accounts/sessions.ts';
 import { addExemption, getContract, removeExemption, saveContract, setUnusedDays, type ContractError } from '../../analytics/contracts.ts';
 import { PAGERDUTY_PROVIDER } from '../../analytics/pagerduty-features.ts';
@@ -54,7 +55,7 @@ async function presentSettings(db: Kysely<DB>, organizationId: string): Promise<
     .orderBy('email')
     .execute();
   const organization = await db.selectFrom('organizations').select('support_email').where('id', '=', organizationId).executeTakeFirstOrThrow();
-  const members = await db.selectFrom('users').select(['id', 'name', 'email', 'role']).where('organization_id', '=', organizationId).orderBy('name').execute();
+  const members = await listMembers(db, organizationId);
 
   return {
     contract: contract && {
@@ -69,7 +70,7 @@ async function presentSettings(db: Kysely<DB>, organizationId: string): Promise<
     unusedDays: settings?.unused_days ?? DEFAULT_UNUSED_DAYS,
     exemptions: exemptions.map((exemption) => ({ email: exemption.email, reason: exemption.reason, createdAt: exemption.created_at.toISOString() })),
     supportEmail: organization.support_email,
-    members: members.map((member) => ({ id: member.id, name: member.name, email: member.email, role: member.role })),
+    members: members.map((member) => ({ id: member.userId, name: member.name, email: member.email, role: member.role })),
   };
 }
 

@@ -1,14 +1,15 @@
 /**
  * Measures the crunch (`crunchConnection`) on PostgreSQL and on PGlite at 100,000, 1,000,000 and
- * 2,000,000 log entries of 5,000 people: the first crunch (every fact new), a repeated one (nothing
- * changed) and a one-day incremental one (as after an hourly sync), and the peak memory of each case.
+ * 2,000,000 log entries of 5,000 people, with the peak memory of each case. It times the first
+ * crunch (every fact new), a repeated one (nothing changed) and a one-day incremental one (as
+ * after an hourly sync).
  *
  *   npx tsx bench/crunch-run.ts [--quick] [--target pglite|postgres|both] [--log-entries 100000,1000000,2000000] [--people 5000]
  *
  * Each target and size runs in its own process. PGlite runs inside that process with its files in
  * a temporary folder, so the process's max RSS includes the database. PostgreSQL runs as a server
  * (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local seatwise_ci role) with a scratch
- * database per case, dropped afterwards; its figure is the peak RSS of the largest server backend
+ * database per case, dropped afterwards. Its figure is the peak RSS of the largest server backend
  * the case used, which counts the shared buffers that backend touched.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

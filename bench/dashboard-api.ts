@@ -1,12 +1,13 @@
 /**
- * Measures the dashboard API over real HTTP on loopback at 500, 5,000 and 50,000 people: p50 and
- * p95 of `GET /api/overview` and `GET /api/people` (the first page, sorted by name), sequential
- * requests after a warm-up, once every person of a generated account has been crunched.
+ * Measures the dashboard API over real HTTP on loopback at 500, 5,000 and 50,000 people, once
+ * every person of a generated account has been crunched. It sends sequential requests after a
+ * warm-up and reports p50 and p95 of `GET /api/overview` and `GET /api/people` (the first page,
+ * sorted by name).
  *
  *   npx tsx bench/dashboard-api.ts [--quick] [--people 500,5000,50000] [--log-entries 100000,2000000,1000000]
  *                                  [--requests 200] [--target pglite|postgres]
  *
- * `--log-entries` gives one count per size. Each size runs in its own process, which holds the
+ * `--log-entries` gives one count per size. Each size runs in its own process, which contains the
  * web server, the database (on PGlite, in a temporary data folder as the product keeps it) and the
  * client, so its max RSS belongs to that size alone.
  * On PostgreSQL each size gets a scratch database, dropped afterwards, and the memory figure

@@ -1,7 +1,7 @@
 /**
  * Measures a whole Seatwise sync against a sequential client on the same simulated PagerDuty
- * account, at 50 ms and at 150 ms latency per request: wall time, requests a minute as a share of
- * the rate limit, requests per minimum request and records per second.
+ * account, at 50 ms and at 150 ms latency per request. The figures are wall time, requests a
+ * minute as a share of the rate limit, requests per minimum request and records per second.
  *
  *   npx tsx bench/sync-benchmark.ts [--quick] [--scale 0.5] [--latency-ms 50,150]
  *
@@ -12,7 +12,7 @@
  * minute and 50 ms only, a smoke run of the harness.
  *
  * The simulator runs in a process of its own (bench/lib/simulator-host.ts) and counts the
- * requests it serves, 429 answers included. Each client runs in its own process, one after the
+ * requests it serves, 429 responses included. Each client runs in its own process, one after the
  * other, each with its own API key and so its own rate-limit window:
  *
  * - Seatwise: `runSync` over every stream, stored in PGlite in memory.
@@ -169,7 +169,7 @@ async function startSimulatorHost(people: number, latencyMs: number, rateLimit: 
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const nextLine = async (): Promise<string> => {
     const next = await lines.next();
-    if (next.done === true) throw new Error('The simulator host exited before it answered');
+    if (next.done === true) throw new Error('The simulator host exited before it responded');
     return next.value;
   };
   const started = JSON.parse(await nextLine()) as { apiUrl: string; keys: string[] };

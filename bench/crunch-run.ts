@@ -84,6 +84,7 @@ async function measureCase(kind: DatabaseKind, logEntries: number, people: numbe
       crunchConnection(opened.database.db, account.connectionId, AS_OF, { changedSince: new Date(AS_OF.getTime() - DAY_MS) }),
     );
     const backendPeak = await opened.backendPeakMegabytes();
+    const { rows: versions } = await opened.database.query<{ server_version: string }>('show server_version');
     const nodeMaxRss = ownMaxRssMegabytes();
     const largest = Math.max(nodeMaxRss, backendPeak ?? 0);
 
@@ -107,7 +108,7 @@ async function measureCase(kind: DatabaseKind, logEntries: number, people: numbe
       targets,
     );
     console.log(
-      `${kind}: ${account.logEntries} log entries, ${account.people} people (${crunchedPeople} crunched), history ${HISTORY_DAYS} days: generated in ${round(generateSeconds)} s; crunch ${round(crunchSeconds)} s, repeated ${round(repeatedCrunchSeconds)} s, one-day incremental ${round(incrementalCrunchSeconds)} s; largest process ${largest} MB`,
+      `${kind} (server version ${versions[0]?.server_version ?? 'unknown'}): ${account.logEntries} log entries, ${account.people} people (${crunchedPeople} crunched), history ${HISTORY_DAYS} days: generated in ${round(generateSeconds)} s; crunch ${round(crunchSeconds)} s, repeated ${round(repeatedCrunchSeconds)} s, one-day incremental ${round(incrementalCrunchSeconds)} s; largest process ${largest} MB`,
     );
     if (crunchedPeople !== account.people) throw new Error(`The crunch wrote ${crunchedPeople} people for an account of ${account.people}; every person must be crunched.`);
   } finally {

@@ -18,8 +18,11 @@
  * - Seatwise: `runSync` over every stream, stored in PGlite in memory.
  * - Sequential: pdjs (@pagerduty/pdjs), one request at a time, storing nothing. It sends the
  *   first page of each offset-paged list that Seatwise read (same path, query and time window)
- *   and follows `next()` to the end; every other request Seatwise sent with success (cursor pages,
- *   POSTs) it sends as it was. pdjs waits 20 s after a 429 and retries up to three times.
+ *   and follows `next()` to the end. Every other request Seatwise sent with success (cursor pages,
+ *   POSTs) it sends as it was. pdjs waits 20 s after a 429 and retries up to three times, and its
+ *   `next()` runs into PagerDuty's offset cap (HTTP 400, code 2002) on a window of more than
+ *   10,000 records; the status lists such errors, and the records of the narrower windows that
+ *   Seatwise read instead are in the replay.
  *
  * The minimum requests of a client are, per path, one per page of records it received (pages of
  * 100, of 1,000 for analytics), and one for a path with no records.
@@ -249,7 +252,7 @@ async function runSequential(key: string, planFile: string): Promise<ClientResul
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as SentRequest[];
   const received: SentRequest[] = [];
   const startedMs = performance.now();
-  let status = 'succeeded';
+  const errors = new Map<string, number>();
   for (const planned of plan) {
     const url = new URL(planned.url);
     const isOffsetPage = planned.method === 'GET' && url.searchParams.has('offset');
@@ -265,13 +268,18 @@ async function runSequential(key: string, planFile: string): Promise<ClientResul
     for (;;) {
       const responseStatus = response.response.status;
       received.push({ method: planned.method, url: response.url, body: null, status: responseStatus, records: largestArrayLength(response.data) });
-      if (responseStatus < 200 || responseStatus >= 300) status = `failed (HTTP ${responseStatus} from ${url.pathname})`;
+      if (responseStatus < 200 || responseStatus >= 300) {
+        const code = (response.data as { error?: { code?: unknown } } | undefined)?.error?.code;
+        const error = `HTTP ${responseStatus}${code === undefined ? '' : ` code ${String(code)}`} on ${url.pathname}`;
+        errors.set(error, (errors.get(error) ?? 0) + 1);
+      }
       if (!isOffsetPage || response.next === undefined) break;
       response = await response.next();
     }
   }
   const wallMs = performance.now() - startedMs;
   const succeeded = received.filter((request) => request.status >= 200 && request.status < 300);
+  const status = errors.size === 0 ? 'succeeded' : `completed with errors: ${[...errors].map(([error, count]) => `${count} x ${error}`).join(', ')}`;
   return {
     wallMs,
     status,

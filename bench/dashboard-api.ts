@@ -4,7 +4,7 @@
  * warm-up and reports p50 and p95 of `GET /api/overview` and `GET /api/people` (the first page,
  * sorted by name).
  *
- *   npx tsx bench/dashboard-api.ts [--quick] [--people 500,5000,50000] [--log-entries 100000,2000000,1000000]
+ *   npx tsx bench/dashboard-api.ts [--quick] [--people 500,5000,50000] [--log-entries 100000,2000000,500000]
  *                                  [--requests 200] [--target pglite|postgres]
  *
  * `--log-entries` gives one count per size. Each size runs in its own process, which contains the
@@ -54,7 +54,7 @@ if (values.case !== undefined) {
   await measureSize(people!, logEntries!, requests!);
 } else {
   const sizes = positiveIntegerList('--people', values.people ?? (values.quick ? '50,500' : '500,5000,50000'));
-  const logEntries = positiveIntegerList('--log-entries', values['log-entries'] ?? (values.quick ? '2000,20000' : '100000,2000000,1000000'));
+  const logEntries = positiveIntegerList('--log-entries', values['log-entries'] ?? (values.quick ? '2000,20000' : '100000,2000000,500000'));
   const requests = positiveInteger('--requests', values.requests ?? (values.quick ? '20' : '200'));
   if (logEntries.length !== sizes.length) {
     console.error(`--log-entries needs one count per size of --people: ${sizes.length} sizes, ${logEntries.length} counts.`);

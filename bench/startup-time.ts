@@ -1,12 +1,12 @@
 /**
  * Measures the start-up of `npm start` (the front-end build, then `seatwise start` with the
  * embedded database, migrations, the demo simulator and the web server) from spawning to the log
- * line "Seatwise is ready", on an empty data folder and on the same folder again. `seatwise start`
- * alone is measured the same way, so the share of the front-end build shows. The memory figure is
+ * line "Seatwise is ready", on an empty data folder and on the same folder again. With `--server-only`
+ * it measures `seatwise start` alone, without the front-end build. The memory figure is
  * the peak RSS of the largest process in the started tree (npm, Vite and Seatwise each run as a
  * process), sampled from /proc until ready (Linux only).
  *
- *   npx tsx bench/startup-time.ts [--quick] [--runs 3]
+ *   npx tsx bench/startup-time.ts [--quick] [--runs 3] [--server-only]
  *
  * `--quick` runs each case once.
  */
@@ -22,13 +22,12 @@ const ROOT = join(import.meta.dirname, '..');
 const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 15_000;
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, 'server-only': { type: 'boolean', default: false } } });
 const runs = positiveInteger('--runs', values.runs ?? (values.quick ? '1' : '3'));
 
-const commands: Array<{ label: string; argv: string[] }> = [
-  { label: 'npm start', argv: ['npm', 'start'] },
-  { label: 'seatwise start', argv: [process.execPath, join(ROOT, 'bin/seatwise.js'), 'start'] },
-];
+const commands: Array<{ label: string; argv: string[] }> = values['server-only']
+  ? [{ label: 'seatwise start', argv: [process.execPath, join(ROOT, 'bin/seatwise.js'), 'start'] }]
+  : [{ label: 'npm start', argv: ['npm', 'start'] }];
 
 for (const command of commands) {
   const emptyFolder: Sample[] = [];

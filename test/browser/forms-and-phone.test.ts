@@ -149,6 +149,39 @@ describe('settings forms in Chromium', () => {
     harness.assertNoProblems();
   });
 
+  it('contract fields survive price edits', async () => {
+    const { page } = harness;
+    const [license] = await openSettings(page);
+    if (license === undefined) throw new Error('The synced account shows no license type on the settings page');
+    const fields = { plan: page.getByLabel('Plan'), currency: page.getByLabel('Currency'), notice: page.getByLabel('Notice period (days)'), renewal: page.getByLabel('Renewal date') };
+    await fields.plan.fill('Enterprise');
+    await fields.currency.fill('EUR');
+    await fields.notice.fill('45');
+    await fields.renewal.fill('2027-06-30');
+    await page.getByLabel('Billing period').selectOption('monthly');
+
+    await page.getByLabel(`Seats bought of ${license}`).fill('');
+    await page.getByLabel(`Seats bought of ${license}`).pressSequentially('12');
+    await page.waitForTimeout(TYPING_PAUSE_MS);
+    await expect(fields.plan.inputValue()).resolves.toBe('Enterprise');
+    await expect(fields.currency.inputValue()).resolves.toBe('EUR');
+    await expect(fields.notice.inputValue()).resolves.toBe('45');
+    await expect(fields.renewal.inputValue()).resolves.toBe('2027-06-30');
+    await expect(page.getByLabel('Billing period').inputValue()).resolves.toBe('monthly');
+
+    await page.getByRole('button', { name: 'Save contract' }).click();
+    await page.getByRole('status').filter({ hasText: 'Contract saved.' }).waitFor();
+    const saved = (await page.evaluate(async () => (await fetch('/api/settings')).json())) as {
+      contract: { plan: string | null; currency: string; billingPeriod: string; renewalDate: string | null; noticePeriodDays: number } | null;
+    };
+    expect(saved.contract?.plan).toBe('Enterprise');
+    expect(saved.contract?.currency).toBe('EUR');
+    expect(saved.contract?.billingPeriod).toBe('monthly');
+    expect(saved.contract?.renewalDate).toBe('2027-06-30');
+    expect(saved.contract?.noticePeriodDays).toBe(45);
+    harness.assertNoProblems();
+  });
+
   it('csv with bad lines imports nothing', async () => {
     const { page } = harness;
     const [license] = await openSettings(page);

@@ -147,10 +147,12 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
       <h2 id="contract-heading">Contract and prices</h2>
       <p class="hint">Prices turn recommendations into amounts. Enter the price of one seat per billing period, as on your PagerDuty invoice.</p>
       <form class="stacked-form" noValidate onSubmit={(event) => void onSubmit(event)}>
+        {/* These fields take only an initial value: a price edit re-renders the form, and a
+            controlled value would reset what the user typed here before it is saved. */}
         <div class="form-grid">
           <div class="field">
             <label for="contract-plan">Plan</label>
-            <input id="contract-plan" name="plan" type="text" value={contract?.plan ?? ''} placeholder="e.g. Business" />
+            <input id="contract-plan" name="plan" type="text" defaultValue={contract?.plan ?? ''} placeholder="e.g. Business" />
           </div>
           <div class="field">
             <label for="contract-currency">Currency</label>
@@ -158,7 +160,7 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
               id="contract-currency"
               name="currency"
               type="text"
-              value={currency}
+              defaultValue={currency}
               maxLength={3}
               autoComplete="off"
               aria-invalid={invalidFields.has(CURRENCY_FIELD) ? 'true' : undefined}
@@ -166,9 +168,9 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
           </div>
           <div class="field">
             <label for="contract-period">Billing period</label>
-            <select id="contract-period" name="billingPeriod" value={contract?.billingPeriod ?? 'annual'}>
+            <select id="contract-period" name="billingPeriod">
               {billingPeriods.map((period) => (
-                <option key={period} value={period}>
+                <option key={period} value={period} selected={period === (contract?.billingPeriod ?? 'annual')}>
                   {humanize(period)}
                 </option>
               ))}
@@ -176,7 +178,7 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
           </div>
           <div class="field">
             <label for="contract-renewal">Renewal date</label>
-            <input id="contract-renewal" name="renewalDate" type="date" value={contract?.renewalDate ?? ''} />
+            <input id="contract-renewal" name="renewalDate" type="date" defaultValue={contract?.renewalDate ?? ''} />
           </div>
           <div class="field">
             <label for="contract-notice">Notice period (days)</label>
@@ -185,7 +187,7 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
               name="noticePeriodDays"
               type="text"
               inputMode="numeric"
-              value={String(contract?.noticePeriodDays ?? DEFAULT_NOTICE_PERIOD_DAYS)}
+              defaultValue={String(contract?.noticePeriodDays ?? DEFAULT_NOTICE_PERIOD_DAYS)}
               aria-invalid={invalidFields.has(NOTICE_FIELD) ? 'true' : undefined}
             />
           </div>

@@ -437,6 +437,38 @@ describe('dashboard in Chromium', () => {
     harness.assertNoProblems();
   });
 
+  it('figures follow viewer locale and zone', async () => {
+    const german = await openPage(chromium, { testName: 'dashboard german', baseUrl: stack.baseUrl, locale: 'de-DE', timezoneId: 'Europe/Berlin' });
+    try {
+      const { page } = german;
+      await page.goto('/sign-in');
+      await page.getByLabel('Email').fill(OWNER.email);
+      await page.getByLabel('Password').fill(OWNER.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL('**/catalog');
+
+      await page.goto('/features');
+      const heatmap = page.getByRole('table', { name: 'Feature use by team in the last 30 days' });
+      await heatmap.waitFor();
+      const shares = await heatmap.locator('.heat-share').allTextContents();
+      expect(shares.length).toBeGreaterThan(0);
+      // German puts a no-break space before the percent sign.
+      for (const share of shares) expect(share).toMatch(/^\d+\u00a0%$/);
+
+      await page.goto('/overview');
+      const overview = (await page.evaluate(async () => (await fetch('/api/overview')).json())) as { computedAt: string };
+      const computed = page.getByRole('region', { name: 'Data freshness' }).locator(`time[datetime="${overview.computedAt}"]`);
+      const berlinTime = new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Berlin' }).format(new Date(overview.computedAt));
+      await expect(computed.textContent()).resolves.toBe(berlinTime);
+      await expect(computed.getAttribute('title')).resolves.toBe(`${overview.computedAt.slice(0, 19).replace('T', ' ')} UTC`);
+      await expectAccessible(page);
+      await german.screenshot('overview');
+      german.assertNoProblems();
+    } finally {
+      await german.close();
+    }
+  });
+
   it('pages fit a phone screen', async () => {
     const phone = await openPage(chromium, { testName: 'dashboard phone', baseUrl: stack.baseUrl, viewport: PHONE_VIEWPORT });
     try {

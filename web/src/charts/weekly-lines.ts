@@ -9,6 +9,12 @@ echarts.use([LineChart, GridComponent, LegendComponent, TooltipComponent, Canvas
 /** How many lines show at first; the legend turns the others on. */
 const INITIALLY_SHOWN_SERIES = 6;
 
+/**
+ * Line colours, the first six for the lines shown at first. When there are more series than
+ * colours, the next round reuses the colours with dashed lines, so no two lines look alike.
+ */
+const PALETTE = ['#1f4e8c', '#c2410c', '#2a7d4f', '#7c3aed', '#0e7490', '#be185d', '#a16207', '#b91c1c', '#4d7c0f', '#4338ca', '#57534e', '#0f766e'];
+
 export interface WeeklyLinesData {
   /** Axis labels, one per week, already formatted for the viewer. */
   weeks: string[];
@@ -29,11 +35,12 @@ export function createWeeklyLines(container: HTMLElement, data: WeeklyLinesData)
   const resizeObserver = new ResizeObserver(() => chart.resize());
   resizeObserver.observe(container);
 
-  const busiest = [...data.series]
-    .sort((left, right) => sum(right.values) - sum(left.values))
-    .slice(0, INITIALLY_SHOWN_SERIES)
-    .map((series) => series.name);
-  const selected = Object.fromEntries(data.series.map((series) => [series.name, busiest.includes(series.name)]));
+  const byActivity = [...data.series].sort((left, right) => sum(right.values) - sum(left.values)).map((series) => series.name);
+  const selected = Object.fromEntries(data.series.map((series) => [series.name, byActivity.indexOf(series.name) < INITIALLY_SHOWN_SERIES]));
+  const styleOf = (name: string) => {
+    const rank = byActivity.indexOf(name);
+    return { color: PALETTE[rank % PALETTE.length], type: rank < PALETTE.length ? 'solid' : 'dashed' };
+  };
 
   chart.setOption({
     animation: false,
@@ -43,7 +50,10 @@ export function createWeeklyLines(container: HTMLElement, data: WeeklyLinesData)
     grid: { left: 8, right: 16, bottom: 8, top: 48, containLabel: true },
     xAxis: { type: 'category', boundaryGap: false, data: data.weeks },
     yAxis: { type: 'value', minInterval: 1, axisLabel: { formatter: (value: number) => numberFormat.format(value) } },
-    series: data.series.map((series) => ({ name: series.name, type: 'line', showSymbol: data.weeks.length <= 26, data: series.values })),
+    series: data.series.map((series) => {
+      const style = styleOf(series.name);
+      return { name: series.name, type: 'line', showSymbol: data.weeks.length <= 26, itemStyle: { color: style.color }, lineStyle: { color: style.color, type: style.type }, data: series.values };
+    }),
   });
 
   return {

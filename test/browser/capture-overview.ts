@@ -15,7 +15,9 @@ import { startStack } from './stack.ts';
 const IMAGE_PATH = join(import.meta.dirname, '..', '..', 'docs', 'images', 'overview.png');
 const OWNER = { organizationName: 'Acme Corp', name: 'Ada Owner', email: 'ada@acme.test', password: 'correct horse battery staple' };
 const DEMO_PEOPLE = 250;
-const PRICE_PER_SEAT = '41.00';
+/** Yearly prices per seat (the form's default billing period) that look like a Business plan; any prices would do. */
+const FULL_USER_PRICE_PER_SEAT = '492.00';
+const STAKEHOLDER_PRICE_PER_SEAT = '36.00';
 const SYNC_TIMEOUT_MS = 180_000;
 
 async function main(): Promise<void> {
@@ -44,10 +46,15 @@ async function main(): Promise<void> {
     await page.getByRole('button', { name: 'Sync now' }).waitFor({ timeout: SYNC_TIMEOUT_MS });
 
     // Prices are read by the crunch, so a second sync puts them on the recommendations.
+    const overview = (await page.evaluate(async () => (await fetch('/api/overview')).json())) as { seats: { licenseName: string; paid: number | null }[] };
     await page.goto('/settings');
     const prices = page.getByRole('table', { name: 'Prices per license' });
     await prices.waitFor();
-    for (const name of await prices.getByRole('rowheader').allTextContents()) await page.getByLabel(`Price per seat of ${name}`).fill(PRICE_PER_SEAT);
+    for (const name of await prices.getByRole('rowheader').allTextContents()) {
+      const paid = overview.seats.find((seat) => seat.licenseName === name)?.paid ?? null;
+      if (paid !== null) await page.getByLabel(`Seats bought of ${name}`).fill(String(paid));
+      await page.getByLabel(`Price per seat of ${name}`).fill(name.includes('Stakeholder') ? STAKEHOLDER_PRICE_PER_SEAT : FULL_USER_PRICE_PER_SEAT);
+    }
     await page.getByRole('button', { name: 'Save contract' }).click();
     await page.getByRole('status').filter({ hasText: 'Contract saved.' }).waitFor();
 

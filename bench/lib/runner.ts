@@ -13,8 +13,11 @@ const GNU_TIME = '/usr/bin/time';
 const TIME_MARKER = 'SEATWISE_BENCH_TIME';
 /** Time a script gets to exit after SIGTERM before SIGKILL. */
 const KILL_GRACE_MS = 10_000;
-/** Order of the page's sections; scripts of other prefixes follow in name order. */
-const PREFIX_ORDER = ['sync-', 'crunch-', 'dashboard-', 'startup-', 'simulator-'];
+/**
+ * Order of the runs and of the page's sections: the scripts with targets first, so a spent budget
+ * skips the others. Scripts of other prefixes follow in name order.
+ */
+const PREFIX_ORDER = ['crunch-', 'dashboard-', 'sync-', 'startup-', 'simulator-'];
 
 export interface SuiteOptions {
   benchDir: string;

@@ -109,6 +109,16 @@ describe.each(testDatabaseTargets())('accounts over HTTP on $name', ({ open }) =
     expect(response.body.error.code).toBe('unsupported_media_type');
   });
 
+  it('oversized body names the limit', async () => {
+    const response = await new TestBrowser(server.url).json<{ error: { code: string; message: string } }>('/api/session', {
+      method: 'POST',
+      json: { email: OWNER.email, password: 'x'.repeat(100 * 1024) },
+    });
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe('body_too_large');
+    expect(response.body.error.message).toContain('64 KB');
+  });
+
   it('unknown api path returns envelope', async () => {
     const response = await new TestBrowser(server.url).json<{ error: { code: string } }>('/api/nothing-here');
     expect(response.status).toBe(404);

@@ -139,6 +139,9 @@ function handleError(error: FastifyError | Error, request: FastifyRequest, reply
     request.log.error({ error: describeError(error) }, 'Request failed');
     return reply.code(500).send(errorEnvelope('internal_error'));
   }
+  if (code === 'body_too_large') {
+    return reply.code(413).send(errorEnvelope(code, `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KB, the maximum this API accepts; send a smaller body.`));
+  }
   return reply.code(statusCode).send(errorEnvelope(code, statusCode === 400 ? `The request is invalid: ${error.message}. Correct it and send it again.` : undefined));
 }
 
@@ -146,6 +149,7 @@ function handleError(error: FastifyError | Error, request: FastifyRequest, reply
 function codeOfFrameworkError(error: FastifyError | Error, statusCode: number): ApiErrorCode {
   const code = 'code' in error ? error.code : undefined;
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'unsupported_media_type';
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'body_too_large';
   if (statusCode === 429) return 'rate_limited';
   if (statusCode === 404) return 'not_found';
   if (statusCode >= 400 && statusCode < 500) return 'invalid_request';

@@ -4,6 +4,7 @@
  */
 export const API_ERRORS = {
   invalid_request: { statusCode: 400, message: 'The request is invalid; correct the named field and send it again.' },
+  body_too_large: { statusCode: 413, message: 'The request body is larger than this API accepts; send a smaller body.' },
   unsupported_media_type: {
     statusCode: 415,
     message: 'The request body must be JSON (Content-Type: application/json); send it again as JSON.',

@@ -176,13 +176,13 @@ interface FilterSelectProps {
  * listed, so the select shows what the page filters by, even before the options load.
  */
 function FilterSelect({ id, label, anyLabel, value, options, onChange }: FilterSelectProps): JSX.Element {
-  const shown = value !== '' && !options.some((option) => option.value === value) ? [{ value, label: value }, ...options] : options;
+  const listedOptions = value !== '' && !options.some((option) => option.value === value) ? [{ value, label: value }, ...options] : options;
   return (
     <div class="field">
       <label for={id}>{label}</label>
       <select id={id} value={value} onChange={(event) => onChange((event.currentTarget as HTMLSelectElement).value)}>
         <option value="">{anyLabel}</option>
-        {shown.map((option) => (
+        {listedOptions.map((option) => (
           <option key={option.value} value={option.value}>
             {option.label}
           </option>

@@ -344,14 +344,15 @@ class TimeOrderTracker<Item> {
     if (!this.isOrdered || this.order === null || lastMs === undefined) return null;
     const boundaryMs = floorToSecond(lastMs);
     if (boundaryMs <= startMs || boundaryMs >= endMs) return null;
-    const countRead = (isLeftOut: (ms: number) => boolean) => (hasWholeWindow ? this.#times.filter(isLeftOut).length : 0);
+    // After a resume the records read before it are not known, so the rest is not checked (0).
+    const expectedTotal = (isLeftOut: (ms: number) => boolean) => (hasWholeWindow ? total - this.#times.filter(isLeftOut).length : 0);
     switch (this.order) {
       // Oldest first: every record before the last one's second is read, so the window starts there.
       case 'ascending':
-        return { startMs: boundaryMs, endMs, isEndReadAlready: false, expectedTotal: total - countRead((ms) => ms < boundaryMs) };
+        return { startMs: boundaryMs, endMs, isEndReadAlready: false, expectedTotal: expectedTotal((ms) => ms < boundaryMs) };
       // Newest first: every record after the last one's second is read, so the window ends there.
       case 'descending':
-        return { startMs, endMs: boundaryMs, isEndReadAlready: true, expectedTotal: total - countRead((ms) => ms >= boundaryMs + SECOND_MS) };
+        return { startMs, endMs: boundaryMs, isEndReadAlready: true, expectedTotal: expectedTotal((ms) => ms >= boundaryMs + SECOND_MS) };
       default: {
         const unreachable: never = this.order;
         throw new Error(`Unknown record order ${String(unreachable)}`);

@@ -203,6 +203,8 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       leases.startReaper({
         queueName: JOBS.sync.name,
         failJob: async (jobId) => {
+          // The run ends as interrupted with its checkpoints kept; pg-boss's retry resumes it.
+          await endInterruptedRun(database, jobId);
           await boss.fail(JOBS.sync.name, jobId, { message: 'The worker running this sync stopped without finishing it' });
         },
       });
@@ -231,6 +233,27 @@ export interface RecoveredJobs {
   failedJobs: string[];
   /** Runs marked failed because no job remains to finish them. */
   failedRuns: string[];
+}
+
+const jobDataRow = z.object({ data: z.unknown() });
+
+/**
+ * Ends the run of a sync job whose worker died, as `failed` with the code `interrupted`, while the
+ * caller holds the connection's lease. Its stream checkpoints stay, so the job's retry continues
+ * the same run from them.
+ */
+export async function endInterruptedRun(database: Database, jobId: string): Promise<string | null> {
+  const { rows } = await database.query(`select data from pgboss.job where name = $1 and id = $2`, [JOBS.sync.name, jobId]);
+  const row = rows[0] === undefined ? null : jobDataRow.parse(rows[0]);
+  const payload = JOBS.sync.payload.safeParse(row?.data);
+  if (!payload.success) return null;
+  await database.db
+    .updateTable('sync_runs')
+    .set({ status: 'failed', finished_at: new Date(), error_code: 'interrupted', error_message: INTERRUPTED_RUN_MESSAGE })
+    .where('id', '=', payload.data.syncRunId)
+    .where('status', '=', 'running')
+    .execute();
+  return payload.data.syncRunId;
 }
 
 const pendingJobRow = z.object({ id: z.string(), name: z.string(), state: z.string(), singleton_key: z.string().nullable(), data: z.unknown() });

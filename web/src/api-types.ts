@@ -29,12 +29,31 @@ export const sessionUserSchema = z.object({
 export const sessionSchema = z.object({
   user: sessionUserSchema,
   organization: z.object({ id: z.string(), name: z.string() }),
+  organizations: z.array(z.object({ id: z.string(), name: z.string(), role: z.string() })),
   csrfToken: z.string().min(1),
   supportEmail: z.string(),
   isDemo: z.boolean(),
   simulatorUrl: z.string().nullable().optional(),
 });
 export type SessionView = z.infer<typeof sessionSchema>;
+
+export const roles = ['owner', 'admin', 'member', 'viewer'] as const;
+export type Role = (typeof roles)[number];
+
+export const memberSchema = z.object({ userId: z.string(), name: z.string(), email: z.string(), role: z.enum(roles), joinedAt: instant });
+export type MemberView = z.infer<typeof memberSchema>;
+export const membersSchema = z.object({ members: z.array(memberSchema) });
+export const memberChangeSchema = z.object({ member: memberSchema });
+
+export const memberInviteSchema = z.object({ id: z.string(), email: z.string(), role: z.enum(roles), inviterName: z.string().nullable(), expiresAt: instant, createdAt: instant });
+export type MemberInviteView = z.infer<typeof memberInviteSchema>;
+export const memberInvitesSchema = z.object({ invites: z.array(memberInviteSchema) });
+export const sentMemberInviteSchema = z.object({ id: z.string(), email: z.string(), role: z.string(), expiresAt: instant });
+
+export const auditSchema = z.object({
+  events: z.array(z.object({ id: z.string(), actorLabel: z.string(), action: z.string(), details: z.record(z.string(), z.unknown()), createdAt: instant })),
+});
+export type AuditEventView = z.infer<typeof auditSchema>['events'][number];
 
 export const appsSchema = z.object({
   apps: z.array(

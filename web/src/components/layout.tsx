@@ -1,6 +1,7 @@
 import type { ComponentChildren, JSX } from 'preact';
 import type { SessionView } from '../api-types.ts';
 import { Link } from '../router.tsx';
+import { OrganizationMenu } from './organization-menu.tsx';
 
 const NAVIGATION = [
   { href: '/catalog', label: 'Catalog' },
@@ -34,7 +35,7 @@ export function Layout({ session, path, onSignOut, children }: LayoutProps): JSX
           <Link href={session === null ? '/' : '/catalog'} class="brand-name">
             Seatwise
           </Link>
-          {session !== null && <span class="organization-name">{session.organization.name}</span>}
+          {session !== null && <OrganizationMenu session={session} />}
         </div>
         {session !== null && (
           <nav aria-label="Main">

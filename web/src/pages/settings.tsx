@@ -12,6 +12,7 @@ import {
   type SettingsView,
 } from '../api-types.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
+import { MembersSettings } from '../components/members-settings.tsx';
 import { humanize, localDecimalSeparator, parseDecimalInput, parseWholeNumberInput, toMajorUnits } from '../format.ts';
 import { useSessionGuard } from '../session-guard.ts';
 
@@ -22,8 +23,8 @@ type Save = (path: string, method: 'PUT' | 'POST' | 'DELETE', body?: unknown) =>
 
 /**
  * Renders the settings an admin maintains: the contract with its price per license type (typed
- * in or imported from CSV), the inactivity window, the exempt list, the support email, and the
- * members of the organization.
+ * in or imported from CSV), the inactivity window, the exempt list, the support email, the
+ * members of the organization with their invitations, and the audit log.
  */
 export function SettingsPage({ session, onSessionExpired }: PageProps): JSX.Element {
   usePageTitle('Settings');
@@ -48,7 +49,7 @@ export function SettingsPage({ session, onSessionExpired }: PageProps): JSX.Elem
           <InactivityForm settings={state.data} save={save} />
           <ExemptionsForm settings={state.data} save={save} />
           <SupportEmailForm settings={state.data} defaultEmail={session.supportEmail} save={save} />
-          <Members settings={state.data} />
+          <MembersSettings session={session} />
         </>
       )}
     </section>
@@ -433,34 +434,6 @@ function SupportEmailForm({ settings, defaultEmail, save }: { settings: Settings
         </p>
       )}
       <SaveFeedback failure={saveState.failure} savedMessage={saveState.savedMessage} />
-    </section>
-  );
-}
-
-function Members({ settings }: { settings: SettingsView }): JSX.Element {
-  return (
-    <section class="card" aria-labelledby="members-heading">
-      <h2 id="members-heading">Members</h2>
-      <TableScroller label="Members, scrollable">
-        <table aria-labelledby="members-heading">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-            </tr>
-          </thead>
-          <tbody>
-            {settings.members.map((member) => (
-              <tr key={member.id}>
-                <th scope="row">{member.name}</th>
-                <td>{member.email}</td>
-                <td>{humanize(member.role)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableScroller>
     </section>
   );
 }

@@ -4,6 +4,8 @@ import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { hashPassword } from '../../src/accounts/passwords.ts';
 import { insertOrganization, insertUser } from '../../src/accounts/repository.ts';
 import { hashToken } from '../../src/accounts/tokens.ts';
+import { crunchConnection } from '../../src/analytics/crunch.ts';
+import { insertUsers } from '../../src/analytics/testing.ts';
 import { readCredentials } from '../../src/connections/credentials.ts';
 import type { ConnectionCardView } from '../../src/dashboard/connection-card.ts';
 import { safeReturnPath } from '../../src/http/return-path.ts';
@@ -379,6 +381,33 @@ describe.each(testDatabaseTargets())('attack suite on $name', ({ open }) => {
     expect(statuses.at(-1)).toBe(429);
     // Guesses against one account do not lock out another.
     expect((await freshSignIn(server, VIEWER_A)).csrfToken).toBeTruthy();
+  });
+
+  it('export stays inside its organization', async () => {
+    const { db } = server.database;
+    const connectionA = await db.selectFrom('connections').select('id').where('organization_id', '=', organizationA).where('archived_at', 'is', null).executeTakeFirstOrThrow();
+    await insertUsers(db, connectionA.id, [{ id: 'PEXPORTA1', name: '=HYPERLINK("http://evil.example")', email: 'exported@alpha.test' }]);
+    await crunchConnection(db, connectionA.id, new Date());
+
+    const ownerCsv = await (await (await signIn(server, OWNER_A)).browser.request('/api/exports/people.csv')).text();
+    expect(ownerCsv).toContain('exported@alpha.test');
+    expect(ownerCsv).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
+    const admin = await signIn(server, ADMIN_B);
+    for (const path of ['/api/exports/people.csv', '/api/exports/recommendations.csv', `/api/exports/people.csv?search=${encodeURIComponent('%')}`]) {
+      const response = await admin.browser.request(path);
+      expect(response.status, path).toBe(200);
+      expect(await response.text(), path).not.toContain('alpha.test');
+    }
+  });
+
+  it('foreign organization cannot be switched to', async () => {
+    const { browser, csrfToken } = await signIn(server, ADMIN_B);
+    const response = await browser.request('/api/session/organization', { method: 'PUT', json: { organizationId: organizationA }, headers: { 'x-csrf-token': csrfToken } });
+    expect(response.status).toBe(404);
+    expect(await errorCodeOf(response)).toBe('organization_not_found');
+    const session = await browser.json<{ organization: { id: string }; organizations: { id: string }[] }>('/api/session');
+    expect(session.body.organization.id).not.toBe(organizationA);
+    expect(session.body.organizations.map((organization) => organization.id)).not.toContain(organizationA);
   });
 
   it('logs and dump hold no secret', async () => {

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB, Role } from '../db/schema.ts';
 import { err, ok, type Result } from '../lib/result.ts';
 import type { User } from './repository.ts';
+import { hasRole } from './roles.ts';
 
 /** A member of an organization as the members list shows it. */
 export interface Member {
@@ -15,10 +16,11 @@ export interface Member {
 /**
  * Why a membership change was rejected:
  * - `not_found`: the user is not a member of the organization.
+ * - `admin_required`: the actor is no longer an owner or admin, because a concurrent change demoted them.
  * - `owner_required`: only an owner may make someone an owner or change or remove an owner.
  * - `last_owner`: the change would leave the organization without an owner.
  */
-export type MembershipChangeError = 'not_found' | 'owner_required' | 'last_owner';
+export type MembershipChangeError = 'not_found' | 'admin_required' | 'owner_required' | 'last_owner';
 
 export async function listMembers(db: Kysely<DB>, organizationId: string): Promise<Member[]> {
   const rows = await db
@@ -53,6 +55,7 @@ export async function changeMemberRole(
     if (!target) return err('not_found' as const);
 
     const actorRole = lockedRoleOf(memberships, change.actor);
+    if (!hasRole(actorRole, 'admin')) return err('admin_required' as const);
     const isOwnerInvolved = target.role === 'owner' || change.role === 'owner';
     if (isOwnerInvolved && actorRole !== 'owner') return err('owner_required' as const);
     if (target.role === 'owner' && change.role !== 'owner' && countOwners(memberships) === 1) return err('last_owner' as const);
@@ -80,7 +83,9 @@ export async function removeMember(db: Kysely<DB>, removal: { organizationId: st
     if (!target) return err('not_found' as const);
 
     const isSelf = removal.userId === removal.actor.id;
-    if (target.role === 'owner' && !isSelf && lockedRoleOf(memberships, removal.actor) !== 'owner') return err('owner_required' as const);
+    const actorRole = lockedRoleOf(memberships, removal.actor);
+    if (!isSelf && !hasRole(actorRole, 'admin')) return err('admin_required' as const);
+    if (target.role === 'owner' && !isSelf && actorRole !== 'owner') return err('owner_required' as const);
     if (target.role === 'owner' && countOwners(memberships) === 1) return err('last_owner' as const);
 
     const member = await findMember(trx, removal.organizationId, removal.userId);

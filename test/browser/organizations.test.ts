@@ -58,11 +58,11 @@ it('members settings and organization menu', async () => {
     await harness.screenshot('last owner kept');
 
     const inviteForm = page.getByRole('form', { name: 'Invite someone' });
-    await inviteForm.getByLabel('Email', { exact: true }).fill('not an address');
+    await inviteForm.getByLabel('Email to invite').fill('not an address');
     await inviteForm.getByRole('button', { name: 'Send invitation' }).click();
     await page.getByText('"not an address" is not an email address').waitFor();
-    await inviteForm.getByLabel('Email', { exact: true }).fill('newbie@orbit.test');
-    await inviteForm.getByLabel('Role', { exact: true }).selectOption('admin');
+    await inviteForm.getByLabel('Email to invite').fill('newbie@orbit.test');
+    await inviteForm.getByLabel('Role to give').selectOption('admin');
     await inviteForm.getByRole('button', { name: 'Send invitation' }).click();
     await page.getByRole('status').getByText('Invitation sent to newbie@orbit.test.').waitFor();
     const pending = page.getByRole('table', { name: 'Pending invitations' });

@@ -30,6 +30,9 @@ function membershipError(error: MembershipChangeError): ApiError {
     // The target left or was removed since the list was loaded.
     case 'not_found':
       return new ApiError('member_not_found');
+    // The session's role was read before a concurrent change demoted the actor.
+    case 'admin_required':
+      return new ApiError('role_forbidden');
     // Admins manage admins, members and viewers; owners are managed by owners.
     case 'owner_required':
       return new ApiError('owner_required');

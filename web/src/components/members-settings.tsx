@@ -202,7 +202,7 @@ function InviteForm({ actorRole, onInvite }: { actorRole: string; onInvite: (ema
         Invite someone
       </h3>
       <div class="field">
-        <label for="invite-email">Email</label>
+        <label for="invite-email">Email to invite</label>
         <input
           id="invite-email"
           type="email"
@@ -214,7 +214,7 @@ function InviteForm({ actorRole, onInvite }: { actorRole: string; onInvite: (ema
         />
       </div>
       <div class="field">
-        <label for="invite-role">Role</label>
+        <label for="invite-role">Role to give</label>
         <select id="invite-role" value={role} onChange={(event) => setRole((event.currentTarget as HTMLSelectElement).value as Role)}>
           {assignableRoles(actorRole).map((choice) => (
             <option key={choice} value={choice}>

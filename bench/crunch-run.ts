@@ -4,9 +4,10 @@
  * crunch (every fact new), a repeated one (nothing changed) and a one-day incremental one (as
  * after an hourly sync).
  *
- *   npx tsx bench/crunch-run.ts [--quick] [--target pglite|postgres|both] [--log-entries 100000,1000000,2000000] [--people 5000]
+ *   npx tsx bench/crunch-run.ts [--quick] [--target pglite|postgres|both] [--log-entries 2000000,1000000,100000] [--people 5000]
  *
- * Each target and size runs in its own process. PGlite runs inside that process with its files in
+ * Each target and size runs in its own process, largest size first, so a time limit cuts the
+ * smallest cases. PGlite runs inside that process with its files in
  * a temporary folder, so the process's max RSS includes the database. PostgreSQL runs as a server
  * (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local seatwise_ci role) with a scratch
  * database per case, dropped afterwards. Its figure is the peak RSS of the largest server backend
@@ -48,7 +49,7 @@ if (values.case !== undefined) {
   await measureCase(kind as DatabaseKind, Number(logEntries), Number(people));
 } else {
   const kinds = parseTargets(values.target);
-  const sizes = positiveIntegerList('--log-entries', values['log-entries'] ?? (values.quick ? '20000' : '100000,1000000,2000000'));
+  const sizes = positiveIntegerList('--log-entries', values['log-entries'] ?? (values.quick ? '20000' : '2000000,1000000,100000'));
   const people = positiveInteger('--people', values.people ?? (values.quick ? '200' : '5000'));
   for (const size of sizes) {
     for (const kind of kinds) await runCaseProcess(import.meta.filename, ['--case', `${kind}:${size}:${people}`]);

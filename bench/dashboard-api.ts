@@ -4,10 +4,11 @@
  * warm-up and reports p50 and p95 of `GET /api/overview` and `GET /api/people` (the first page,
  * sorted by name).
  *
- *   npx tsx bench/dashboard-api.ts [--quick] [--people 500,5000,50000] [--log-entries 100000,2000000,500000]
+ *   npx tsx bench/dashboard-api.ts [--quick] [--people 5000,50000,500] [--log-entries 2000000,500000,100000]
  *                                  [--requests 200] [--target pglite|postgres]
  *
- * `--log-entries` gives one count per size. Each size runs in its own process, which contains the
+ * `--log-entries` gives one count per size. The size with a target runs first, so a time limit
+ * cuts the others. Each size runs in its own process, which contains the
  * web server, the database (on PGlite, in a temporary data folder as the product keeps it) and the
  * client, so its max RSS belongs to that size alone.
  * On PostgreSQL each size gets a scratch database, dropped afterwards, and the memory figure
@@ -53,8 +54,8 @@ if (values.case !== undefined) {
   const [people, logEntries, requests] = values.case.split(':').map(Number);
   await measureSize(people!, logEntries!, requests!);
 } else {
-  const sizes = positiveIntegerList('--people', values.people ?? (values.quick ? '50,500' : '500,5000,50000'));
-  const logEntries = positiveIntegerList('--log-entries', values['log-entries'] ?? (values.quick ? '2000,20000' : '100000,2000000,500000'));
+  const sizes = positiveIntegerList('--people', values.people ?? (values.quick ? '50,500' : '5000,50000,500'));
+  const logEntries = positiveIntegerList('--log-entries', values['log-entries'] ?? (values.quick ? '2000,20000' : '2000000,500000,100000'));
   const requests = positiveInteger('--requests', values.requests ?? (values.quick ? '20' : '200'));
   if (logEntries.length !== sizes.length) {
     console.error(`--log-entries needs one count per size of --people: ${sizes.length} sizes, ${logEntries.length} counts.`);

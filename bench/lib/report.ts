@@ -60,7 +60,7 @@ export function parseRow(line: string): BenchRow | null {
     throw new Error(`Benchmark row without a string "benchmark" and "case": ${line}`);
   }
   if (!Array.isArray(targets) || !targets.every(isTarget)) {
-    throw new Error(`Benchmark row "${benchmark}, ${caseName}" has invalid targets; expected [{"figure": key, "atMost": number}]: ${line}`);
+    throw new Error(`Benchmark row "${benchmark}, ${caseName}" has invalid targets. Expected [{"figure": key, "atMost": number}], got: ${line}`);
   }
   for (const [key, value] of Object.entries(figures)) {
     if (value !== null && typeof value !== 'number' && typeof value !== 'string') {
@@ -136,7 +136,7 @@ function formatTarget(row: BenchRow, target: Target): string {
   return `${heading} ≤ ${formatValue(target.atMost)}: ${judgeTarget(row, target)} (${formatValue(value) || 'none'})`;
 }
 
-/** One line per script: status, wall time, peak memory and the machine's load around it. */
+/** Formats one line per script: status, wall time, peak memory and the machine's load around it. */
 export function formatScriptTable(results: ScriptResult[]): string {
   const lines = ['| script | status | wall time (s) | max RSS (MB) | load at start | load at end |', '|---|---|---|---|---|---|'];
   for (const result of results) {
@@ -152,8 +152,8 @@ function formatLoad(load: number | null): string {
 }
 
 /**
- * One table per benchmark, in the order the rows came, with a column per figure and a last column
- * that states each target, whether the row met it and the figure it was judged on.
+ * Formats one table per benchmark, in the order the rows came, with a column per figure. A last
+ * column states each target, whether the row met it and the figure it was judged on.
  */
 export function formatBenchmarkTables(rows: BenchRow[]): string {
   const benchmarks = [...new Set(rows.map((row) => row.benchmark))];

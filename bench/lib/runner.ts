@@ -43,7 +43,7 @@ export function listScripts(benchDir: string): string[] {
     .filter((entry) => entry.isFile())
     .map((entry) => entry.name)
     .filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.startsWith('.') && name !== 'run.ts')
-    .sort((left, right) => rank(left) - rank(right) || (left < right ? -1 : left > right ? 1 : 0));
+    .sort((left, right) => rank(left) - rank(right) || left.localeCompare(right, 'en'));
 }
 
 /** Runs the scripts one after another until the budget is spent; later scripts are marked not run. */
@@ -120,6 +120,7 @@ export async function runScript(options: SuiteOptions, script: string, limitMs: 
   clearTimeout(timer);
 
   wallSeconds ??= (Date.now() - spawnedMs) / 1000;
-  const status = isTimedOut ? 'timed out' : exitCode === 0 && !hasInvalidRow ? 'passed' : 'failed';
+  let status: ScriptResult['status'] = exitCode === 0 && !hasInvalidRow ? 'passed' : 'failed';
+  if (isTimedOut) status = 'timed out';
   return { script, status, wallSeconds, maxRssMegabytes, loadAtStart, loadAtEnd: loadavg()[0] ?? 0, rows, output };
 }

@@ -304,6 +304,24 @@ describe.each(testDatabaseTargets())('overview, people filters and team use on $
     expect(view.total).toBe(expected.length);
   });
 
+  it('people filter by seat', async () => {
+    const holdsSeat = (user: UserSeed) => user.licenseId !== undefined && user.deletedAt === undefined;
+    const allocated = await presentPeople(database.db, tenant.organizationId, { seat: 'allocated' });
+    expect(allocated.rows.map((row) => row.externalId).sort()).toEqual(USERS.filter(holdsSeat).map((user) => user.id).sort());
+    const unallocated = await presentPeople(database.db, tenant.organizationId, { seat: 'unallocated' });
+    expect(unallocated.rows.map((row) => row.externalId).sort()).toEqual(USERS.filter((user) => !holdsSeat(user)).map((user) => user.id).sort());
+  });
+
+  it('seat and activity filters match overview', async () => {
+    const { totals } = await presentOverview(database.db, tenant.organizationId);
+    const active30 = await presentPeople(database.db, tenant.organizationId, { seat: 'allocated', activity: 'active30d' });
+    expect(active30.total).toBe(totals.active30d);
+    const inactive90 = await presentPeople(database.db, tenant.organizationId, { seat: 'allocated', activity: 'inactive90d' });
+    expect(inactive90.total).toBe(totals.allocated - totals.active90d);
+    const allocated = await presentPeople(database.db, tenant.organizationId, { seat: 'allocated' });
+    expect(allocated.total).toBe(totals.allocated);
+  });
+
   it('people filter by team', async () => {
     for (const [teamId, members] of Object.entries(TEAMS)) {
       const view = await presentPeople(database.db, tenant.organizationId, { team: TEAM_NAMES[teamId] });
@@ -355,6 +373,7 @@ describe.each(testDatabaseTargets())('overview, people filters and team use on $
   it('people query rejects unknown filter values', () => {
     for (const [field, value] of [
       ['activity', 'active7d'],
+      ['seat', 'maybe'],
       ['recommendation', 'fire_everyone'],
       ['sort', 'password'],
       ['direction', 'sideways'],

@@ -18,6 +18,13 @@ export const MAX_PAGE_SIZE = 500;
 export const ACTIVITY_FILTERS = ['active30d', 'active60d', 'active90d', 'inactive30d', 'inactive60d', 'inactive90d', 'never'] as const;
 export type ActivityFilter = (typeof ACTIVITY_FILTERS)[number];
 
+/**
+ * The seat filter: `allocated` lists the people who hold a seat as the overview counts seats (a
+ * license allocation and not deleted from PagerDuty), `unallocated` everyone else.
+ */
+export const SEAT_FILTERS = ['allocated', 'unallocated'] as const;
+export type SeatFilter = (typeof SEAT_FILTERS)[number];
+
 /** The recommendation filter: one kind, or `none` for people without a recommendation. */
 export const RECOMMENDATION_FILTERS = ['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation', 'none'] as const satisfies readonly (RecommendationKind | 'none')[];
 export type RecommendationFilter = (typeof RECOMMENDATION_FILTERS)[number];
@@ -37,6 +44,7 @@ export const peopleQuerySchema = z.object({
   /** An exact team name; people belong to every team PagerDuty lists them in. */
   team: z.string().trim().min(1, 'team must name a team; leave it out to list every team').max(200, 'team must have at most 200 characters').optional(),
   activity: namedEnum('activity', ACTIVITY_FILTERS).optional(),
+  seat: namedEnum('seat', SEAT_FILTERS).optional(),
   recommendation: namedEnum('recommendation', RECOMMENDATION_FILTERS).optional(),
   sort: namedEnum('sort', PEOPLE_SORT_KEYS).default('name'),
   direction: namedEnum('direction', ['asc', 'desc']).default('asc'),
@@ -161,14 +169,14 @@ export async function presentPeople(db: Kysely<DB>, organizationId: string, quer
   };
 }
 
-type PeopleFilters = Pick<z.output<typeof peopleQuerySchema>, 'search' | 'license' | 'team' | 'activity' | 'recommendation'>;
+type PeopleFilters = Pick<z.output<typeof peopleQuerySchema>, 'search' | 'license' | 'team' | 'activity' | 'seat' | 'recommendation'>;
 
 /**
  * Selects the organization's people that match every given filter. The CSV export and the page
  * share it, so a file holds the same people as the table.
  */
 export function filterPeople(db: Kysely<DB>, organizationId: string, filters: PeopleFilters) {
-  const { search, license, team, activity, recommendation } = filters;
+  const { search, license, team, activity, seat, recommendation } = filters;
   let filtered = db.selectFrom('people').where('organization_id', '=', organizationId).where('connection_id', 'in', liveConnectionIds(db, organizationId));
   if (search !== undefined && search !== '') {
     const pattern = `%${escapeLikePattern(search)}%`;
@@ -184,6 +192,11 @@ export function filterPeople(db: Kysely<DB>, organizationId: string, filters: Pe
   }
   if (activity !== undefined) {
     filtered = filtered.where((eb) => activityCondition(eb.ref('last_seen_at'), eb.ref('computed_at'), activity));
+  }
+  if (seat === 'allocated') {
+    filtered = filtered.where('license_id', 'is not', null).where('is_deleted', '=', false);
+  } else if (seat === 'unallocated') {
+    filtered = filtered.where((eb) => eb.or([eb('license_id', 'is', null), eb('is_deleted', '=', true)]));
   }
   if (recommendation !== undefined) {
     filtered = filtered.where((eb) => {

@@ -31,6 +31,7 @@ describe('dashboard API filters', () => {
   it.each([
     ['activity', 'active7d'],
     ['activity', 'ACTIVE30D'],
+    ['seat', 'paid'],
     ['recommendation', 'fire_everyone'],
     ['sort', 'password'],
     ['direction', 'up'],
@@ -58,7 +59,7 @@ describe('dashboard API filters', () => {
   });
 
   it('people accepts every filter together', async () => {
-    const query = new URLSearchParams({ search: 'ada', license: 'Full', team: 'Platform', activity: 'inactive90d', recommendation: 'none', sort: 'lastSeen', direction: 'desc', page: '2', pageSize: '25' });
+    const query = new URLSearchParams({ search: 'ada', license: 'Full', team: 'Platform', activity: 'inactive90d', seat: 'allocated', recommendation: 'none', sort: 'lastSeen', direction: 'desc', page: '2', pageSize: '25' });
     const response = await browser.json<{ rows: unknown[]; total: number; teamOptions: string[]; page: number; pageSize: number }>(`/api/people?${query.toString()}`);
 
     expect(response.status).toBe(200);
@@ -79,7 +80,7 @@ describe('dashboard API filters', () => {
 
     const peopleParameters = response.body.paths['/api/people']?.get?.parameters ?? [];
     const byName = new Map(peopleParameters.map((parameter) => [parameter.name, parameter]));
-    expect([...byName.keys()]).toEqual(expect.arrayContaining(['search', 'license', 'team', 'activity', 'recommendation', 'sort', 'direction', 'page', 'pageSize']));
+    expect([...byName.keys()]).toEqual(expect.arrayContaining(['search', 'license', 'team', 'activity', 'seat', 'recommendation', 'sort', 'direction', 'page', 'pageSize']));
     expect(byName.get('activity')?.schema?.enum).toEqual(['active30d', 'active60d', 'active90d', 'inactive30d', 'inactive60d', 'inactive90d', 'never']);
     expect(byName.get('recommendation')?.schema?.enum).toEqual(['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation', 'none']);
 

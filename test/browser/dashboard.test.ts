@@ -187,6 +187,14 @@ describe('dashboard in Chromium', () => {
 
     await expectAccessible(page);
     await harness.screenshot('overview with table');
+
+    // The tile's link lists exactly the people the tile counts.
+    const overviewTotals = (await page.evaluate(async () => (await fetch('/api/overview')).json())) as { totals: { allocated: number; active90d: number } };
+    const inactive = overviewTotals.totals.allocated - overviewTotals.totals.active90d;
+    await page.getByRole('list', { name: 'Totals' }).getByRole('listitem').filter({ hasText: 'Not active in 90 days' }).getByRole('link', { name: 'See who' }).click();
+    await page.waitForURL((url) => url.pathname === '/people' && url.searchParams.get('activity') === 'inactive90d' && url.searchParams.get('seat') === 'allocated');
+    await page.getByRole('status').filter({ hasText: inactive === 0 ? 'No people match these filters.' : `of ${inactive} people` }).waitFor();
+    await expect(page.getByLabel('Seat').inputValue()).resolves.toBe('allocated');
     harness.assertNoProblems();
   });
 

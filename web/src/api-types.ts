@@ -238,6 +238,9 @@ export type PeopleView = z.infer<typeof peopleSchema>;
 /** Activity windows of the people filter, by last seen relative to the crunch. */
 export const activityFilters = ['active30d', 'active60d', 'active90d', 'inactive30d', 'inactive60d', 'inactive90d', 'never'] as const;
 export type ActivityFilter = (typeof activityFilters)[number];
+/** The seat filter: people who hold a seat as the overview counts seats, or everyone else. */
+export const seatFilters = ['allocated', 'unallocated'] as const;
+export type SeatFilter = (typeof seatFilters)[number];
 /** The recommendation filter: one kind, or `none` for people without a recommendation. */
 export const recommendationFilters = ['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation', 'none'] as const;
 export type RecommendationFilter = (typeof recommendationFilters)[number];
@@ -251,6 +254,7 @@ export interface PeopleQuery {
   license: string;
   team: string;
   activity: string;
+  seat: string;
   recommendation: string;
   sort: PeopleSortKey;
   direction: 'asc' | 'desc';

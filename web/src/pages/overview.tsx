@@ -157,14 +157,14 @@ function SummaryTiles({ totals }: { totals: SeatCounts }): JSX.Element {
         <span class="tile-label">Active in 30 days</span>
         <span class="tile-value">{formatCount(totals.active30d)}</span>
         <span class="tile-detail">
-          {formatPercent(totals.active30d, totals.allocated)} of allocated · <Link href="/people?activity=active30d&sort=lastSeen&direction=desc">See who</Link>
+          {formatPercent(totals.active30d, totals.allocated)} of allocated · <Link href="/people?activity=active30d&seat=allocated&sort=lastSeen&direction=desc">See who</Link>
         </span>
       </li>
       <li class="tile">
         <span class="tile-label">Not active in 90 days</span>
         <span class="tile-value">{formatCount(inactive90)}</span>
         <span class="tile-detail">
-          {formatCount(totals.neverActive)} never active · <Link href="/people?activity=inactive90d&sort=lastSeen&direction=asc">See who</Link>
+          {formatCount(totals.neverActive)} never active · <Link href="/people?activity=inactive90d&seat=allocated&sort=lastSeen&direction=asc">See who</Link>
         </span>
       </li>
     </ul>

@@ -7,12 +7,14 @@ import {
   peopleSchema,
   peopleSortKeys,
   recommendationFilters,
+  seatFilters,
   type ActivityFilter,
   type PeopleQuery,
   type PeopleSortKey,
   type PeopleView,
   type PersonRow,
   type RecommendationFilter,
+  type SeatFilter,
 } from '../api-types.ts';
 import { requestDownload, type ApiFailure } from '../api.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
@@ -33,6 +35,11 @@ export const ACTIVITY_FILTER_LABELS: Record<ActivityFilter, string> = {
   inactive60d: 'Not active for 60 days',
   inactive90d: 'Not active for 90 days',
   never: 'Never active',
+};
+
+const SEAT_FILTER_LABELS: Record<SeatFilter, string> = {
+  allocated: 'Holds a seat',
+  unallocated: 'No seat',
 };
 
 const RECOMMENDATION_FILTER_LABELS: Record<RecommendationFilter, string> = {
@@ -100,10 +107,10 @@ function Filters({ query, licenses, teams, onChange }: FiltersProps): JSX.Elemen
     return () => clearTimeout(timer);
   }, [search, query.search, onChange]);
 
-  const hasFilters = query.search !== '' || query.license !== '' || query.team !== '' || query.activity !== '' || query.recommendation !== '';
+  const hasFilters = query.search !== '' || query.license !== '' || query.team !== '' || query.activity !== '' || query.seat !== '' || query.recommendation !== '';
   const clearFilters = (): void => {
     setSearch('');
-    onChange({ search: '', license: '', team: '', activity: '', recommendation: '' });
+    onChange({ search: '', license: '', team: '', activity: '', seat: '', recommendation: '' });
   };
 
   return (
@@ -127,6 +134,14 @@ function Filters({ query, licenses, teams, onChange }: FiltersProps): JSX.Elemen
         value={query.activity}
         options={activityFilters.map((activity) => ({ value: activity, label: ACTIVITY_FILTER_LABELS[activity] }))}
         onChange={(activity) => onChange({ activity })}
+      />
+      <FilterSelect
+        id="people-seat"
+        label="Seat"
+        anyLabel="With or without a seat"
+        value={query.seat}
+        options={seatFilters.map((seat) => ({ value: seat, label: SEAT_FILTER_LABELS[seat] }))}
+        onChange={(seat) => onChange({ seat })}
       />
       <FilterSelect
         id="people-recommendation"
@@ -382,6 +397,7 @@ function readPeopleQuery(params: URLSearchParams): PeopleQuery {
     license: params.get('license') ?? '',
     team: params.get('team') ?? '',
     activity: params.get('activity') ?? '',
+    seat: params.get('seat') ?? '',
     recommendation: params.get('recommendation') ?? '',
     sort: peopleSortKeys.includes(sort as PeopleSortKey) ? (sort as PeopleSortKey) : 'name',
     direction: params.get('direction') === 'desc' ? 'desc' : 'asc',
@@ -396,6 +412,7 @@ function toSearchParams(query: PeopleQuery): URLSearchParams {
   if (query.license !== '') params.set('license', query.license);
   if (query.team !== '') params.set('team', query.team);
   if (query.activity !== '') params.set('activity', query.activity);
+  if (query.seat !== '') params.set('seat', query.seat);
   if (query.recommendation !== '') params.set('recommendation', query.recommendation);
   params.set('sort', query.sort);
   params.set('direction', query.direction);

@@ -92,4 +92,20 @@ describe.each(testDatabaseTargets())('first sync on $name', ({ open }) => {
     const rejected = simulator.control.requestLog().filter((entry) => entry.status >= 400);
     expect(rejected).toEqual([]);
   });
+
+  it('progress never exceeds expected records', async () => {
+    const vault = testVault();
+    const connection = await createTestConnection(database, vault, { apiBaseUrl: simulator.apiUrl, method: 'api_key', accessToken: simulator.apiKey });
+    const syncRunId = await createQueuedRun(database, connection);
+
+    const outcome = await runSync(testSyncDeps(database, vault, { now: () => NOW, streams: ['teams', 'schedules'] }), { connectionId: connection.connectionId, syncRunId });
+    expect(outcome.status).toBe('succeeded');
+
+    const streams = await database.db.selectFrom('sync_run_streams').select(['stream', 'records', 'expected_records']).where('sync_run_id', '=', syncRunId).execute();
+    expect(streams).toHaveLength(2);
+    for (const stream of streams) {
+      expect(stream.records, stream.stream).toBeGreaterThan(0);
+      if (stream.expected_records !== null) expect(stream.records, stream.stream).toBeLessThanOrEqual(stream.expected_records);
+    }
+  });
 });

@@ -137,7 +137,8 @@ export const teamsStream: StreamDefinition = {
     for (const teamId of allTeamIds) {
       const members = await context.client.listAll(`/teams/${encodeURIComponent(teamId)}/members`, {}, 'members', teamMemberSchema, async (page) => {
         await upsertRows(context.db, 'pd_team_members', ['connection_id', 'team_id', 'user_id'], page.items.map((member) => map.teamMemberRow(context.connectionId, teamId, member, context.now)));
-        await context.progress.page({ records: page.items.length });
+        // Members are not teams, so the team total no longer bounds the stream's records.
+        await context.progress.page({ records: page.items.length, expectedRecords: null });
       });
       if (!members.ok && members.error.kind !== 'not_found') return members;
     }
@@ -229,7 +230,8 @@ async function readOverrides(context: StreamContext): Promise<Result<void, ApiEr
       return response;
     }
     await upsertRows(context.db, 'pd_schedule_overrides', ['connection_id', 'id'], response.value.overrides.map((override) => map.overrideRow(context.connectionId, schedule.id, override, context.now)));
-    await context.progress.page({ records: response.value.overrides.length });
+    // Overrides are not schedules, so the schedule total no longer bounds the stream's records.
+    await context.progress.page({ records: response.value.overrides.length, expectedRecords: null });
   }
   return ok(undefined);
 }

@@ -11,9 +11,9 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
 /**
- * Activity windows of the people filter, by last seen (an incident action, as the seat figures
- * count it) relative to the crunch that computed the person: active within N days, not active
- * within N days (including people never active), or never active.
+ * Activity windows of the people filter, by last seen relative to the crunch that computed the
+ * person. Last seen is an incident action, as the seat figures count it. The windows are active
+ * within N days, not active within N days (including people never active), or never active.
  */
 export const ACTIVITY_FILTERS = ['active30d', 'active60d', 'active90d', 'inactive30d', 'inactive60d', 'inactive90d', 'never'] as const;
 export type ActivityFilter = (typeof ACTIVITY_FILTERS)[number];
@@ -31,7 +31,7 @@ export type RecommendationFilter = (typeof RECOMMENDATION_FILTERS)[number];
 
 const DAY_HOURS = 24;
 
-/** An enum whose error names the rejected value and the accepted ones. */
+/** Builds an enum schema whose error names the rejected value and the accepted ones. */
 function namedEnum<const Values extends readonly [string, ...string[]]>(field: string, values: Values) {
   return z.enum(values, { error: (issue) => `${field} must be one of ${values.join(', ')}; got ${JSON.stringify(issue.input)}` });
 }
@@ -173,7 +173,7 @@ type PeopleFilters = Pick<z.output<typeof peopleQuerySchema>, 'search' | 'licens
 
 /**
  * Selects the organization's people that match every given filter. The CSV export and the page
- * share it, so a file holds the same people as the table.
+ * share it, so a file contains the same people as the table.
  */
 export function filterPeople(db: Kysely<DB>, organizationId: string, filters: PeopleFilters) {
   const { search, license, team, activity, seat, recommendation } = filters;
@@ -211,7 +211,7 @@ export function filterPeople(db: Kysely<DB>, organizationId: string, filters: Pe
   return filtered;
 }
 
-/** The SQL condition of an activity window; windows are whole days of 24 hours before the crunch. */
+/** Builds the SQL condition of an activity window, in whole days of 24 hours before the crunch. */
 function activityCondition(lastSeenAt: Expression<unknown>, computedAt: Expression<unknown>, activity: ActivityFilter) {
   const since = (days: number) => sql`${computedAt} - ${days * DAY_HOURS} * interval '1 hour'`;
   switch (activity) {

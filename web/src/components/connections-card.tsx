@@ -4,6 +4,7 @@ import { requestJson, type ApiFailure } from '../api.ts';
 import { syncStartedSchema, type ConnectionCardView, type StreamProgress, type SyncRunSummary } from '../api-types.ts';
 import { formatCount, formatDuration, formatRelative, humanize } from '../format.ts';
 import { ErrorMessage, SupportLine, TableScroller, Time } from './common.tsx';
+import { ApiKeyConnect } from './api-key-connect.tsx';
 import { ConnectionStateBadge } from './connection-state.tsx';
 import { DisconnectButton } from './disconnect.tsx';
 import { InviteAdmin } from './invite-admin.tsx';
@@ -52,6 +53,8 @@ export function ConnectionsCard({ card, csrfToken, onChanged }: ConnectionsCardP
         </div>
       )}
       <CardBody card={card} csrfToken={csrfToken} onChanged={onChanged} onDisconnected={onDisconnected} />
+      {/* Outside the state's body, so its outcome stays on screen when the connect changes the state. */}
+      {card.canConnect && <ApiKeyConnect csrfToken={csrfToken} onChanged={onChanged} />}
       {card.currentRun !== null && <RunProgress run={card.currentRun} />}
       <SyncHistory runs={card.recentRuns} />
     </section>

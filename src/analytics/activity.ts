@@ -53,6 +53,8 @@ export async function writeFeatureCatalogue(trx: Transaction<DB>, features: read
     .execute();
 }
 
+const DAY_MS = 86_400_000;
+
 /** Memory for the crunch's sorts and hash aggregates; PostgreSQL's 4 MB default spills them to disk. */
 const CRUNCH_WORK_MEM = '256MB';
 
@@ -63,12 +65,14 @@ const CRUNCH_WORK_MEM = '256MB';
  */
 const PGLITE_CRUNCH_WORK_MEM = '32MB';
 
-/** Raises `work_mem` for the rest of the crunch transaction only, less on PGlite. */
+/** Raises `work_mem` for the rest of the crunch transaction only (less on PGlite), and sets its other planner and commit settings. */
 export async function raiseWorkMemory(trx: Transaction<DB>): Promise<void> {
   const workMem = (await isPglite(trx)) ? PGLITE_CRUNCH_WORK_MEM : CRUNCH_WORK_MEM;
   await sql.raw(`set local work_mem = '${workMem}'`).execute(trx);
   // Compiling the crunch's large statements with LLVM took longer than it saved on PostgreSQL 15.
   await sql`set local jit = off`.execute(trx);
+  // The commit need not wait for the WAL flush, because the next crunch recomputes one lost in a crash.
+  await sql`set local synchronous_commit = off`.execute(trx);
 }
 
 /** Returns whether the database is PGlite, whose `version()` names the WebAssembly target. */
@@ -81,17 +85,17 @@ async function isPglite(trx: Transaction<DB>): Promise<boolean> {
  * Recomputes `activity_daily` for the UTC days from `changedSince` on (all days when undefined).
  * Events after `asOf` are left out, so a crunch never counts the future.
  *
- * The new facts go to a temporary table first, and only their differences reach `activity_daily`:
- * deleting and re-inserting the same keys in one transaction makes every unique-index check visit
- * the dead rows, which made a full recompute several times slower.
+ * Only the differences between the new facts and the stored ones reach `activity_daily`: deleting
+ * and re-inserting the same keys in one transaction makes every unique-index check visit the dead
+ * rows, which made a full recompute several times slower.
  */
 export async function recomputeActivityDaily(trx: Transaction<DB>, scope: CrunchScope, changedSince: Date | undefined): Promise<void> {
-  const firstDay = changedSince === undefined ? null : startOfUtcDay(changedSince);
+  const firstDay = changedSince === undefined ? null : startOfUtcDay(await includePassedEvents(trx, scope, changedSince));
   const dayFilter = firstDay === null ? sql`true` : sql`a.day >= ${firstDay.toISOString().slice(0, 10)}::date`;
   const connection = sql`${scope.connectionId}::uuid`;
 
-  // A first crunch, or one whose days hold no facts yet, has nothing to compare: the facts go
-  // straight to the table, without the copy to a temporary table and the three comparisons.
+  // A first crunch, or one whose days hold no facts yet, has nothing to compare, so the facts go
+  // straight to the table.
   const existing = await sql<{ has_facts: boolean }>`
     select exists (select 1 from activity_daily a where a.connection_id = ${connection} and ${dayFilter}) as has_facts
   `.execute(trx);
@@ -100,31 +104,21 @@ export async function recomputeActivityDaily(trx: Transaction<DB>, scope: Crunch
     return;
   }
 
-  await sql`
-    create temporary table crunch_activity (
-      external_id text not null, feature_key text not null, day date not null,
-      event_count integer not null, first_at timestamptz not null, last_at timestamptz not null
-    ) on commit drop
-  `.execute(trx);
-  const events = featureEvents(scope, firstDay);
-  if (events !== null) {
-    await sql`
-      insert into crunch_activity (external_id, feature_key, day, event_count, first_at, last_at)
-      select events.person_id, events.feature_key, (events.at at time zone 'UTC')::date, count(*)::int, min(events.at), max(events.at)
-      from (${events}) events
-      group by events.person_id, events.feature_key, (events.at at time zone 'UTC')::date
-    `.execute(trx);
-  }
-  await sql`analyze crunch_activity`.execute(trx);
-
-  // One hash full join finds every difference; the three writes then touch only those rows.
+  // One hash full join of the new facts with the stored ones finds every difference, and the three
+  // writes then touch only those rows. The new facts are never stored whole.
+  const events = featureEvents(scope, firstDay) ?? NO_EVENTS;
   await sql`
     create temporary table crunch_activity_changes on commit drop as
     select
       coalesce(n.external_id, a.external_id) as external_id, coalesce(n.feature_key, a.feature_key) as feature_key,
       coalesce(n.day, a.day) as day, n.event_count, n.first_at, n.last_at,
       a.external_id is null as is_new, n.external_id is null as is_removed
-    from crunch_activity n
+    from (
+      select events.person_id as external_id, events.feature_key, (events.at at time zone 'UTC')::date as day,
+        count(*)::int as event_count, min(events.at) as first_at, max(events.at) as last_at
+      from (${events}) events
+      group by events.person_id, events.feature_key, (events.at at time zone 'UTC')::date
+    ) n
     full join (
       select a.external_id, a.feature_key, a.day, a.event_count, a.first_at, a.last_at
       from activity_daily a
@@ -158,6 +152,21 @@ export async function recomputeActivityDaily(trx: Transaction<DB>, scope: Crunch
   `.execute(trx);
 }
 
+/**
+ * Moves `changedSince` back to the previous crunch's `asOf` when that is earlier. Records synced
+ * before then may hold events that lay in the future at that crunch and have passed since, such as
+ * on-call shifts and overrides that started in between, and their days must be counted again.
+ */
+async function includePassedEvents(trx: Transaction<DB>, scope: CrunchScope, changedSince: Date): Promise<Date> {
+  const previous = await sql<{ as_of: Date | string | null }>`
+    select max(p.computed_at) as as_of from person_features p where p.connection_id = ${scope.connectionId}::uuid
+  `.execute(trx);
+  const previousAsOf = previous.rows[0]?.as_of ?? null;
+  if (previousAsOf === null) return changedSince;
+  const earliest = Math.min(changedSince.getTime(), new Date(previousAsOf).getTime(), scope.asOf.getTime());
+  return new Date(earliest);
+}
+
 /** Inserts the facts of the days from `firstDay` on (all days when null) into an `activity_daily` without them. */
 async function insertActivityFacts(trx: Transaction<DB>, scope: CrunchScope, firstDay: Date | null): Promise<void> {
   const events = featureEvents(scope, firstDay);
@@ -174,17 +183,21 @@ async function insertActivityFacts(trx: Transaction<DB>, scope: CrunchScope, fir
     ) facts
     order by facts.external_id, facts.feature_key, facts.day
   `.execute(trx);
+  // Autovacuum has not seen these rows yet, and the rest of the crunch and the next one plan by them.
+  await sql`analyze activity_daily`.execute(trx);
 }
 
 /**
- * Recomputes `person_features`: first and last use over the synced history from `activity_daily`,
- * and exact counts of events in the 30, 60 and 90 days before `asOf` from the raw records. Like
+ * Recomputes `person_features`: first and last use over the synced history, and exact counts of
+ * events in the 30, 60 and 90 days before `asOf`, all from `activity_daily`. Only the first UTC day
+ * of each window, which the window starts inside, is counted from the raw records. Like
  * `recomputeActivityDaily`, it writes only the rows that changed.
  */
 export async function recomputePersonFeatures(trx: Transaction<DB>, scope: CrunchScope): Promise<void> {
-  const start30 = daysBefore(scope.asOf, 30);
-  const start60 = daysBefore(scope.asOf, 60);
-  const start90 = daysBefore(scope.asOf, 90);
+  const window30 = countWindow(scope.asOf, 30);
+  const window60 = countWindow(scope.asOf, 60);
+  const window90 = countWindow(scope.asOf, 90);
+  const windows = [window30, window60, window90];
   const connection = sql`${scope.connectionId}::uuid`;
 
   await sql`
@@ -194,29 +207,35 @@ export async function recomputePersonFeatures(trx: Transaction<DB>, scope: Crunc
       count_30d integer not null, count_60d integer not null, count_90d integer not null
     ) on commit drop
   `.execute(trx);
-  const recentEvents = featureEvents(scope, start90) ?? sql`select null::text as person_id, null::text as feature_key, null::timestamptz as at where false`;
+  const edgeEvents = featureEventsIn(scope, windows.map((window) => ({ since: window.start, until: window.nextDay })), PAGERDUTY_FEATURES) ?? NO_EVENTS;
   await sql`
     insert into crunch_person_features (external_id, feature_key, first_used_at, last_used_at, count_30d, count_60d, count_90d)
     with history as (
-      select d.external_id, d.feature_key, min(d.first_at) as first_used_at, max(d.last_at) as last_used_at
+      select
+        d.external_id, d.feature_key, min(d.first_at) as first_used_at, max(d.last_at) as last_used_at,
+        coalesce(sum(d.event_count) filter (where d.day >= ${window30.nextDayText}::date), 0) as whole_days_30d,
+        coalesce(sum(d.event_count) filter (where d.day >= ${window60.nextDayText}::date), 0) as whole_days_60d,
+        coalesce(sum(d.event_count) filter (where d.day >= ${window90.nextDayText}::date), 0) as whole_days_90d
       from activity_daily d
       where d.connection_id = ${connection}
       group by d.external_id, d.feature_key
     ),
-    recent as (
+    edges as (
       select
         events.person_id, events.feature_key,
-        count(*) filter (where events.at >= ${start30}::timestamptz) as count_30d,
-        count(*) filter (where events.at >= ${start60}::timestamptz) as count_60d,
-        count(*) as count_90d
-      from (${recentEvents}) events
+        count(*) filter (where events.at >= ${window30.start}::timestamptz and events.at < ${window30.nextDay}::timestamptz) as edge_30d,
+        count(*) filter (where events.at >= ${window60.start}::timestamptz and events.at < ${window60.nextDay}::timestamptz) as edge_60d,
+        count(*) filter (where events.at >= ${window90.start}::timestamptz and events.at < ${window90.nextDay}::timestamptz) as edge_90d
+      from (${edgeEvents}) events
       group by events.person_id, events.feature_key
     )
     select
       history.external_id, history.feature_key, history.first_used_at, history.last_used_at,
-      coalesce(recent.count_30d, 0)::int, coalesce(recent.count_60d, 0)::int, coalesce(recent.count_90d, 0)::int
+      (history.whole_days_30d + coalesce(edges.edge_30d, 0))::int,
+      (history.whole_days_60d + coalesce(edges.edge_60d, 0))::int,
+      (history.whole_days_90d + coalesce(edges.edge_90d, 0))::int
     from history
-    left join recent on recent.person_id = history.external_id and recent.feature_key = history.feature_key
+    left join edges on edges.person_id = history.external_id and edges.feature_key = history.feature_key
   `.execute(trx);
   await insertSubscriptionUse(trx, scope);
   await sql`analyze crunch_person_features`.execute(trx);
@@ -250,6 +269,13 @@ export async function recomputePersonFeatures(trx: Transaction<DB>, scope: Crunc
   `.execute(trx);
 }
 
+/** Computes a counting window: its start, and the next UTC midnight, from which whole days count. */
+function countWindow(asOf: Date, days: number): { start: Date; nextDay: Date; nextDayText: string } {
+  const start = daysBefore(asOf, days);
+  const nextDay = new Date(startOfUtcDay(start).getTime() + DAY_MS);
+  return { start, nextDay, nextDayText: nextDay.toISOString().slice(0, 10) };
+}
+
 /**
  * Adds the use of subscription features to `crunch_person_features`. A subscription has no instant
  * of its own, so it is used from the first sync that read it to the latest (capped at `asOf`), and
@@ -277,35 +303,56 @@ async function insertSubscriptionUse(trx: Transaction<DB>, scope: CrunchScope, f
   `.execute(trx);
 }
 
+/** A half-open range of instants `[since, until)`. A null bound is open. */
+export interface EventRange {
+  since: Date | null;
+  until: Date | null;
+}
+
+/** A query of no events, for a catalogue without event sources. */
+const NO_EVENTS = sql`select null::text as person_id, null::text as feature_key, null::timestamptz as at where false`;
+
 /**
  * Builds one query of every event `(person_id, feature_key, at)` of the connection created in
  * `[since, asOf]` (or up to `asOf` when `since` is null), one branch per kind of event source.
  * Returns null when the catalogue has no event sources.
  */
 export function featureEvents(scope: CrunchScope, since: Date | null, features: readonly FeatureDefinition[] = PAGERDUTY_FEATURES): RawBuilder<unknown> | null {
+  return featureEventsIn(scope, [{ since, until: null }], features);
+}
+
+/**
+ * Builds the query of `featureEvents` for events in any of `ranges`, each also capped at `asOf`.
+ * Log entries are read in one pass: each entry yields the features of its type and of its channel.
+ */
+function featureEventsIn(scope: CrunchScope, ranges: readonly EventRange[], features: readonly FeatureDefinition[]): RawBuilder<unknown> | null {
   const sources = collectSources(features);
   const branches: RawBuilder<unknown>[] = [];
   const connection = sql`${scope.connectionId}::uuid`;
-  const window = (column: RawBuilder<unknown>) =>
-    since === null
-      ? sql`${column} <= ${scope.asOf}::timestamptz`
-      : sql`${column} >= ${since}::timestamptz and ${column} <= ${scope.asOf}::timestamptz`;
+  const window = (column: RawBuilder<unknown>) => {
+    const inRange = ranges.map((range) => {
+      const bounds = [sql`${column} <= ${scope.asOf}::timestamptz`];
+      if (range.since !== null) bounds.push(sql`${column} >= ${range.since}::timestamptz`);
+      if (range.until !== null) bounds.push(sql`${column} < ${range.until}::timestamptz`);
+      return sql`(${sql.join(bounds, sql` and `)})`;
+    });
+    return sql`(${sql.join(inRange, sql` or `)})`;
+  };
 
-  if (sources.logEntryTypes.length > 0) {
+  if (sources.logEntryTypes.length > 0 || sources.logEntryChannels.length > 0) {
+    const matches = [
+      ...sources.logEntryTypes.map(([type]) => sql`e.type = ${type}::text`),
+      ...sources.logEntryChannels.map(([channel]) => sql`e.channel_type = ${channel}::text`),
+    ];
+    // A lateral VALUES row per feature an entry can show, rather than unnest of an array, because
+    // PostgreSQL 15 estimates ten rows for any unnest and then sorts instead of hashing.
+    const featureRows = [...featureCases(sql`e.type`, sources.logEntryTypes), ...featureCases(sql`e.channel_type`, sources.logEntryChannels)];
     branches.push(sql`
-      select e.agent_id as person_id, m.feature_key, e.created_at as at
+      select e.agent_id as person_id, f.feature_key, e.created_at as at
       from pd_log_entries e
-      join (values ${pairs(sources.logEntryTypes)}) as m(match, feature_key) on m.match = e.type
+      cross join lateral (values ${sql.join(featureRows.map((row) => sql`(${row})`))}) as f(feature_key)
       where e.connection_id = ${connection} and e.agent_type = 'user_reference' and e.agent_id is not null
-        and ${window(sql.ref('e.created_at'))}`);
-  }
-  if (sources.logEntryChannels.length > 0) {
-    branches.push(sql`
-      select e.agent_id as person_id, m.feature_key, e.created_at as at
-      from pd_log_entries e
-      join (values ${pairs(sources.logEntryChannels)}) as m(match, feature_key) on m.match = e.channel_type
-      where e.connection_id = ${connection} and e.agent_type = 'user_reference' and e.agent_id is not null
-        and ${window(sql.ref('e.created_at'))}`);
+        and (${sql.join(matches, sql` or `)}) and f.feature_key is not null and ${window(sql.ref('e.created_at'))}`);
   }
   if (sources.notificationTypes.length > 0) {
     branches.push(sql`
@@ -414,6 +461,26 @@ function collectSources(features: readonly FeatureDefinition[]): CollectedSource
     }
   }
   return collected;
+}
+
+/**
+ * Renders one `case column when match then feature_key ... end` per feature a value of `column`
+ * can show. The n-th expression is the n-th feature of the value, or null when it has fewer.
+ */
+function featureCases(column: RawBuilder<unknown>, entries: Array<[string, string]>): RawBuilder<unknown>[] {
+  const keysByMatch = new Map<string, string[]>();
+  for (const [match, featureKey] of entries) keysByMatch.set(match, [...(keysByMatch.get(match) ?? []), featureKey]);
+  const maxKeys = Math.max(0, ...[...keysByMatch.values()].map((keys) => keys.length));
+
+  const cases: RawBuilder<unknown>[] = [];
+  for (let position = 0; position < maxKeys; position += 1) {
+    const arms = [...keysByMatch].flatMap(([match, keys]) => {
+      const key = keys[position];
+      return key === undefined ? [] : [sql`when ${match}::text then ${key}::text`];
+    });
+    cases.push(sql`(case ${column} ${sql.join(arms, sql` `)} end)`);
+  }
+  return cases;
 }
 
 /** Renders `(match, feature_key), ...` as bound text parameters for a VALUES list. */

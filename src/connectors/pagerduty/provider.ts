@@ -51,8 +51,8 @@ export const MAX_WINDOW_DAYS = {
   incidents: 179,
   /** Not documented; the engine uses incident-sized windows. */
   logEntries: 179,
-  /** Must be under three months. */
-  notifications: 89,
+  /** Must be under three months, and February to April spans only 89 days. */
+  notifications: 88,
   /** At most 31 days after `since`. */
   auditRecords: 31,
   /** Shifts at most 90 days ahead of now. */

@@ -147,6 +147,51 @@ export function generateOnCall(
   return { schedules, escalationPolicies };
 }
 
+/** The future override of the guardrail cases; a fixed id, because drawing one would change the account id. */
+const GUARDRAIL_OVERRIDE_ID = 'PGRDOV1';
+const GUARDRAIL_OVERRIDE_DELAY_DAYS = 10;
+
+/**
+ * Turns inactive people on no rotation into the cases recommendation guardrails are for, without
+ * drawing random numbers. One who never acts becomes the only target of a second escalation level,
+ * on call but never paged. Two who never act or stopped long ago become the account owner and the
+ * last admin, who also has a future override. The former owner and every other admin become plain
+ * users. Returns the new owner.
+ */
+export function addGuardrailCases(users: SimUser[], schedules: SimSchedule[], escalationPolicies: SimEscalationPolicy[], now: Date): SimUser {
+  const onRotation = new Set(schedules.flatMap((schedule) => schedule.layer.userIds));
+  const targeted = new Set(escalationPolicies.flatMap((policy) => policy.rules.flatMap((rule) => rule.targets.filter((target) => target.type === 'user_reference').map((target) => target.id))));
+  const isFree = (user: SimUser, index: number) => index > 0 && !user.invitationSent && !onRotation.has(user.id) && !targeted.has(user.id);
+  const candidates = users.filter((user, index) => isFree(user, index) && user.behaviour === 'never_acts');
+  const inactive = users.filter((user, index) => isFree(user, index) && (user.behaviour === 'never_acts' || user.behaviour === 'dormant_responder'));
+  const secondary = candidates[0];
+  const [owner, admin] = inactive.filter((user) => user !== secondary);
+  const teamPolicies = escalationPolicies.filter((policy) => policy.rules.length >= 2);
+  const secondLevel = teamPolicies.at(-1)?.rules[1];
+  const sharedLevel = teamPolicies[0]?.rules[1];
+  const firstSchedule = schedules[0];
+  if (secondary === undefined || owner === undefined || admin === undefined || secondLevel === undefined || sharedLevel === undefined || sharedLevel === secondLevel || firstSchedule === undefined) {
+    throw new Error(`Guardrail cases need three people who are inactive and on no rotation, one of whom never acts, and a policy with two levels; found ${inactive.length} inactive people. Generate more people.`);
+  }
+
+  secondLevel.targets = [{ type: 'user_reference', id: secondary.id }];
+  // Being on call is all the secondary does: no sign-in and no session either.
+  secondary.lastSignInAt = null;
+  secondary.sessions = [];
+  for (const user of users) {
+    if (user.role === 'owner' || user.role === 'admin') user.role = 'user';
+  }
+  owner.role = 'owner';
+  admin.role = 'admin';
+
+  // The admin also shares a second level with a manager and takes one future override, so
+  // removing them strands nothing now but leaves upcoming on-call time uncovered.
+  sharedLevel.targets.push({ type: 'user_reference', id: admin.id });
+  const overrideStart = new Date(now.getTime() + GUARDRAIL_OVERRIDE_DELAY_DAYS * DAY_MS);
+  firstSchedule.overrides.push({ id: GUARDRAIL_OVERRIDE_ID, start: overrideStart, end: new Date(overrideStart.getTime() + DAY_MS), userId: admin.id });
+  return owner;
+}
+
 const AUDITED_FIELDS: Record<SimAuditRecord['rootType'], { name: string; before: string; value: string }> = {
   users: { name: 'role', before: 'limited_user', value: 'user' },
   teams: { name: 'description', before: 'On-call team', value: 'Owns production on-call' },

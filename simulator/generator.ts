@@ -1,4 +1,4 @@
-import { addSignIns, generateAuditRecords, generateInventory, generateOnCall, PLAN_ABILITIES } from './generator-config.ts';
+import { addGuardrailCases, addSignIns, generateAuditRecords, generateInventory, generateOnCall, PLAN_ABILITIES } from './generator-config.ts';
 import { ArrayHistory, type HistoryStore } from './history.ts';
 import { LazyHistory } from './lazy-history.ts';
 import { Random } from './random.ts';
@@ -38,6 +38,8 @@ export interface GeneratorOptions {
   incidents?: number;
   /** With `incidents`: one day, `daysAgo` days back, with this many extra incidents. */
   burst?: { daysAgo: number; incidents: number };
+  /** Rearranges roles and one escalation level so every recommendation guardrail has a case (`addGuardrailCases`). */
+  guardrailCases?: boolean;
 }
 
 /**
@@ -111,6 +113,10 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
   const configOptions = { now: options.now, historyDays: options.historyDays, plan };
   addSignIns(configRandom, configIds, configOptions, users, latestActions);
   const onCall = generateOnCall(configRandom, configIds, configOptions, users, teams, services);
+  const auditRecords = generateAuditRecords(configRandom, configIds, configOptions, users, teams, onCall.schedules, services);
+  const inventory = generateInventory(configRandom, configIds, configOptions, users, teams, services);
+  // After the audit records, so the new owner and admin have changed no configuration.
+  const accountOwner = options.guardrailCases === true ? addGuardrailCases(users, onCall.schedules, onCall.escalationPolicies, options.now) : owner;
 
   return {
     id: ids.object(),
@@ -120,7 +126,7 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
     timeZone: options.timeZone ?? 'Etc/UTC',
     plan,
     abilities: [...PLAN_ABILITIES[plan]],
-    owner,
+    owner: accountOwner,
     licenses,
     users,
     teams,
@@ -128,8 +134,8 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
     history,
     schedules: onCall.schedules,
     escalationPolicies: onCall.escalationPolicies,
-    auditRecords: generateAuditRecords(configRandom, configIds, configOptions, users, teams, onCall.schedules, services),
-    inventory: generateInventory(configRandom, configIds, configOptions, users, teams, services),
+    auditRecords,
+    inventory,
     deletedUsers,
     generatedAt: options.now,
   };

@@ -13,11 +13,13 @@ import { BodyTooLargeError, queryRecord, sendJson } from './http-kit.ts';
 import { handleIdentity } from './oauth.ts';
 import { handleApi, sendError } from './rest.ts';
 import { loadState, saveState } from './state-file.ts';
+import { computeUsageTruth, type UsageTruth, type UsageTruthOptions } from './usage-truth.ts';
 
 export type { GroundTruth, PersonAction, PersonTruth, SeatTruth } from './ground-truth.ts';
 export type { RequestLogEntry, TokenExchangeFailure } from './context.ts';
 export type { FaultRates } from './faults.ts';
 export type { PlanName, SimAccount } from './model.ts';
+export type { CoverageTruth, FeatureSignals, FeatureUseTruth, RecommendationTruth, UsageTruth, UsageTruthOptions } from './usage-truth.ts';
 
 export interface SimulatorOptions {
   /** Default '127.0.0.1'. */
@@ -64,6 +66,11 @@ export interface SimulatorOptions {
   incidents?: number;
   /** With `incidents`: one day, `daysAgo` days back, with this many extra incidents (a burst). */
   burst?: { daysAgo: number; incidents: number };
+  /**
+   * Makes inactive people the only target of a second escalation level, the account owner and the
+   * last admin, so every recommendation guardrail has a case. Default false.
+   */
+  guardrailCases?: boolean;
   /** Probabilities of injected REST faults, each in [0, 1]; default none. */
   faults?: FaultRates;
   /** Pause in the middle of a `slowBody` fault, default 2,000 ms. */
@@ -126,6 +133,8 @@ export interface RunningSimulator {
   generated: Readonly<SimAccount>;
   /** Lists who did what, when and through which channel in [since, until), newest first. */
   actions(since: Date, until: Date, userId?: string): PersonAction[];
+  /** Computes per-person feature use, coverage and recommendations from the account's own model. */
+  usageTruth(options: UsageTruthOptions): UsageTruth;
   control: SimulatorControl;
   close(): Promise<void>;
 }
@@ -153,6 +162,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     timeZone: options.timeZone ?? 'Etc/UTC',
     ...(options.incidents === undefined ? {} : { incidents: options.incidents }),
     ...(options.burst === undefined ? {} : { burst: options.burst }),
+    ...(options.guardrailCases === undefined ? {} : { guardrailCases: options.guardrailCases }),
   });
   const index = new AccountIndex(account);
 
@@ -251,6 +261,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     groundTruth: (asOf) => computeGroundTruth(account, asOf ?? context.defaultAsOf()),
     generated: account,
     actions: (since, until, userId) => listActions(account, since, until, userId),
+    usageTruth: (truthOptions) => computeUsageTruth(account, truthOptions),
     control,
     close: async () => {
       await Promise.all([closeServer(usServer), closeServer(euServer)]);

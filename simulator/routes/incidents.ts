@@ -275,6 +275,11 @@ const NOTIFICATION_TYPES = ['sms_notification', 'email_notification', 'phone_not
 type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
 /** The first non-email contact method by notification rule order, else email. */
+/** Returns the type of notification a person receives: by their first notification rule's contact method, else email. */
+export function notificationTypeFor(user: SimUser | undefined): NotificationType {
+  return notificationFor(user).type;
+}
+
 function notificationFor(user: SimUser | undefined): { type: NotificationType; address: string | null } {
   const rule = user?.notificationRules[0];
   const method = user?.contactMethods.find((candidate) => candidate.id === rule?.contactMethodId) ?? user?.contactMethods[0];

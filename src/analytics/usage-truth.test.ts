@@ -16,6 +16,8 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const HISTORY_DAYS = 90;
 const UNUSED_DAYS = 60;
+/** A sync of every stream takes about half a minute on an idle machine and several on a loaded one. */
+const SYNC_TIMEOUT_MS = 600_000;
 /** Monthly prices per seat in cents, entered under PagerDuty's license names. */
 const MONTHLY_PRICES = { 'Business (Full User)': 4_100, 'Business (Stakeholder)': 1_500 };
 
@@ -111,7 +113,7 @@ describe.each(testDatabaseTargets())('usage against simulator truth on $name', (
     const syncRunId = await createQueuedRun(database, connection);
     const outcome = await runSync(testSyncDeps(database, vault, { now: () => NOW, crunch: crunchConnection }), { connectionId: connection.connectionId, syncRunId });
     if (outcome.status !== 'succeeded') throw new Error(`The sync ended ${outcome.status}: ${outcome.errorMessage ?? 'no message'}`);
-  });
+  }, SYNC_TIMEOUT_MS);
 
   afterAll(async () => {
     await database?.close();

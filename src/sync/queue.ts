@@ -203,7 +203,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       leases.startReaper({
         queueName: JOBS.sync.name,
         failJob: async (jobId) => {
-          // The run ends as interrupted with its checkpoints kept; pg-boss's retry resumes it.
+          // The attempt ends as interrupted with its checkpoints kept; pg-boss's retry resumes the run.
           await endInterruptedRun(database, jobId);
           await boss.fail(JOBS.sync.name, jobId, { message: 'The worker running this sync stopped without finishing it' });
         },
@@ -238,9 +238,9 @@ export interface RecoveredJobs {
 const jobDataRow = z.object({ data: z.unknown() });
 
 /**
- * Ends the run of a sync job whose worker died, as `failed` with the code `interrupted`, while the
- * caller holds the connection's lease. Its stream checkpoints stay, so the job's retry continues
- * the same run from them.
+ * Ends the attempt of a sync job whose worker died, while the caller holds the connection's lease.
+ * The run goes back to `queued` with the code `interrupted` and the attempt's end time, because
+ * pg-boss retries the job. Its stream checkpoints stay, so the retry continues the same run.
  */
 export async function endInterruptedRun(database: Database, jobId: string): Promise<string | null> {
   const { rows } = await database.query(`select data from pgboss.job where name = $1 and id = $2`, [JOBS.sync.name, jobId]);
@@ -249,7 +249,7 @@ export async function endInterruptedRun(database: Database, jobId: string): Prom
   if (!payload.success) return null;
   await database.db
     .updateTable('sync_runs')
-    .set({ status: 'failed', finished_at: new Date(), error_code: 'interrupted', error_message: INTERRUPTED_RUN_MESSAGE })
+    .set({ status: 'queued', finished_at: new Date(), error_code: 'interrupted', error_message: INTERRUPTED_RUN_MESSAGE })
     .where('id', '=', payload.data.syncRunId)
     .where('status', '=', 'running')
     .execute();

@@ -136,7 +136,8 @@ function weeklyChart(report: UtilizationReport): string {
 function table(headers: string[], rows: Array<Array<string | number | boolean | null>>): string {
   const head = headers.map((header) => `<th scope="col">${escapeHtml(header)}</th>`).join('');
   const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell === null ? '—' : String(cell))}</td>`).join('')}</tr>`).join('\n');
-  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  // The wrapper scrolls a wide table sideways, so the page itself stays as wide as a phone.
+  return `<div class="table-scroll"><table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function renderHtml(report: UtilizationReport): string {
@@ -194,14 +195,17 @@ function renderHtml(report: UtilizationReport): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>Seatwise utilization report: ${escapeHtml(account)}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; padding: 0 1rem; color: #1b1b1b; }
-table { border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; font-size: 0.9rem; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+.table-scroll { overflow-x: auto; margin: 1rem 0 2rem; }
 th, td { border-bottom: 1px solid #ccc; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
 figure { margin: 1rem 0; }
+figure svg { max-width: 100%; height: auto; }
 </style>
 </head>
 <body>

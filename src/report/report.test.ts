@@ -12,6 +12,7 @@ import { createTenant, insertLicenses, insertLogEntries, insertUsers } from '../
 import { startSimulator, type RunningSimulator } from '../../simulator/index.ts';
 import { runReportCommand } from './cli.ts';
 import type { UtilizationReport } from './build.ts';
+import { launchChromium, PHONE_VIEWPORT } from '../../test/support/browser.ts';
 
 const AS_OF = new Date('2026-06-01T12:00:00Z');
 
@@ -118,6 +119,24 @@ describe('seatwise report', () => {
     expect(html).toContain('Ada &#60;script&#62;');
     const externalReferences = html.match(/(?:src|href)=["']https?:/g);
     expect(externalReferences).toBeNull();
+  });
+
+  it('html report fits a phone', async () => {
+    const file = join(dataDir, 'report-phone.html');
+    const result = await runReport(['--data-dir', dataDir, '--format', 'html', '--output', file]);
+    expect(result.exitCode).toBe(0);
+
+    const chromium = await launchChromium();
+    try {
+      const context = await chromium.browser.newContext({ viewport: PHONE_VIEWPORT, isMobile: true });
+      const page = await context.newPage();
+      await page.setContent(readFileSync(file, 'utf8'));
+      const width = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+      expect(width.client).toBe(PHONE_VIEWPORT.width);
+      expect(width.scroll).toBeLessThanOrEqual(width.client);
+    } finally {
+      await chromium.close();
+    }
   });
 
   it('rejects an unknown format', async () => {

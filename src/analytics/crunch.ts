@@ -7,6 +7,7 @@ import { recomputePeople } from './people.ts';
 import { recomputeRecommendations } from './recommendations.ts';
 import { recomputeSeatSummaries } from './seats.ts';
 import type { CrunchScope } from './scope.ts';
+import { recomputeWeeklyActivity } from './weekly-activity.ts';
 
 export { LAST_SEEN_LOOKBACK_DAYS } from './people.ts';
 export { daysBefore } from './scope.ts';
@@ -27,8 +28,9 @@ const connectionIdSchema = z.uuid();
 /**
  * Recomputes the analytics of one connection from its raw PagerDuty tables in one transaction, so
  * readers get either the previous figures or the new ones. It writes activity facts per person,
- * feature and day, per-person feature use, people (last seen, last activity, coverage), seat
- * summaries, signal availability, account features and recommendations.
+ * feature and day, per-person feature use, people (last seen, last activity, coverage), weekly
+ * active people per feature and team, seat summaries, signal availability, account features and
+ * recommendations.
  *
  * Definitions (docs/architecture.md): last seen is the newest log entry whose agent is the person
  * (`agent_type = 'user_reference'`) created within 90 days before `asOf`. Paid seats are
@@ -55,6 +57,7 @@ export async function crunchConnection(db: Kysely<DB>, connectionId: string, asO
     await recomputeActivityDaily(trx, scope, options.changedSince);
     await recomputePersonFeatures(trx, scope);
     await recomputePeople(trx, scope);
+    await recomputeWeeklyActivity(trx, scope, options.changedSince);
     await recomputeSeatSummaries(trx, scope);
     await recomputeSignalAvailability(trx, scope);
     await recomputeAccountFeatures(trx, scope);

@@ -175,27 +175,29 @@ function firstWeekStart(computedAt: Date, weeks: number): string {
   return day.toISOString().slice(0, 10);
 }
 
+/** Reads the weekly active people per feature that the crunch stored, from the first requested week on. */
 async function loadWeeklyActive(db: Kysely<DB>, organizationId: string, computedAt: Date, weeks: number): Promise<WeeklyActive[]> {
   const result = await sql<{ week_start: string; feature_key: string; active_people: number }>`
-    select date_trunc('week', d.day)::date::text as week_start, d.feature_key, count(distinct d.external_id)::int as active_people
-    from activity_daily d
-    where d.organization_id = ${organizationId}::uuid and d.day >= ${firstWeekStart(computedAt, weeks)}::date
-      and d.connection_id in (${liveConnectionIds(db, organizationId)})
+    select w.week_start::text as week_start, w.feature_key, sum(w.active_people)::int as active_people
+    from weekly_feature_activity w
+    where w.organization_id = ${organizationId}::uuid and w.week_start >= ${firstWeekStart(computedAt, weeks)}::date
+      and w.connection_id in (${liveConnectionIds(db, organizationId)})
     group by 1, 2
     order by 1, 2
   `.execute(db);
   return result.rows.map((row) => ({ weekStart: row.week_start, featureKey: row.feature_key, activePeople: Number(row.active_people) }));
 }
 
+/**
+ * Reads the weekly active members per team that the crunch stored, from the first requested week
+ * on. Notifications and stakeholder features do not count; teams are those of the last crunch.
+ */
 async function loadWeeklyTeamActive(db: Kysely<DB>, organizationId: string, computedAt: Date, weeks: number): Promise<WeeklyTeamActive[]> {
   const result = await sql<{ week_start: string; team: string; active_people: number }>`
-    select date_trunc('week', d.day)::date::text as week_start, team.name as team, count(distinct d.external_id)::int as active_people
-    from activity_daily d
-    join people p on p.connection_id = d.connection_id and p.external_id = d.external_id
-    cross join lateral jsonb_array_elements_text(p.teams) as team(name)
-    where d.organization_id = ${organizationId}::uuid and d.day >= ${firstWeekStart(computedAt, weeks)}::date
-      and d.connection_id in (${liveConnectionIds(db, organizationId)})
-      and d.feature_key in (select f.key from features f where f.provider = ${PAGERDUTY_PROVIDER} and f.category not in ('notifications', 'stakeholder'))
+    select w.week_start::text as week_start, w.team, sum(w.active_people)::int as active_people
+    from weekly_team_activity w
+    where w.organization_id = ${organizationId}::uuid and w.week_start >= ${firstWeekStart(computedAt, weeks)}::date
+      and w.connection_id in (${liveConnectionIds(db, organizationId)})
     group by 1, 2
     order by 1, 2
   `.execute(db);

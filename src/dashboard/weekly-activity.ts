@@ -12,117 +12,81 @@ export interface WeeklyFeatureSeries {
 }
 
 export interface WeeklyActivityView {
-  /** Mondays of the ISO weeks (UTC) from the first synced activity to the crunch, `YYYY-MM-DD`, oldest first. */
+  /** Mondays of the ISO weeks (UTC) from the first counted activity to the crunch, `YYYY-MM-DD`, oldest first. */
   weekStarts: string[];
   /** The first and last UTC day with counted activity; the first and last week may be partial. */
   firstDay: string | null;
   lastDay: string | null;
-  /** One series per person-level feature that anyone used in the synced history, in catalogue order. */
+  /** One series per person-level feature that anyone used in the counted weeks, in catalogue order. */
   series: WeeklyFeatureSeries[];
 }
 
 const EMPTY: WeeklyActivityView = { weekStarts: [], firstDay: null, lastDay: null, series: [] };
-
-/** Organizations whose weekly activity each process keeps; the oldest entry leaves first. */
-const CACHE_MAX_ENTRIES = 256;
+const WEEK_MS = 7 * 86_400_000;
 
 /**
- * Weekly activity by organization and crunch. The figures change only when a crunch rewrites
- * the activity facts or the live connections change, and both change the key, so an entry is
- * never stale. Counting them reads every activity fact of the history (about a million rows for
- * 5,000 people), which takes seconds, so only the first view after each crunch pays for it.
- */
-const cache = new Map<string, WeeklyActivityView>();
-
-/**
- * Counts weekly active people per feature over the synced history of an organization, with a
- * zero for every week a used feature had no one. Weeks are ISO weeks of UTC days and end with
- * the week of the newest crunch. The history starts with the first synced log entry, because the
- * sync reads incident activity for a bounded window only. Older events of other signals, such as
- * a sign-in session created a year ago, would otherwise stretch the chart over empty weeks.
+ * Reads the weekly active people per feature that the crunch stored, over the synced history of
+ * an organization, with a zero for every week a used feature had no one. Weeks are ISO weeks of
+ * UTC days and end with the week of the newest crunch. The history starts with the week of the
+ * first synced log entry, because the sync reads incident activity for a bounded window only.
+ * Older events of other signals, such as a sign-in session created a year ago, would otherwise
+ * stretch the chart over empty weeks. A person active in two live connections counts in each.
  */
 export async function presentWeeklyActivity(db: Kysely<DB>, organizationId: string): Promise<WeeklyActivityView> {
-  const crunches = await db
+  const crunched = await db
     .selectFrom('people')
-    .select(['connection_id', (eb) => eb.fn.max('computed_at').as('computed_at')])
+    .select((eb) => eb.fn.max('computed_at').as('computed_at'))
     .where('organization_id', '=', organizationId)
     .where('connection_id', 'in', liveConnectionIds(db, organizationId))
-    .groupBy('connection_id')
-    .execute();
-  if (crunches.length === 0) return EMPTY;
+    .executeTakeFirst();
+  if (crunched?.computed_at === null || crunched?.computed_at === undefined) return EMPTY;
+  const lastDay = new Date(crunched.computed_at).toISOString().slice(0, 10);
 
-  const key = [organizationId, ...crunches.map((crunch) => `${crunch.connection_id}@${new Date(crunch.computed_at).toISOString()}`).sort()].join('|');
-  const cached = cache.get(key);
-  if (cached !== undefined) return cached;
+  const history = await db
+    .selectFrom('pd_log_entries')
+    .select((eb) => eb.fn.min('created_at').as('first_at'))
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
+    .executeTakeFirst();
+  const historyStart = history?.first_at === null || history?.first_at === undefined ? null : mondayOf(new Date(history.first_at));
 
-  const newest = Math.max(...crunches.map((crunch) => new Date(crunch.computed_at).getTime()));
-  const view = await countWeeklyActivity(db, organizationId, new Date(newest).toISOString().slice(0, 10));
-  cache.set(key, view);
-  if (cache.size > CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value ?? key);
-  return view;
-}
-
-async function countWeeklyActivity(db: Kysely<DB>, organizationId: string, lastDay: string): Promise<WeeklyActivityView> {
   const result = await sql<{ week_start: string; feature_key: string; name: string; category: string; active_people: number; first_day: string }>`
-    with incident_history as (
-      select (min(l.created_at) at time zone 'UTC')::date as first_day
-      from pd_log_entries l
-      where l.connection_id in (${liveConnectionIds(db, organizationId)})
-    ),
-    facts as (
-      select d.day, d.feature_key, d.external_id
-      from activity_daily d
-      where d.organization_id = ${organizationId}::uuid
-        and d.connection_id in (${liveConnectionIds(db, organizationId)})
-        and d.day <= ${lastDay}::date
-        and d.day >= coalesce((select first_day from incident_history), '-infinity'::date)
-    ),
-    -- Distinct people per week come from grouping twice, which PostgreSQL hashes, instead of
-    -- count(distinct), which sorts every row. The Monday of a date is the date minus its ISO
-    -- weekday plus one, in plain date arithmetic that no session time zone shifts.
-    person_weeks as (
-      select f.day - (extract(isodow from f.day)::int - 1) as week_start, f.feature_key, f.external_id
-      from facts f
-      group by 1, 2, 3
-    ),
-    weekly as (
-      select p.week_start, p.feature_key, count(*)::int as active_people
-      from person_weeks p
-      group by 1, 2
-    ),
-    bounds as (
-      select min(day) as first_day from facts
-    ),
-    weeks as (
-      select (b.first_day - (extract(isodow from b.first_day)::int - 1) + 7 * n) as week_start
-      from bounds b
-      cross join generate_series(0, (${lastDay}::date - b.first_day) / 7 + 1) as n
-      where b.first_day is not null
-        and b.first_day - (extract(isodow from b.first_day)::int - 1) + 7 * n <= ${lastDay}::date
-    )
-    select w.week_start::text as week_start, c.key as feature_key, c.name, c.category,
-      coalesce(k.active_people, 0)::int as active_people, (select first_day::text from bounds) as first_day
-    from weeks w
-    cross join features c
-    left join weekly k on k.week_start = w.week_start and k.feature_key = c.key
-    where c.provider = ${PAGERDUTY_PROVIDER} and c.scope = 'person'
-      and c.key in (select distinct feature_key from weekly)
+    select w.week_start::text as week_start, w.feature_key, c.name, c.category,
+      sum(w.active_people)::int as active_people, min(w.first_day)::text as first_day
+    from weekly_feature_activity w
+    join features c on c.provider = ${PAGERDUTY_PROVIDER} and c.key = w.feature_key and c.scope = 'person'
+    where w.organization_id = ${organizationId}::uuid
+      and w.connection_id in (${liveConnectionIds(db, organizationId)})
+      and w.week_start <= ${lastDay}::date
+      and w.week_start >= coalesce(${historyStart}::date, '-infinity'::date)
+    group by w.week_start, w.feature_key, c.name, c.category, c.position
     order by c.position, w.week_start
   `.execute(db);
   if (result.rows.length === 0) return EMPTY;
 
+  const firstDay = result.rows.reduce((first, row) => (row.first_day < first ? row.first_day : first), result.rows[0]?.first_day ?? lastDay);
   const weekStarts: string[] = [];
+  for (let week = Date.parse(`${mondayOf(new Date(`${firstDay}T00:00:00Z`))}T00:00:00Z`); week <= Date.parse(`${lastDay}T00:00:00Z`); week += WEEK_MS) {
+    weekStarts.push(new Date(week).toISOString().slice(0, 10));
+  }
+  const weekIndex = new Map(weekStarts.map((week, index) => [week, index]));
+
   const seriesByKey = new Map<string, WeeklyFeatureSeries>();
   for (const row of result.rows) {
     let series = seriesByKey.get(row.feature_key);
     if (series === undefined) {
-      series = { featureKey: row.feature_key, featureName: row.name, category: row.category, activePeople: [] };
+      series = { featureKey: row.feature_key, featureName: row.name, category: row.category, activePeople: weekStarts.map(() => 0) };
       seriesByKey.set(row.feature_key, series);
     }
-    // Rows come in feature order, then week order, so the first feature lists every week once.
-    if (seriesByKey.size === 1) weekStarts.push(row.week_start);
-    series.activePeople.push(Number(row.active_people));
+    const index = weekIndex.get(row.week_start);
+    if (index !== undefined) series.activePeople[index] = Number(row.active_people);
   }
 
-  return { weekStarts, firstDay: result.rows[0]?.first_day ?? null, lastDay, series: [...seriesByKey.values()] };
+  return { weekStarts, firstDay, lastDay, series: [...seriesByKey.values()] };
+}
+
+/** Returns the Monday (`YYYY-MM-DD`) of the ISO week that contains the UTC day of `instant`. */
+function mondayOf(instant: Date): string {
+  const day = new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth(), instant.getUTCDate()));
+  day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
+  return day.toISOString().slice(0, 10);
 }

@@ -597,6 +597,30 @@ export interface ActivityDailyTable {
   last_at: Timestamp;
 }
 
+export interface WeeklyFeatureActivityTable {
+  connection_id: string;
+  organization_id: string;
+  week_start: ColumnType<string, string, string>;
+  feature_key: string;
+  active_people: number;
+  first_day: ColumnType<string, string, string>;
+}
+
+export interface WeeklyPersonActivityTable {
+  connection_id: string;
+  organization_id: string;
+  week_start: ColumnType<string, string, string>;
+  external_id: string;
+}
+
+export interface WeeklyTeamActivityTable {
+  connection_id: string;
+  organization_id: string;
+  week_start: ColumnType<string, string, string>;
+  team: string;
+  active_people: number;
+}
+
 export interface PersonFeaturesTable {
   connection_id: string;
   organization_id: string;
@@ -746,6 +770,9 @@ export interface DB {
   features: FeaturesTable;
   activity_daily: ActivityDailyTable;
   person_features: PersonFeaturesTable;
+  weekly_feature_activity: WeeklyFeatureActivityTable;
+  weekly_person_activity: WeeklyPersonActivityTable;
+  weekly_team_activity: WeeklyTeamActivityTable;
   signal_availability: SignalAvailabilityTable;
   account_features: AccountFeaturesTable;
   contracts: ContractsTable;

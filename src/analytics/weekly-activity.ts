@@ -1,0 +1,71 @@
+import { sql, type Transaction } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import { PAGERDUTY_PROVIDER } from './pagerduty-features.ts';
+import type { CrunchScope } from './scope.ts';
+
+/** Feature categories left out of the team figures, because they show receiving, not working. */
+const NON_TEAM_CATEGORIES = ['notifications', 'stakeholder'] as const;
+
+/**
+ * Recomputes the weekly figures of one connection from its activity facts: active people per
+ * feature and week, people active in team-level features per week, and active members per team
+ * and week. With `changedSince`, only the weeks from the one that contains that instant (in UTC)
+ * are recounted, because the activity facts before that day did not change; the team figures are
+ * always recounted, from the stored person weeks, because team membership may have changed.
+ * Must run after the activity facts and the people (teams) of the crunch are written.
+ */
+export async function recomputeWeeklyActivity(trx: Transaction<DB>, scope: CrunchScope, changedSince: Date | undefined): Promise<void> {
+  const fromWeek = changedSince === undefined ? null : mondayOfUtcDay(changedSince);
+  const connection = sql`${scope.connectionId}::uuid`;
+  const weekFilter = fromWeek === null ? sql`true` : sql`week_start >= ${fromWeek}::date`;
+  const dayFilter = fromWeek === null ? sql`true` : sql`d.day >= ${fromWeek}::date`;
+  // The Monday of a date is the date minus its ISO weekday plus one, in plain date arithmetic
+  // that no session time zone shifts.
+  const weekOfDay = sql`d.day - (extract(isodow from d.day)::int - 1)`;
+
+  await sql`delete from weekly_feature_activity where connection_id = ${connection} and ${weekFilter}`.execute(trx);
+  // Distinct people per week come from grouping twice, which PostgreSQL hashes, instead of
+  // count(distinct), which sorts every row.
+  await sql`
+    insert into weekly_feature_activity (connection_id, organization_id, week_start, feature_key, active_people, first_day)
+    select ${connection}, ${scope.organizationId}::uuid, p.week_start, p.feature_key, count(*)::int, min(p.first_day)
+    from (
+      select ${weekOfDay} as week_start, d.feature_key, d.external_id, min(d.day) as first_day
+      from activity_daily d
+      where d.connection_id = ${connection} and ${dayFilter}
+      group by 1, 2, 3
+    ) p
+    group by p.week_start, p.feature_key
+  `.execute(trx);
+
+  await sql`delete from weekly_person_activity where connection_id = ${connection} and ${weekFilter}`.execute(trx);
+  await sql`
+    insert into weekly_person_activity (connection_id, organization_id, week_start, external_id)
+    select ${connection}, ${scope.organizationId}::uuid, ${weekOfDay}, d.external_id
+    from activity_daily d
+    where d.connection_id = ${connection} and ${dayFilter}
+      and d.feature_key in (
+        select f.key from features f
+        where f.provider = ${PAGERDUTY_PROVIDER} and f.category not in (${sql.join(NON_TEAM_CATEGORIES.map((category) => sql`${category}`))})
+      )
+    group by 2, 3, 4
+  `.execute(trx);
+
+  await sql`delete from weekly_team_activity where connection_id = ${connection}`.execute(trx);
+  await sql`
+    insert into weekly_team_activity (connection_id, organization_id, week_start, team, active_people)
+    select ${connection}, ${scope.organizationId}::uuid, w.week_start, team.name, count(distinct w.external_id)::int
+    from weekly_person_activity w
+    join people p on p.connection_id = w.connection_id and p.external_id = w.external_id
+    cross join lateral jsonb_array_elements_text(p.teams) as team(name)
+    where w.connection_id = ${connection}
+    group by w.week_start, team.name
+  `.execute(trx);
+}
+
+/** Returns the Monday (`YYYY-MM-DD`) of the ISO week that contains the UTC day of `instant`. */
+function mondayOfUtcDay(instant: Date): string {
+  const day = new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth(), instant.getUTCDate()));
+  day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
+  return day.toISOString().slice(0, 10);
+}

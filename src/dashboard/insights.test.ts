@@ -62,6 +62,32 @@ function mondayOf(instant: Date): string {
   return day.toISOString().slice(0, 10);
 }
 
+/** Counts distinct agents per feature and ISO week, keyed `feature/week`. */
+function expectedFeatureWeeks(entries: LogEntrySeed[]): Map<string, number> {
+  const people = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    for (const feature of featuresOf(entry)) {
+      const key = `${feature}/${mondayOf(entry.createdAt)}`;
+      people.set(key, (people.get(key) ?? new Set()).add(entry.agentId ?? ''));
+    }
+  }
+  return new Map([...people].map(([key, agents]) => [key, agents.size]));
+}
+
+/** Counts distinct active members per team and ISO week, keyed `team/week`; every seeded feature counts for teams. */
+function expectedTeamWeeks(entries: LogEntrySeed[], teams: Record<string, string[]>): Map<string, number> {
+  const people = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    if (featuresOf(entry).length === 0) continue;
+    for (const [teamId, members] of Object.entries(teams)) {
+      if (!members.includes(entry.agentId ?? '')) continue;
+      const key = `${TEAM_NAMES[teamId]}/${mondayOf(entry.createdAt)}`;
+      people.set(key, (people.get(key) ?? new Set()).add(entry.agentId ?? ''));
+    }
+  }
+  return new Map([...people].map(([key, agents]) => [key, agents.size]));
+}
+
 function lastSeenOf(userId: string): Date | null {
   const times = LOG_ENTRIES.filter((entry) => entry.agentId === userId).map((entry) => entry.createdAt.getTime());
   return times.length === 0 ? null : new Date(Math.max(...times));
@@ -412,6 +438,47 @@ describe.each(testDatabaseTargets())('overview, people filters and team use on $
       left.team.localeCompare(right.team) || left.featureKey.localeCompare(right.featureKey);
     expect(teamFeatureUse.cells).toEqual(expectedCells.sort(order));
     expect(new Set(teamFeatureUse.features.map((feature) => feature.key))).toEqual(new Set(expectedCells.map((cell) => cell.featureKey)));
+  });
+
+  it('weekly figures equal fixture counts', async () => {
+    const features = await presentFeatures(database.db, tenant.organizationId, { weeks: 104 });
+    const featureWeeks = new Map(features.weekly.map((row) => [`${row.featureKey}/${row.weekStart}`, row.activePeople]));
+    expect(featureWeeks).toEqual(expectedFeatureWeeks(LOG_ENTRIES));
+    const teamWeeks = new Map(features.weeklyByTeam.map((row) => [`${row.team}/${row.weekStart}`, row.activePeople]));
+    expect(teamWeeks).toEqual(expectedTeamWeeks(LOG_ENTRIES, TEAMS));
+  });
+
+  // Runs second to last: it crunches again, which rewrites the recommendations seeded above.
+  it('weekly figures follow incremental crunch', async () => {
+    const changedSince = daysBefore(AS_OF, 1);
+    const added: LogEntrySeed[] = [
+      { id: 'L11', type: 'acknowledge_log_entry', createdAt: new Date(changedSince.getTime() + 3_600_000), agentId: 'PB', channelType: 'mobile' },
+      { id: 'L12', type: 'annotate_log_entry', createdAt: new Date(changedSince.getTime() + 7_200_000), agentId: 'PF', channelType: 'website' },
+    ];
+    await insertLogEntries(database.db, tenant.connectionId, added);
+    // Dee joins Web, so the team figures of weeks before the changed one must follow too.
+    await database.db.insertInto('pd_team_members').values({ connection_id: tenant.connectionId, team_id: 'TWEB', user_id: 'PD', role: 'responder' }).execute();
+    const teams = { ...TEAMS, TWEB: [...(TEAMS.TWEB ?? []), 'PD'] };
+
+    try {
+      await crunchConnection(database.db, tenant.connectionId, AS_OF, { changedSince });
+      const entries = [...LOG_ENTRIES, ...added];
+
+      const features = await presentFeatures(database.db, tenant.organizationId, { weeks: 104 });
+      expect(new Map(features.weekly.map((row) => [`${row.featureKey}/${row.weekStart}`, row.activePeople]))).toEqual(expectedFeatureWeeks(entries));
+      expect(new Map(features.weeklyByTeam.map((row) => [`${row.team}/${row.weekStart}`, row.activePeople]))).toEqual(expectedTeamWeeks(entries, teams));
+
+      const overview = await presentOverview(database.db, tenant.organizationId);
+      const expected = expectedFeatureWeeks(entries);
+      for (const series of overview.weeklyActivity.series) {
+        expect(series.activePeople, series.featureKey).toEqual(overview.weeklyActivity.weekStarts.map((week) => expected.get(`${series.featureKey}/${week}`) ?? 0));
+      }
+      expect(overview.weeklyActivity.series.map((series) => series.featureKey).sort()).toEqual([...new Set(entries.flatMap(featuresOf))].sort());
+    } finally {
+      await database.db.deleteFrom('pd_log_entries').where('connection_id', '=', tenant.connectionId).where('id', 'in', added.map((entry) => entry.id)).execute();
+      await database.db.deleteFrom('pd_team_members').where('connection_id', '=', tenant.connectionId).where('team_id', '=', 'TWEB').where('user_id', '=', 'PD').execute();
+      await crunchConnection(database.db, tenant.connectionId, AS_OF);
+    }
   });
 
   // Runs last: it crunches again, which rewrites the recommendations seeded above.

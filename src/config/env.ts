@@ -32,6 +32,9 @@ const envSchema = z.object({
   SYNC_HISTORY_DAYS: z.coerce.number().int().min(1).max(730).default(90),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
+  SYNC_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  SYNC_LEASE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(3),
+  SYNC_LEASE_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3_600).default(15),
   METRICS_TOKEN: z.string().min(16, 'must have at least 16 characters (openssl rand -hex 32)').optional(),
 });
 
@@ -64,6 +67,14 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** Time a stopping process gives running syncs to checkpoint before it exits anyway. */
   shutdownTimeoutSeconds: number;
+  syncWorker: {
+    /** Syncs one worker process runs at once; each holds one connection's lease. */
+    concurrency: number;
+    /** How often a worker confirms its lease session and looks for sync jobs whose worker died. */
+    leaseHeartbeatSeconds: number;
+    /** Silence after which PostgreSQL ends a worker's lease session, freeing its connections for others. */
+    leaseTimeoutSeconds: number;
+  };
   /** Bearer token `/metrics` requires; unset serves `/metrics` to loopback clients only. */
   metricsToken: string | undefined;
 }
@@ -89,6 +100,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if ((values.PAGERDUTY_CLIENT_ID === undefined) !== (values.PAGERDUTY_CLIENT_SECRET === undefined)) {
     problems.push('PAGERDUTY_CLIENT_ID and PAGERDUTY_CLIENT_SECRET must be set together');
+  }
+  if (values.SYNC_LEASE_TIMEOUT_SECONDS < 2 * values.SYNC_LEASE_HEARTBEAT_SECONDS) {
+    problems.push(
+      `SYNC_LEASE_TIMEOUT_SECONDS (${values.SYNC_LEASE_TIMEOUT_SECONDS}) must be at least twice SYNC_LEASE_HEARTBEAT_SECONDS (${values.SYNC_LEASE_HEARTBEAT_SECONDS}), so one late heartbeat does not end a live worker's leases; raise the timeout or lower the heartbeat`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -118,6 +134,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     syncHistoryDays: values.SYNC_HISTORY_DAYS,
     logLevel: values.LOG_LEVEL,
     shutdownTimeoutSeconds: values.SHUTDOWN_TIMEOUT_SECONDS,
+    syncWorker: {
+      concurrency: values.SYNC_WORKER_CONCURRENCY,
+      leaseHeartbeatSeconds: values.SYNC_LEASE_HEARTBEAT_SECONDS,
+      leaseTimeoutSeconds: values.SYNC_LEASE_TIMEOUT_SECONDS,
+    },
     metricsToken: values.METRICS_TOKEN,
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../lib/logger.ts';
 import { createConnectionLeases } from '../ops/connection-lease.ts';
 import { withQueueSetupLock } from '../ops/startup-lock.ts';
 import { runSync, type SyncDeps, type SyncOutcome } from './run-sync.ts';
+import { startSyncSlots, type SyncSlots } from './sync-slots.ts';
 
 export type SyncTrigger = 'connect' | 'manual' | 'schedule';
 
@@ -16,7 +17,8 @@ export type SyncTrigger = 'connect' | 'manual' | 'schedule';
  * The job catalogue: each job's name, payload schema, timeout and retry policy in one place.
  * `sync` runs one connection's sync; at most one is queued and one running per connection
  * (pg-boss's `stately` policy keyed by connection). A failed sync keeps its checkpoints and is
- * retried with backoff. `sync-schedule` enqueues a sync of every connected account: incremental
+ * retried with backoff; a sync whose worker stopped or died goes back to the queue at once and
+ * continues from its checkpoints, spending one retry. `sync-schedule` enqueues a sync of every connected account: incremental
  * hourly, full daily. `token-keep-alive` refreshes unused OAuth refresh tokens daily so they do
  * not lapse.
  */
@@ -50,9 +52,13 @@ export const JOBS = {
   },
 } as const;
 
-/** Jobs a PGlite worker fetches at once; pg-boss waits its polling interval between fetches. */
+/** Jobs of the schedule and keep-alive queues fetched at once; syncs use `SYNC_WORKER_CONCURRENCY` slots. */
 const WORKER_BATCH_SIZE = 8;
 const POLLING_INTERVAL_SECONDS = 1;
+const STOP_TIMEOUT_MS = 10_000;
+/** SQLSTATE of a unique violation; pg-boss's `stately` index raises it for a second queued job of a connection. */
+const UNIQUE_VIOLATION = '23505';
+const INTERRUPTED_JOB_MESSAGE = 'The worker running this sync stopped without finishing it';
 /**
  * pg-boss fetches higher priorities first. First syncs and "Sync now" go ahead of the hourly and
  * daily runs, so a person waiting on the card is not queued behind a thousand scheduled syncs.
@@ -90,10 +96,15 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       : new PgBoss({ db: { executeSql: (text, values) => database.query(text, values) }, schedule: true });
   boss.on('error', (error) => logger.error({ err: error }, 'Job queue error'));
   // Guards against two processes syncing one connection, as when a job outlives its expiry.
-  const leases = createConnectionLeases({ databaseUrl: database.kind === 'postgres' ? requireDatabaseUrl(deps) : null, logger });
+  const leases = createConnectionLeases({
+    databaseUrl: database.kind === 'postgres' ? requireDatabaseUrl(deps) : null,
+    logger,
+    timing: { heartbeatSeconds: deps.config.syncWorker.leaseHeartbeatSeconds, timeoutSeconds: deps.config.syncWorker.leaseTimeoutSeconds },
+  });
 
   const abort = new AbortController();
   let isStarted = false;
+  let syncSlots: SyncSlots | null = null;
 
   const syncDeps: SyncDeps = {
     database,
@@ -139,25 +150,98 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     return run.id;
   }
 
-  async function handleSync(jobs: PgBoss.Job<unknown>[]): Promise<void> {
-    await Promise.all(
-      jobs.map(async (job) => {
-        const payload = JOBS.sync.payload.safeParse(job.data);
-        if (!payload.success) {
-          logger.error({ jobId: job.id, problem: payload.error.issues[0]?.message }, 'Dropped a sync job with an invalid payload');
-          return;
-        }
-        const leased = await leases.withLease(payload.data.connectionId, () => runSync(syncDeps, payload.data));
-        if (leased === null) throw new Error(`Sync ${payload.data.syncRunId} postponed: another worker is syncing connection ${payload.data.connectionId}`);
-        const outcome = leased.value;
-        deps.onSyncFinished?.(outcome);
-        // Throwing hands the job back to pg-boss, which retries it with backoff; the checkpoints stay.
-        // A run cut short by a stopping worker goes back too, so another worker finishes it.
-        if (outcome.status !== 'succeeded' && (outcome.isRetryable || abort.signal.aborted)) {
-          throw new Error(`Sync ${outcome.syncRunId} ended ${outcome.status}: ${outcome.errorMessage ?? 'no message'}`);
-        }
-      }),
-    );
+  /**
+   * Runs one fetched sync job under its connection's lease and settles it while still holding the
+   * lease: complete when done, fail (pg-boss retries with backoff) on a retryable failure, and
+   * hand back at once when this worker stops, so another worker continues from the checkpoints.
+   */
+  async function runSyncJob(job: PgBoss.JobWithMetadata<unknown>): Promise<void> {
+    const payload = JOBS.sync.payload.safeParse(job.data);
+    if (!payload.success) {
+      logger.error({ jobId: job.id, problem: payload.error.issues[0]?.message }, 'Dropped a sync job with an invalid payload');
+      await boss.complete(JOBS.sync.name, job.id);
+      return;
+    }
+    const { connectionId, syncRunId } = payload.data;
+
+    const leased = await leases.withLease(connectionId, async (lease) => {
+      // The reaper may have handed the job back between the fetch and the lease.
+      if (!(await isJobStillOurs(job))) return 'handed back' as const;
+      const outcome = await runSync({ ...syncDeps, signal: AbortSignal.any([abort.signal, lease.signal]) }, payload.data);
+      deps.onSyncFinished?.(outcome);
+      // Without its lease the job may already run elsewhere; the reaper of a live worker settles it.
+      if (lease.signal.aborted) return 'lease lost' as const;
+      await settleSyncJob(job.id, outcome);
+      return 'settled' as const;
+    });
+
+    if (leased === null) {
+      await boss.fail(JOBS.sync.name, job.id, { message: `Sync ${syncRunId} postponed: another worker is syncing connection ${connectionId}` });
+      return;
+    }
+    if (leased.value === 'handed back') logger.info({ jobId: job.id, connectionId, syncRunId }, 'Skipped a sync job handed back before it started');
+    if (leased.value === 'lease lost') logger.warn({ jobId: job.id, connectionId, syncRunId }, 'Stopped a sync that lost its lease; another worker continues it');
+  }
+
+  /** Whether the fetched job is still active under this fetch (a re-fetch raises pg-boss's retry count). */
+  async function isJobStillOurs(job: PgBoss.JobWithMetadata<unknown>): Promise<boolean> {
+    const { rows } = await database.query(`select 1 from pgboss.job where name = $1 and id = $2 and state = 'active' and retry_count = $3`, [JOBS.sync.name, job.id, job.retryCount]);
+    return rows.length > 0;
+  }
+
+  async function settleSyncJob(jobId: string, outcome: SyncOutcome): Promise<void> {
+    if (outcome.status === 'succeeded') {
+      await boss.complete(JOBS.sync.name, jobId);
+      return;
+    }
+    // A run cut short by a stopping worker goes back at once, so another worker finishes it.
+    if (abort.signal.aborted) {
+      await handBackSyncJob(jobId, 'The worker running this sync stopped before it finished');
+      return;
+    }
+    // pg-boss retries a failed job with backoff; the checkpoints stay.
+    if (outcome.isRetryable) {
+      await boss.fail(JOBS.sync.name, jobId, { message: `Sync ${outcome.syncRunId} ended ${outcome.status}: ${outcome.errorMessage ?? 'no message'}` });
+      return;
+    }
+    await boss.complete(JOBS.sync.name, jobId);
+  }
+
+  /**
+   * Puts an active sync job back in the queue at once; the caller holds its connection's lease.
+   * Cancel and resume make it `created` without pg-boss's retry delay; its next fetch still
+   * raises the retry count, and a job out of retries is failed instead. When another job of the
+   * connection already waits, that job does the work, because pg-boss's `stately` policy allows
+   * one queued job per connection, and this job's run is marked interrupted.
+   */
+  async function handBackSyncJob(jobId: string, reason: string): Promise<void> {
+    const { rows } = await database.query(`select state::text as state, retry_count, retry_limit, data from pgboss.job where name = $1 and id = $2`, [JOBS.sync.name, jobId]);
+    const job = rows[0] === undefined ? null : handBackRow.parse(rows[0]);
+    if (job === null || job.state !== 'active') return;
+    const syncRunId = JOBS.sync.payload.safeParse(job.data).data?.syncRunId ?? null;
+
+    if (job.retry_count >= job.retry_limit) {
+      await boss.fail(JOBS.sync.name, jobId, { message: reason });
+      await markRunInterrupted(syncRunId, `${reason}; it ran out of retries. Sync again to continue from its checkpoint.`);
+      return;
+    }
+    await boss.cancel(JOBS.sync.name, jobId);
+    try {
+      await boss.resume(JOBS.sync.name, jobId);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      await markRunInterrupted(syncRunId, INTERRUPTED_RUN_MESSAGE);
+    }
+  }
+
+  async function markRunInterrupted(syncRunId: string | null, message: string): Promise<void> {
+    if (syncRunId === null) return;
+    await database.db
+      .updateTable('sync_runs')
+      .set({ status: 'failed', finished_at: new Date(), error_code: 'interrupted', error_message: message })
+      .where('id', '=', syncRunId)
+      .where('status', 'in', ['queued', 'running'])
+      .execute();
   }
 
   async function handleSchedule(jobs: PgBoss.Job<unknown>[]): Promise<void> {
@@ -196,26 +280,35 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       }
       await boss.schedule(JOBS.tokenKeepAlive.name, JOBS.tokenKeepAlive.cron, {});
       const workOptions = { batchSize: WORKER_BATCH_SIZE, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS };
-      await boss.work(JOBS.sync.name, workOptions, handleSync);
+      syncSlots = startSyncSlots({
+        boss,
+        queueName: JOBS.sync.name,
+        concurrency: deps.config.syncWorker.concurrency,
+        pollingIntervalMs: POLLING_INTERVAL_SECONDS * 1000,
+        logger,
+        runJob: runSyncJob,
+      });
       await boss.work(JOBS.incrementalSyncSchedule.name, workOptions, handleSchedule);
       await boss.work(JOBS.fullSyncSchedule.name, workOptions, handleSchedule);
       await boss.work(JOBS.tokenKeepAlive.name, workOptions, handleKeepAlive);
       leases.startReaper({
         queueName: JOBS.sync.name,
-        failJob: async (jobId) => {
-          // The attempt ends as interrupted with its checkpoints kept; pg-boss's retry resumes the run.
+        handBack: async ({ jobId }) => {
+          // The attempt ends as interrupted with its checkpoints kept; the handed-back job resumes the run.
           await endInterruptedRun(database, jobId);
-          await boss.fail(JOBS.sync.name, jobId, { message: 'The worker running this sync stopped without finishing it' });
+          await handBackSyncJob(jobId, INTERRUPTED_JOB_MESSAGE);
         },
       });
-      logger.info('Sync worker started');
+      logger.info({ concurrency: deps.config.syncWorker.concurrency }, 'Sync worker started');
     },
     enqueueSync,
     async stop() {
       if (!isStarted) return;
       isStarted = false;
+      // Running syncs stop at their next request, checkpoint and go back to the queue under their leases.
       abort.abort(new Error('The job queue is stopping'));
-      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+      await syncSlots?.drain();
+      await boss.stop({ graceful: true, wait: true, timeout: STOP_TIMEOUT_MS });
       await leases.close();
     },
   };
@@ -256,6 +349,7 @@ export async function endInterruptedRun(database: Database, jobId: string): Prom
   return payload.data.syncRunId;
 }
 
+const handBackRow = z.object({ state: z.string(), retry_count: z.coerce.number(), retry_limit: z.coerce.number(), data: z.unknown() });
 const pendingJobRow = z.object({ id: z.string(), name: z.string(), state: z.string(), singleton_key: z.string().nullable(), data: z.unknown() });
 
 /**
@@ -321,4 +415,8 @@ function requireDatabaseUrl(deps: JobQueueDeps): string {
   const url = deps.databaseUrl ?? deps.config.databaseUrl;
   if (!url) throw new Error('The job queue on PostgreSQL needs DATABASE_URL');
   return url;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === UNIQUE_VIOLATION;
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../lib/logger.ts';
 import { createConnectionLeases } from '../ops/connection-lease.ts';
 import { withQueueSetupLock } from '../ops/startup-lock.ts';
 import { runSync, type SyncDeps, type SyncOutcome } from './run-sync.ts';
-import { startSyncSlots, type SyncSlots } from './sync-slots.ts';
+import { startSyncSlots, type FetchedJob, type SyncSlots } from './sync-slots.ts';
 
 export type SyncTrigger = 'connect' | 'manual' | 'schedule';
 
@@ -155,7 +155,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
    * lease: complete when done, fail (pg-boss retries with backoff) on a retryable failure, and
    * hand back at once when this worker stops, so another worker continues from the checkpoints.
    */
-  async function runSyncJob(job: PgBoss.JobWithMetadata<unknown>): Promise<void> {
+  async function runSyncJob(job: FetchedJob): Promise<void> {
     const payload = JOBS.sync.payload.safeParse(job.data);
     if (!payload.success) {
       logger.error({ jobId: job.id, problem: payload.error.issues[0]?.message }, 'Dropped a sync job with an invalid payload');
@@ -184,7 +184,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
   }
 
   /** Whether the fetched job is still active under this fetch (a re-fetch raises pg-boss's retry count). */
-  async function isJobStillOurs(job: PgBoss.JobWithMetadata<unknown>): Promise<boolean> {
+  async function isJobStillOurs(job: FetchedJob): Promise<boolean> {
     const { rows } = await database.query(`select 1 from pgboss.job where name = $1 and id = $2 and state = 'active' and retry_count = $3`, [JOBS.sync.name, job.id, job.retryCount]);
     return rows.length > 0;
   }
@@ -281,7 +281,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       await boss.schedule(JOBS.tokenKeepAlive.name, JOBS.tokenKeepAlive.cron, {});
       const workOptions = { batchSize: WORKER_BATCH_SIZE, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS };
       syncSlots = startSyncSlots({
-        boss,
+        database,
         queueName: JOBS.sync.name,
         concurrency: deps.config.syncWorker.concurrency,
         pollingIntervalMs: POLLING_INTERVAL_SECONDS * 1000,

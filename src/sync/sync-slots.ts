@@ -1,11 +1,60 @@
-import type PgBoss from 'pg-boss';
+import { z } from 'zod';
+import type { Database } from '../db/database.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /** Back-off after a failed fetch, so a database outage does not turn into a busy loop. */
 const FETCH_ERROR_DELAY_MS = 5_000;
+/** Back-off after two workers raced for jobs of one connection; the loser simply fetches again. */
+const FETCH_RACE_DELAY_MS = 50;
+/** SQLSTATE of a unique violation. */
+const UNIQUE_VIOLATION = '23505';
+
+/** A job taken from the queue: now `active`, with the retry count this fetch gave it. */
+export interface FetchedJob {
+  id: string;
+  data: unknown;
+  retryCount: number;
+}
+
+const fetchedJobRow = z.object({ id: z.string(), data: z.unknown(), retry_count: z.coerce.number() });
+
+/**
+ * Takes up to `$2` jobs of queue `$1` the way pg-boss 10.4's fetch does (highest priority, then
+ * oldest; `retry` jobs once their delay passed; the retry count raised on a re-fetch), except that
+ * it skips a job whose singleton key already has an active job, and takes one job per key.
+ * pg-boss's own fetch would try to activate such a job, hit the `stately` policy's unique index
+ * and return no job at all, so one long sync with a queued successor stalled the whole queue.
+ * NOTE: this statement depends on pg-boss 10's `job` table; recheck it when upgrading pg-boss.
+ */
+const FETCH_UNBLOCKED_JOBS = `
+  with candidates as (
+    select job.id, job.singleton_key, job.priority, job.created_on
+    from pgboss.job as job
+    where job.name = $1
+      and job.state < 'active'
+      and job.start_after < now()
+      and not exists (
+        select 1 from pgboss.job as busy
+        where busy.name = job.name and busy.state = 'active' and busy.singleton_key = job.singleton_key
+      )
+    order by job.priority desc, job.created_on, job.id
+    limit $2
+    for update skip locked
+  ), one_per_key as (
+    select distinct on (coalesce(singleton_key, id::text)) id
+    from candidates
+    order by coalesce(singleton_key, id::text), priority desc, created_on, id
+  )
+  update pgboss.job as job set
+    state = 'active',
+    started_on = now(),
+    retry_count = case when job.started_on is not null then job.retry_count + 1 else job.retry_count end
+  from one_per_key
+  where job.name = $1 and job.id = one_per_key.id
+  returning job.id::text as id, job.data, job.retry_count`;
 
 export interface SyncSlotsOptions {
-  boss: PgBoss;
+  database: Database;
   queueName: string;
   /** Jobs run at once; a fetch asks for exactly the free slots. */
   concurrency: number;
@@ -13,7 +62,7 @@ export interface SyncSlotsOptions {
   pollingIntervalMs: number;
   logger: Logger;
   /** Runs one job and settles it in pg-boss itself (complete, fail or hand back). */
-  runJob: (job: PgBoss.JobWithMetadata<unknown>) => Promise<void>;
+  runJob: (job: FetchedJob) => Promise<void>;
 }
 
 export interface SyncSlots {
@@ -45,7 +94,7 @@ export function startSyncSlots(options: SyncSlotsOptions): SyncSlots {
       wake = done;
     });
 
-  function startJob(job: PgBoss.JobWithMetadata<unknown>): void {
+  function startJob(job: FetchedJob): void {
     const settled = options
       .runJob(job)
       .catch((error: unknown) => options.logger.error({ err: error, jobId: job.id }, 'A sync job failed outside its run; pg-boss expires it'))
@@ -63,10 +112,14 @@ export function startSyncSlots(options: SyncSlotsOptions): SyncSlots {
         await sleep(options.pollingIntervalMs);
         continue;
       }
-      let jobs: PgBoss.JobWithMetadata<unknown>[] = [];
+      let jobs: FetchedJob[] = [];
       try {
-        jobs = await options.boss.fetch(options.queueName, { batchSize: free, includeMetadata: true });
+        jobs = await fetchUnblockedJobs(options.database, options.queueName, free);
       } catch (error) {
+        if (isUniqueViolation(error)) {
+          await sleep(FETCH_RACE_DELAY_MS);
+          continue;
+        }
         options.logger.error({ err: error, queue: options.queueName }, 'Failed to fetch sync jobs; retrying');
         await sleep(FETCH_ERROR_DELAY_MS);
         continue;
@@ -95,4 +148,16 @@ export function startSyncSlots(options: SyncSlotsOptions): SyncSlots {
       while (running.size > 0) await Promise.allSettled([...running]);
     },
   };
+}
+
+async function fetchUnblockedJobs(database: Database, queueName: string, limit: number): Promise<FetchedJob[]> {
+  const { rows } = await database.query(FETCH_UNBLOCKED_JOBS, [queueName, limit]);
+  return rows.map((row) => {
+    const job = fetchedJobRow.parse(row);
+    return { id: job.id, data: job.data, retryCount: job.retry_count };
+  });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === UNIQUE_VIOLATION;
 }

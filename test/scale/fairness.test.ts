@@ -1,0 +1,282 @@
+import { randomBytes } from 'node:crypto';
+import PgBoss from 'pg-boss';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertUser } from '../../src/accounts/repository.ts';
+import { createSession, type NewSession } from '../../src/accounts/sessions.ts';
+import { loadConfig } from '../../src/config/env.ts';
+import { saveCredentials } from '../../src/connections/credentials.ts';
+import { loadVault, type Vault } from '../../src/connections/vault.ts';
+import { openDatabase, type Database } from '../../src/db/database.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { createJobQueue, JOBS, type JobQueue } from '../../src/sync/queue.ts';
+import { startSimulator, type RunningSimulator } from '../../simulator/index.ts';
+import { createScratchDatabase } from '../support/databases.ts';
+import { startSeatwiseProcess, type SeatwiseProcess } from '../support/seatwise-process.ts';
+import { maxConcurrentRuns, overlappingRuns, requireAdminUrl, runIntervals, shouldRunOnPostgres, waitFor, type RunInterval } from './run-log.ts';
+
+/**
+ * Fairness on one PostgreSQL: 1,000 organizations, each connected by its own API key to one of
+ * a few small simulated PagerDuty accounts, and one large account whose full sync runs
+ * throughout. Two `seatwise worker` processes with a fixed concurrency run the hourly schedule.
+ * The hour is scaled down to SCHEDULE_INTERVAL_MS: every small account's scheduled sync must
+ * start and end within it while the large sync holds a slot, "Sync now" and first syncs must
+ * go ahead of the scheduled queue, no worker may exceed its concurrency, and no connection may
+ * be synced by two workers at once.
+ */
+
+const ORGANIZATIONS = 1_000;
+/** Small accounts the organizations share; each connection still has its own API key and rate limit. */
+const SMALL_ACCOUNTS = 10;
+const SMALL_ACCOUNT_PEOPLE = 5;
+const SMALL_ACCOUNT_LATENCY_MS = 5;
+const LARGE_ACCOUNT_PEOPLE = 300;
+/** Slow responses keep the large account's full sync running for the whole scheduled round. */
+const LARGE_ACCOUNT_LATENCY_MS = 1_500;
+const HISTORY_DAYS = 14;
+const WORKER_CONCURRENCY = 4;
+/** The hourly interval scaled down: the whole scheduled round of 1,000 syncs must fit in it. */
+const SCHEDULE_INTERVAL_MS = 180_000;
+const INTERACTIVE_SYNCS = 5;
+/** Upper bound on an interactive sync's wait: a slot frees within a small sync's duration. */
+const INTERACTIVE_MAX_WAIT_MS = 20_000;
+/** Scheduled runs that must still wait when the interactive syncs are enqueued, so they have something to overtake. */
+const SCHEDULED_BEFORE_INTERACTIVE = 150;
+
+interface Organization {
+  organizationId: string;
+  connectionId: string;
+  session: NewSession | null;
+}
+
+describe.runIf(shouldRunOnPostgres)('fair syncs of 1,000 organizations', () => {
+  const encryptionKey = randomBytes(32).toString('base64');
+  const organizations: Organization[] = [];
+  const firstSyncOrganizations: Organization[] = [];
+  let large: Organization;
+  let database: Database;
+  let vault: Vault;
+  let smallAccounts: RunningSimulator[] = [];
+  let largeAccount: RunningSimulator;
+  let web: SeatwiseProcess;
+  let workers: SeatwiseProcess[] = [];
+  let queue: JobQueue;
+  let boss: PgBoss;
+  let scheduledAtMs = 0;
+  const interactiveRunIds: string[] = [];
+
+  beforeAll(async () => {
+    const databaseUrl = await createScratchDatabase(requireAdminUrl());
+    const env = {
+      DATABASE_URL: databaseUrl,
+      SEATWISE_ENCRYPTION_KEY: encryptionKey,
+      // An OAuth app keeps `serve` and `worker` from starting the demo simulator; tenants connect by API key.
+      PAGERDUTY_CLIENT_ID: 'fairness-test-client',
+      PAGERDUTY_CLIENT_SECRET: 'fairness-test-secret',
+      SYNC_HISTORY_DAYS: String(HISTORY_DAYS),
+      SYNC_WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+    };
+    const accountsStarted = Promise.all([
+      ...Array.from({ length: SMALL_ACCOUNTS }, (_unused, index) =>
+        startSimulator({ people: SMALL_ACCOUNT_PEOPLE, seed: 9_000 + index, historyDays: HISTORY_DAYS, latencyMs: SMALL_ACCOUNT_LATENCY_MS }),
+      ),
+      startSimulator({ people: LARGE_ACCOUNT_PEOPLE, seed: 8_999, historyDays: HISTORY_DAYS, latencyMs: LARGE_ACCOUNT_LATENCY_MS }),
+    ]);
+    // `serve` migrates the empty database before the workers start.
+    web = await startSeatwiseProcess(env, 'serve');
+    workers = await Promise.all([startSeatwiseProcess(env, 'worker'), startSeatwiseProcess(env, 'worker')]);
+    const accounts = await accountsStarted;
+    largeAccount = accounts.pop()!;
+    smallAccounts = accounts;
+
+    database = await openDatabase({ kind: 'postgres', url: databaseUrl });
+    vault = loadVault({ encryptionKey, dataDir: '/nonexistent', logger: createLogger('silent') });
+    // Synced an hour ago, so the schedule enqueues them as scheduled incremental runs.
+    const syncedBefore = new Date(Date.now() - 60 * 60 * 1000);
+    for (let index = 0; index < ORGANIZATIONS; index += 1) {
+      const account = smallAccounts[index % SMALL_ACCOUNTS]!;
+      organizations.push(await connectOrganization(database, vault, `Tenant ${index}`, account, syncedBefore, index < INTERACTIVE_SYNCS));
+    }
+    for (let index = 0; index < INTERACTIVE_SYNCS; index += 1) {
+      firstSyncOrganizations.push(await connectOrganization(database, vault, `New tenant ${index}`, smallAccounts[index % SMALL_ACCOUNTS]!, null, false));
+    }
+    large = await connectOrganization(database, vault, 'Large tenant', largeAccount, null, true);
+
+    // Enqueues first syncs exactly as the OAuth callback of `serve` does.
+    const config = loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', SEATWISE_DATA_DIR: '/tmp/seatwise-fairness-test' });
+    queue = createJobQueue({ database, logger: createLogger('silent'), config, vault, pagerduty: null });
+    await queue.start({ runWorker: false });
+    // Sends the schedule's tick by hand instead of waiting for the cron minute.
+    boss = new PgBoss({ connectionString: databaseUrl, supervise: false, schedule: false, migrate: false, max: 2 });
+    await boss.start();
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all([web, ...workers].filter((child) => child !== undefined).map((child) => child.stop()));
+    await queue?.stop();
+    await boss?.stop({ graceful: false, wait: true });
+    await database?.close();
+    await Promise.all([...smallAccounts, largeAccount].filter((account) => account !== undefined).map((account) => account.close()));
+  }, 120_000);
+
+  it('starts the large full sync', async () => {
+    const response = await syncNow(web.url, large);
+    expect(response.status).toBe(202);
+    const { syncRunId } = (await response.json()) as { syncRunId: string };
+    await waitFor('a worker to start the large sync', 60_000, () => (allIntervals(workers).some((interval) => interval.syncRunId === syncRunId) ? true : null));
+  }, 90_000);
+
+  it('runs the schedule with interactive syncs first', async () => {
+    scheduledAtMs = Date.now();
+    await boss.send(JOBS.incrementalSyncSchedule.name, { kind: 'incremental' });
+    await waitFor(`the schedule to enqueue ${ORGANIZATIONS} syncs`, 120_000, async () => {
+      const queued = await database.db.selectFrom('sync_runs').select(({ fn }) => fn.countAll<string>().as('count')).where('trigger', '=', 'schedule').executeTakeFirstOrThrow();
+      return Number(queued.count) >= ORGANIZATIONS ? true : null;
+    });
+    const waiting = await countScheduled(database, 'queued');
+    expect(waiting, 'scheduled runs still queued; lower SMALL_ACCOUNT_LATENCY_MS or raise ORGANIZATIONS if this fails').toBeGreaterThan(SCHEDULED_BEFORE_INTERACTIVE);
+
+    for (const organization of organizations.slice(0, INTERACTIVE_SYNCS)) {
+      const response = await syncNow(web.url, organization);
+      expect(response.status).toBe(202);
+      interactiveRunIds.push(((await response.json()) as { syncRunId: string }).syncRunId);
+    }
+    for (const organization of firstSyncOrganizations) interactiveRunIds.push(await queue.enqueueSync(organization.connectionId, 'connect'));
+
+    await waitFor('every scheduled and interactive sync to finish', SCHEDULE_INTERVAL_MS + 60_000, async () => {
+      const runs = await database.db.selectFrom('sync_runs').select(['status']).where('connection_id', '!=', large.connectionId).execute();
+      const finished = runs.filter((run) => run.status !== 'queued' && run.status !== 'running').length;
+      return finished === ORGANIZATIONS + 2 * INTERACTIVE_SYNCS ? true : null;
+    });
+  }, SCHEDULE_INTERVAL_MS + 240_000);
+
+  it('finishes every scheduled sync within its interval', async () => {
+    const runs = await database.db.selectFrom('sync_runs').select(['id', 'status', 'started_at', 'finished_at']).where('trigger', '=', 'schedule').execute();
+    expect(runs.length).toBe(ORGANIZATIONS);
+    const intervalEndMs = scheduledAtMs + SCHEDULE_INTERVAL_MS;
+    for (const run of runs) {
+      expect(run.status, `scheduled run ${run.id}`).toBe('succeeded');
+      expect(run.started_at!.getTime(), `scheduled run ${run.id} started after the tick`).toBeGreaterThanOrEqual(scheduledAtMs - 1_000);
+      expect(run.finished_at!.getTime(), `scheduled run ${run.id} ended within the interval`).toBeLessThanOrEqual(intervalEndMs);
+    }
+    const lastFinishedMs = Math.max(...runs.map((run) => run.finished_at!.getTime()));
+
+    // The large sync held its slot for the whole round, or the round proved nothing about fairness.
+    const largeRun = allIntervals(workers).find((interval) => interval.connectionId === large.connectionId);
+    expect(largeRun, 'large sync attempt').toBeDefined();
+    expect(largeRun!.startMs).toBeLessThan(scheduledAtMs);
+    expect(largeRun!.endMs, 'the large sync ended before the round did; raise LARGE_ACCOUNT_LATENCY_MS').toBeGreaterThan(lastFinishedMs);
+  });
+
+  it('takes interactive syncs before scheduled ones', async () => {
+    const interactive = await database.db.selectFrom('sync_runs').select(['id', 'status', 'created_at', 'started_at']).where('id', 'in', interactiveRunIds).execute();
+    expect(interactive.length).toBe(2 * INTERACTIVE_SYNCS);
+    const kinds = await database.db.selectFrom('sync_runs').select(['trigger']).where('id', 'in', interactiveRunIds).execute();
+    expect(kinds.filter((run) => run.trigger === 'connect').length).toBe(INTERACTIVE_SYNCS);
+
+    for (const run of interactive) {
+      expect(run.status, `interactive run ${run.id}`).toBe('succeeded');
+      const waitedMs = run.started_at!.getTime() - run.created_at.getTime();
+      expect(waitedMs, `interactive run ${run.id} waited`).toBeLessThan(INTERACTIVE_MAX_WAIT_MS);
+      // Scheduled runs queued before it but started after it: the ones it overtook.
+      const overtaken = await database.db
+        .selectFrom('sync_runs')
+        .select(({ fn }) => fn.countAll<string>().as('count'))
+        .where('trigger', '=', 'schedule')
+        .where('created_at', '<', run.created_at)
+        .where('started_at', '>', run.started_at!)
+        .executeTakeFirstOrThrow();
+      expect(Number(overtaken.count), `scheduled runs overtaken by ${run.id}`).toBeGreaterThan(SCHEDULED_BEFORE_INTERACTIVE / 2);
+    }
+  });
+
+  it('keeps each worker within its concurrency', () => {
+    for (const [index, worker] of workers.entries()) {
+      const intervals = runIntervals(`worker ${index}`, worker.logs, null).map((interval) => ({ ...interval, endMs: interval.hasEnded ? interval.endMs : Date.now() }));
+      const max = maxConcurrentRuns(intervals);
+      expect(max, `worker ${index} syncs at once`).toBeLessThanOrEqual(WORKER_CONCURRENCY);
+      // Both workers filled their slots, so the bound was tested, not just unused.
+      expect(max, `worker ${index} syncs at once`).toBe(WORKER_CONCURRENCY);
+      expect(intervals.length, `worker ${index} syncs`).toBeGreaterThan(ORGANIZATIONS / 10);
+    }
+  });
+
+  it('never syncs a connection twice at once', () => {
+    const intervals = allIntervals(workers);
+    expect(intervals.length).toBeGreaterThanOrEqual(ORGANIZATIONS + 2 * INTERACTIVE_SYNCS);
+    const overlaps = overlappingRuns(intervals).map(([first, second]) => `${first.connectionId}: ${first.worker} and ${second.worker}`);
+    expect(overlaps).toEqual([]);
+  });
+
+  it('stores each small account once per connection', async () => {
+    // Every organization sharing an account must see that account's people, and no one else's.
+    const counts = await database.db
+      .selectFrom('people')
+      .select(['organization_id', ({ fn }) => fn.countAll<string>().as('count')])
+      .groupBy('organization_id')
+      .execute();
+    const byOrganization = new Map(counts.map((row) => [row.organization_id, Number(row.count)]));
+    for (const [index, organization] of organizations.entries()) {
+      const truth = smallAccounts[index % SMALL_ACCOUNTS]!.groundTruth();
+      expect(byOrganization.get(organization.organizationId), `people of organization ${index}`).toBe(truth.people.length);
+    }
+  }, 120_000);
+});
+
+function allIntervals(workers: SeatwiseProcess[]): RunInterval[] {
+  return workers.flatMap((worker, index) => runIntervals(`worker ${index}`, worker.logs, null));
+}
+
+async function countScheduled(database: Database, status: 'queued' | 'running'): Promise<number> {
+  const row = await database.db
+    .selectFrom('sync_runs')
+    .select(({ fn }) => fn.countAll<string>().as('count'))
+    .where('trigger', '=', 'schedule')
+    .where('status', '=', status)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+function syncNow(webUrl: string, organization: Organization): Promise<Response> {
+  if (organization.session === null) throw new Error(`Organization ${organization.organizationId} has no session to press Sync now with`);
+  return fetch(`${webUrl}/api/apps/pagerduty/sync`, {
+    method: 'POST',
+    headers: { cookie: `seatwise_session=${organization.session.token}`, 'x-csrf-token': organization.session.csrfToken },
+  });
+}
+
+/**
+ * Writes an organization and its API-key connection straight to the database, to keep the setup
+ * of 1,000 short; the syncs still read the simulator over loopback with the connection's own key.
+ */
+async function connectOrganization(database: Database, vault: Vault, name: string, account: RunningSimulator, lastSyncAt: Date | null, hasSession: boolean): Promise<Organization> {
+  const { db } = database;
+  const organization = await db.insertInto('organizations').values({ name }).returning('id').executeTakeFirstOrThrow();
+  const connection = await db
+    .insertInto('connections')
+    .values({
+      organization_id: organization.id,
+      provider: 'pagerduty',
+      method: 'api_key',
+      status: 'connected',
+      subdomain: account.account.subdomain,
+      region: account.account.region,
+      api_base_url: account.account.apiUrl,
+      last_sync_at: lastSyncAt,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await saveCredentials(db, vault, connection.id, { accessToken: account.control.createApiKey(), refreshToken: null, accessTokenExpiresAt: null });
+  let session: NewSession | null = null;
+  if (hasSession) {
+    const user = await insertUser(db, {
+      organizationId: organization.id,
+      email: `admin-${organization.id}@tenant.example`,
+      name: `Admin of ${name}`,
+      // Sign-in is not exercised: the test creates the session itself.
+      passwordHash: 'not-a-password-hash',
+      role: 'admin',
+    });
+    session = await createSession(db, user);
+  }
+  return { organizationId: organization.id, connectionId: connection.id, session };
+}

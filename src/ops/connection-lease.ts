@@ -28,7 +28,7 @@ export interface DeadSyncJob {
   connectionId: string;
 }
 
-/** What a task sees of the lease it runs under. */
+/** The lease a task runs under. */
 export interface HeldLease {
   /**
    * Aborted when this process loses its lease session (heartbeat failed or timed out): another
@@ -41,8 +41,8 @@ export interface HeldLease {
  * Per-connection sync leases on PostgreSQL: a session-level advisory lock, held on one dedicated
  * session of this process for as long as the sync runs. PostgreSQL drops the lock when that
  * session ends: at once when the process dies, and after `timeoutSeconds` of silence when its
- * host or network does. Another worker's reaper then tells a dead job (active in pg-boss, lease
- * free) from a running one and hands it back.
+ * host or network does. Another worker's reaper then distinguishes a dead job (active in pg-boss,
+ * lease free) from a running one and hands it back.
  * On PGlite every lease is granted at once and the reaper does nothing: one process owns the
  * embedded database, so the job queue recovers the jobs a killed process left `active` when it
  * starts (`recoverInterruptedJobs` in src/sync/queue.ts).
@@ -145,8 +145,8 @@ function postgresLeases(databaseUrl: string, logger: Logger, timing: LeaseTiming
 
   /**
    * Sends the heartbeat. PostgreSQL ends the session `timeoutSeconds` after the previous one
-   * reached it, so an answer later than `timeoutSeconds - heartbeatSeconds` may come from a
-   * session whose locks are already gone; the leases count as lost then.
+   * reached it, so a response later than `timeoutSeconds - heartbeatSeconds` may come from a
+   * session whose locks are already gone. The leases count as lost then.
    */
   async function confirmSession(active: LeaseSession): Promise<boolean> {
     const deadlineMs = (timing.timeoutSeconds - timing.heartbeatSeconds) * 1000;
@@ -155,9 +155,9 @@ function postgresLeases(databaseUrl: string, logger: Logger, timing: LeaseTiming
       timer = setTimeout(() => resolve('timed out'), deadlineMs);
     });
     try {
-      const answer = await Promise.race([active.ready.then(() => active.client.query('select 1')), timedOut]);
-      if (answer === 'timed out') {
-        markLost(active, new Error(`The lease heartbeat got no answer within ${deadlineMs} ms`));
+      const response = await Promise.race([active.ready.then(() => active.client.query('select 1')), timedOut]);
+      if (response === 'timed out') {
+        markLost(active, new Error(`The lease heartbeat timed out: no response within ${deadlineMs} ms`));
         return false;
       }
       return true;
@@ -222,6 +222,8 @@ function postgresLeases(databaseUrl: string, logger: Logger, timing: LeaseTiming
     async close() {
       isClosed = true;
       if (heartbeat !== null) clearInterval(heartbeat);
+      // A clean stop has released every lease by now; any left are freed by ending the session.
+      logger.info({ heldLeases: leasedConnections.size }, 'Closing the sync lease session');
       const closing = session;
       session = null;
       if (closing === null) return;

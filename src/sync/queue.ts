@@ -183,7 +183,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     if (leased.value === 'lease lost') logger.warn({ jobId: job.id, connectionId, syncRunId }, 'Stopped a sync that lost its lease; another worker continues it');
   }
 
-  /** Whether the fetched job is still active under this fetch (a re-fetch raises pg-boss's retry count). */
+  /** Checks that the job is still active under this fetch, because a re-fetch raises pg-boss's retry count. */
   async function isJobStillOurs(job: FetchedJob): Promise<boolean> {
     const { rows } = await database.query(`select 1 from pgboss.job where name = $1 and id = $2 and state = 'active' and retry_count = $3`, [JOBS.sync.name, job.id, job.retryCount]);
     return rows.length > 0;
@@ -208,11 +208,11 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
   }
 
   /**
-   * Puts an active sync job back in the queue at once; the caller holds its connection's lease.
-   * Cancel and resume make it `created` without pg-boss's retry delay; its next fetch still
-   * raises the retry count, and a job out of retries is failed instead. When another job of the
-   * connection already waits, that job does the work, because pg-boss's `stately` policy allows
-   * one queued job per connection, and this job's run is marked interrupted.
+   * Puts an active sync job back in the queue at once. The caller must hold the connection's lease.
+   * Cancel and resume make the job `created` without pg-boss's retry delay. Its next fetch still
+   * raises the retry count, and a job out of retries is failed instead. pg-boss's `stately`
+   * policy allows one queued job per connection, so when another one already waits, that job does
+   * the work and this job's run is marked interrupted.
    */
   async function handBackSyncJob(jobId: string, reason: string): Promise<void> {
     const { rows } = await database.query(`select state::text as state, retry_count, retry_limit, data from pgboss.job where name = $1 and id = $2`, [JOBS.sync.name, jobId]);
@@ -228,9 +228,11 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     await boss.cancel(JOBS.sync.name, jobId);
     try {
       await boss.resume(JOBS.sync.name, jobId);
+      logger.info({ jobId, syncRunId, reason }, 'Sync job handed back to the queue');
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       await markRunInterrupted(syncRunId, INTERRUPTED_RUN_MESSAGE);
+      logger.info({ jobId, syncRunId, reason }, 'Sync job cancelled: a queued job of the connection continues its work');
     }
   }
 

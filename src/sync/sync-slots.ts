@@ -19,9 +19,9 @@ export interface FetchedJob {
 const fetchedJobRow = z.object({ id: z.string(), data: z.unknown(), retry_count: z.coerce.number() });
 
 /**
- * Takes up to `$2` jobs of queue `$1` the way pg-boss 10.4's fetch does (highest priority, then
- * oldest; `retry` jobs once their delay passed; the retry count raised on a re-fetch), except that
- * it skips a job whose singleton key already has an active job, and takes one job per key.
+ * Takes up to `$2` jobs of queue `$1` the way pg-boss 10.4's fetch does: highest priority, then
+ * oldest, `retry` jobs once their delay passed, and the retry count raised on a re-fetch. Unlike
+ * it, this skips a job whose singleton key already has an active job and takes one job per key.
  * pg-boss's own fetch would try to activate such a job, hit the `stately` policy's unique index
  * and return no job at all, so one long sync with a queued successor stalled the whole queue.
  * NOTE: this statement depends on pg-boss 10's `job` table; recheck it when upgrading pg-boss.
@@ -56,7 +56,7 @@ const FETCH_UNBLOCKED_JOBS = `
 export interface SyncSlotsOptions {
   database: Database;
   queueName: string;
-  /** Jobs run at once; a fetch asks for exactly the free slots. */
+  /** Jobs run at once; a fetch requests exactly the free slots. */
   concurrency: number;
   /** Wait between fetches while the queue is empty. */
   pollingIntervalMs: number;
@@ -73,7 +73,7 @@ export interface SyncSlots {
 }
 
 /**
- * A fetch loop with a fixed number of slots. pg-boss's own `work` hands a batch to one callback
+ * Starts a fetch loop with a fixed number of slots. pg-boss's own `work` hands a batch to one callback
  * and fetches again only when the whole batch is done, so one long sync would hold its batch's
  * free slots idle, and a batch that throws fails every job in it. Here each job has its own slot:
  * a finished job frees its slot at once and the loop fetches a successor, highest priority first.

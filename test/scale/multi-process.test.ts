@@ -9,6 +9,7 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { startSimulator, type GroundTruth, type RunningSimulator } from '../../simulator/index.ts';
 import { createScratchDatabase } from '../support/databases.ts';
 import { startSeatwiseProcess, type SeatwiseProcess } from '../support/seatwise-process.ts';
+import { overlappingRuns, requireAdminUrl, runIntervals, shouldRunOnPostgres, waitFor } from './run-log.ts';
 
 /**
  * Scale-out on one PostgreSQL: one `seatwise serve` and two `seatwise worker` processes sync 50
@@ -21,12 +22,20 @@ const PEOPLE_PER_ACCOUNT = 6;
 const HISTORY_DAYS = 30;
 /** Latency of every simulated PagerDuty response, so a sync lasts long enough to be killed mid-way. */
 const SIMULATOR_LATENCY_MS = 40;
-/** Covers the reaper's detection (up to 30 s) and pg-boss's first retry delay (60 to 120 s). */
 const ALL_SYNCED_TIMEOUT_MS = 300_000;
 const SHUTDOWN_TIMEOUT_SECONDS = 20;
 /** Latency that makes one sync take far longer than the time SIGTERM needs to reach the worker. */
 const SLOW_LATENCY_MS = 1_000;
-const SYNC_END_MESSAGES = new Set(['Sync finished', 'Sync failed', 'Sync stopped: the connection needs a reconnect']);
+const LEASE_HEARTBEAT_SECONDS = 2;
+const LEASE_TIMEOUT_SECONDS = 6;
+/**
+ * The configured takeover bound for a killed worker: PostgreSQL ends its lease session at once,
+ * the survivor's next heartbeat finds the job within LEASE_HEARTBEAT_SECONDS plus the 2 s a job
+ * must be active, and its next fetch takes it. A lost host adds up to LEASE_TIMEOUT_SECONDS.
+ */
+const TAKEOVER_BOUND_MS = (LEASE_HEARTBEAT_SECONDS + LEASE_TIMEOUT_SECONDS) * 1000;
+/** Slack for a loaded 2-core machine, where the survivor may also wait for a free sync slot. */
+const TAKEOVER_MARGIN_MS = 15_000;
 
 interface Tenant {
   index: number;
@@ -37,79 +46,12 @@ interface Tenant {
   syncRunId: string;
 }
 
-interface RunInterval {
-  worker: string;
-  connectionId: string;
-  syncRunId: string;
-  startMs: number;
-  /** When the run ended or, for a killed worker, when it was killed. */
-  endMs: number;
-  hasEnded: boolean;
-}
-
-function requireAdminUrl(): string {
-  const url = process.env.TEST_DATABASE_URL;
-  if (!url) {
-    throw new Error('The multi-process test needs PostgreSQL: set TEST_DATABASE_URL, for example postgres://postgres@127.0.0.1:5432/test');
-  }
-  return url;
-}
-
-function timeOf(entry: Record<string, unknown>): number {
-  const time = entry.time;
-  if (typeof time === 'number') return time;
-  if (typeof time === 'string') return Date.parse(time);
-  throw new Error(`Log line without a time: ${JSON.stringify(entry)}`);
-}
-
-/** Reads each sync attempt of a worker from its log: "Sync started" to the run's end line. */
-function runIntervals(worker: string, logs: Array<Record<string, unknown>>, killedAtMs: number | null): RunInterval[] {
-  const open = new Map<string, RunInterval>();
-  const intervals: RunInterval[] = [];
-  for (const entry of logs) {
-    const syncRunId = entry.syncRunId;
-    const connectionId = entry.connectionId;
-    if (typeof syncRunId !== 'string' || typeof connectionId !== 'string' || entry.stream !== undefined) continue;
-    if (entry.msg === 'Sync started') {
-      const interval: RunInterval = { worker, connectionId, syncRunId, startMs: timeOf(entry), endMs: Number.POSITIVE_INFINITY, hasEnded: false };
-      open.set(syncRunId, interval);
-      intervals.push(interval);
-    } else if (SYNC_END_MESSAGES.has(String(entry.msg))) {
-      const interval = open.get(syncRunId);
-      if (!interval) continue;
-      interval.endMs = timeOf(entry);
-      interval.hasEnded = true;
-      open.delete(syncRunId);
-    }
-  }
-  for (const interval of open.values()) {
-    if (killedAtMs !== null) interval.endMs = killedAtMs;
-  }
-  return intervals;
-}
-
-async function waitFor<T>(description: string, timeoutMs: number, probe: () => Promise<T | null> | T | null): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 function compareText(left: string, right: string): number {
   if (left === right) return 0;
   return left < right ? -1 : 1;
 }
 
-/**
- * Runs when TEST_DATABASE_URL names a PostgreSQL server, as in CI, where a missing URL fails the
- * suite instead of skipping it. Without PostgreSQL a developer's run reports it as skipped.
- */
-const shouldRun = Boolean(process.env.TEST_DATABASE_URL) || Boolean(process.env.CI);
-
-describe.runIf(shouldRun)('serve and two workers on PostgreSQL', () => {
+describe.runIf(shouldRunOnPostgres)('serve and two workers on PostgreSQL', () => {
   const encryptionKey = randomBytes(32).toString('base64');
   const tenants: Tenant[] = [];
   let database: Database;
@@ -131,6 +73,8 @@ describe.runIf(shouldRun)('serve and two workers on PostgreSQL', () => {
       PAGERDUTY_CLIENT_SECRET: 'scale-test-secret',
       SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
       SYNC_HISTORY_DAYS: '90',
+      SYNC_LEASE_HEARTBEAT_SECONDS: String(LEASE_HEARTBEAT_SECONDS),
+      SYNC_LEASE_TIMEOUT_SECONDS: String(LEASE_TIMEOUT_SECONDS),
     };
 
     // All three start on the empty database at once, so their migrations race for the lock.
@@ -200,6 +144,15 @@ describe.runIf(shouldRun)('serve and two workers on PostgreSQL', () => {
       expect(reaped, `connection ${connectionId} handed back`).toContain(connectionId);
       const finishedByB = runIntervals('B', workerB.logs, null).filter((interval) => interval.connectionId === connectionId && interval.hasEnded);
       expect(finishedByB.length, `connection ${connectionId} finished by worker B`).toBeGreaterThan(0);
+
+      // Each tenant has its own simulated account, so its request log is this connection's traffic.
+      const tenant = tenants.find((candidate) => candidate.connectionId === connectionId)!;
+      const firstRequestAfterKill = tenant.simulator.control
+        .requestLog()
+        .map((request) => Date.parse(request.at))
+        .find((atMs) => atMs > killedAtMs!);
+      expect(firstRequestAfterKill, `connection ${connectionId} requested again after the kill`).toBeDefined();
+      expect(firstRequestAfterKill! - killedAtMs!, `takeover of connection ${connectionId}, in ms`).toBeLessThan(TAKEOVER_BOUND_MS + TAKEOVER_MARGIN_MS);
     }
   }, ALL_SYNCED_TIMEOUT_MS + 90_000);
 
@@ -209,16 +162,8 @@ describe.runIf(shouldRun)('serve and two workers on PostgreSQL', () => {
     expect(intervals.filter((interval) => interval.worker === 'A').length).toBeGreaterThan(0);
     expect(intervals.filter((interval) => interval.worker === 'B').length).toBeGreaterThan(0);
 
-    const byConnection = new Map<string, RunInterval[]>();
-    for (const interval of intervals) byConnection.set(interval.connectionId, [...(byConnection.get(interval.connectionId) ?? []), interval]);
-    for (const [connectionId, attempts] of byConnection) {
-      const ordered = [...attempts].sort((left, right) => left.startMs - right.startMs);
-      for (let index = 1; index < ordered.length; index += 1) {
-        const previous = ordered[index - 1]!;
-        const current = ordered[index]!;
-        expect(current.startMs, `connection ${connectionId}: ${current.worker} started while ${previous.worker} ran`).toBeGreaterThanOrEqual(previous.endMs);
-      }
-    }
+    const overlaps = overlappingRuns(intervals).map(([previous, current]) => `connection ${current.connectionId}: ${current.worker} started while ${previous.worker} ran`);
+    expect(overlaps).toEqual([]);
 
     // The database's own record: every run stored a start and an end, and a worker logged the
     // attempt that finished it.
@@ -277,15 +222,31 @@ describe.runIf(shouldRun)('serve and two workers on PostgreSQL', () => {
     expect(exitCode).toBe(0);
     expect(Date.now() - signalledMs).toBeLessThan(SHUTDOWN_TIMEOUT_SECONDS * 1000);
     expect(workerB.logs.some((entry) => entry.msg === 'Seatwise stopped')).toBe(true);
-    // The cut-short run goes back to the queue; a new worker finishes it from its checkpoints.
+
+    // The worker handed the job back under its lease, then released every lease before its
+    // lease session ended: the job waits to run at once, with no retry delay.
+    const handedBack = workerB.logs.find((entry) => entry.msg === 'Sync job handed back to the queue' && entry.syncRunId === syncRunId);
+    expect(handedBack, 'hand-back log line').toBeDefined();
+    const closing = workerB.logs.find((entry) => entry.msg === 'Closing the sync lease session');
+    expect(closing?.heldLeases, 'leases still held when the session closed').toBe(0);
+    const { rows: jobs } = await database.query<{ state: string; is_due: boolean }>(
+      `select state::text as state, start_after <= now() as is_due from pgboss.job where name = 'sync' and data->>'syncRunId' = $1`,
+      [syncRunId],
+    );
+    expect(jobs).toEqual([{ state: 'created', is_due: true }]);
+
+    // A new worker continues the same run from its checkpoints to the ground truth.
     tenant.simulator.control.setLatency(SIMULATOR_LATENCY_MS);
     workerC = await startSeatwiseProcess(env, 'worker');
     const run = await waitFor('a new worker to finish the stopped sync', ALL_SYNCED_TIMEOUT_MS, async () => {
-      const row = await database.db.selectFrom('sync_runs').select(['status', 'finished_at']).where('id', '=', syncRunId).executeTakeFirstOrThrow();
+      const row = await database.db.selectFrom('sync_runs').select(['status', 'started_at', 'finished_at']).where('id', '=', syncRunId).executeTakeFirstOrThrow();
       return row.status === 'succeeded' ? row : null;
     });
     expect(run.finished_at).not.toBeNull();
     expect(runIntervals('C', workerC.logs, null).some((interval) => interval.syncRunId === syncRunId && interval.hasEnded)).toBe(true);
+    const truth = tenant.simulator.groundTruth(new Date(run.started_at!));
+    await expectPeopleEqual(database, tenant, truth);
+    await expectSeatsEqualThroughServe(web.url, tenant, truth);
   }, ALL_SYNCED_TIMEOUT_MS + 90_000);
 });
 

@@ -78,7 +78,7 @@ export function overlappingRuns(intervals: RunInterval[]): Array<[RunInterval, R
   return overlaps;
 }
 
-/** The largest number of one worker's attempts running at the same instant. */
+/** Computes the largest number of one worker's attempts running at the same instant. */
 export function maxConcurrentRuns(intervals: RunInterval[]): number {
   const events = intervals.flatMap((interval) => [
     { atMs: interval.startMs, delta: 1 },

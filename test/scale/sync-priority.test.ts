@@ -44,4 +44,40 @@ describe('sync job priorities', () => {
     expect(rows.map((row) => row.connection_id)).toEqual([firstSync.connectionId, manual.connectionId, scheduled.connectionId]);
     expect(rows[0]?.priority).toBeGreaterThan(rows[2]?.priority ?? 0);
   });
+
+  it('queues a scheduled round in bulk', async () => {
+    const apiBaseUrl = 'http://127.0.0.1:9';
+    const synced = await createTestConnection(database, vault, { apiBaseUrl, method: 'api_key', accessToken: 'key-d' });
+    const neverSynced = await createTestConnection(database, vault, { apiBaseUrl, method: 'api_key', accessToken: 'key-e' });
+    const disconnected = await createTestConnection(database, vault, { apiBaseUrl, method: 'api_key', accessToken: 'key-f' });
+    await database.db.updateTable('connections').set({ last_sync_at: new Date('2026-06-01T00:00:00Z') }).where('id', '=', synced.connectionId).execute();
+    await database.db.updateTable('connections').set({ status: 'disconnected' }).where('id', '=', disconnected.connectionId).execute();
+    const before = await database.db.selectFrom('sync_runs').select('id').execute();
+
+    await queue.enqueueScheduledRound('incremental');
+
+    const added = await database.db
+      .selectFrom('sync_runs')
+      .select(['id', 'connection_id', 'kind', 'trigger', 'status'])
+      .where('id', 'not in', before.map((run) => run.id))
+      .execute();
+    // The three connections of the first case already have a queued run each, so only the new ones get one.
+    expect(added.map((run) => run.connection_id).sort()).toEqual([synced.connectionId, neverSynced.connectionId].sort());
+    expect(added.find((run) => run.connection_id === synced.connectionId)?.kind).toBe('incremental');
+    expect(added.find((run) => run.connection_id === neverSynced.connectionId)?.kind).toBe('full');
+    expect(added.every((run) => run.trigger === 'schedule' && run.status === 'queued')).toBe(true);
+
+    const { rows } = await database.query<{ connection_id: string; run_id: string; priority: number }>(
+      `select data->>'connectionId' as connection_id, data->>'syncRunId' as run_id, priority from pgboss.job where name = 'sync' and data->>'syncRunId' = any($1::text[])`,
+      [added.map((run) => run.id)],
+    );
+    expect(rows).toHaveLength(2);
+    const priorityOf = new Map(rows.map((row) => [row.connection_id, row.priority]));
+    expect(priorityOf.get(neverSynced.connectionId)).toBeGreaterThan(priorityOf.get(synced.connectionId)!);
+
+    // A second round finds every connected account queued and adds nothing.
+    await queue.enqueueScheduledRound('incremental');
+    const after = await database.db.selectFrom('sync_runs').select('id').execute();
+    expect(after.length).toBe(before.length + 2);
+  });
 });

@@ -175,6 +175,11 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     const leased = await leases.withLease(connectionId, async (lease) => {
       // The reaper may have handed the job back between the fetch and the lease.
       if (!(await isJobStillOurs(job))) return 'handed back' as const;
+      // A job fetched while this worker began to stop goes back untouched.
+      if (abort.signal.aborted) {
+        await handBackSyncJob(job.id, 'The worker stopped before this sync started');
+        return 'settled' as const;
+      }
       const outcome = await runSync({ ...syncDeps, signal: AbortSignal.any([abort.signal, lease.signal]) }, payload.data);
       deps.onSyncFinished?.(outcome);
       // Without its lease the job may already run elsewhere; the reaper of a live worker settles it.

@@ -62,6 +62,7 @@ describe.runIf(shouldRunOnPostgres)('serve and two workers on PostgreSQL', () =>
   let env: Record<string, string>;
   let killedAtMs: number | null = null;
   let killedConnections: string[] = [];
+  const takeoverTimesMs: number[] = [];
 
   beforeAll(async () => {
     const databaseUrl = await createScratchDatabase(requireAdminUrl());
@@ -94,6 +95,8 @@ describe.runIf(shouldRunOnPostgres)('serve and two workers on PostgreSQL', () =>
   }, 180_000);
 
   afterAll(async () => {
+    // Printed for the record of measured takeovers; the bound is asserted in the test.
+    if (takeoverTimesMs.length > 0) console.info(`Takeover times after the kill, in ms: ${takeoverTimesMs.join(', ')}`);
     await Promise.all([web, workerA, workerB, workerC].filter((child) => child !== undefined).map((child) => child.stop()));
     await database?.close();
     await Promise.all(tenants.map((tenant) => tenant.simulator.close()));
@@ -146,13 +149,18 @@ describe.runIf(shouldRunOnPostgres)('serve and two workers on PostgreSQL', () =>
       expect(finishedByB.length, `connection ${connectionId} finished by worker B`).toBeGreaterThan(0);
 
       // Each tenant has its own simulated account, so its request log is this connection's traffic.
+      // Requests count from worker B's start of the run, since responses to the killed worker's
+      // requests in flight may still be logged just after the kill.
+      const takeover = runIntervals('B', workerB.logs, null).find((interval) => interval.connectionId === connectionId && interval.startMs >= killedAtMs!);
+      expect(takeover, `worker B started connection ${connectionId} after the kill`).toBeDefined();
       const tenant = tenants.find((candidate) => candidate.connectionId === connectionId)!;
-      const firstRequestAfterKill = tenant.simulator.control
+      const firstRequestMs = tenant.simulator.control
         .requestLog()
         .map((request) => Date.parse(request.at))
-        .find((atMs) => atMs > killedAtMs!);
-      expect(firstRequestAfterKill, `connection ${connectionId} requested again after the kill`).toBeDefined();
-      expect(firstRequestAfterKill! - killedAtMs!, `takeover of connection ${connectionId}, in ms`).toBeLessThan(TAKEOVER_BOUND_MS + TAKEOVER_MARGIN_MS);
+        .find((atMs) => atMs >= takeover!.startMs);
+      expect(firstRequestMs, `connection ${connectionId} requested again after the kill`).toBeDefined();
+      expect(firstRequestMs! - killedAtMs!, `takeover of connection ${connectionId}, in ms`).toBeLessThan(TAKEOVER_BOUND_MS + TAKEOVER_MARGIN_MS);
+      takeoverTimesMs.push(firstRequestMs! - killedAtMs!);
     }
   }, ALL_SYNCED_TIMEOUT_MS + 90_000);
 

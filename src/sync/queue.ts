@@ -10,7 +10,7 @@ import type { Logger } from '../lib/logger.ts';
 import { createConnectionLeases } from '../ops/connection-lease.ts';
 import { withQueueSetupLock } from '../ops/startup-lock.ts';
 import { runSync, type SyncDeps, type SyncOutcome } from './run-sync.ts';
-import { startSyncSlots, type FetchedJob, type SyncSlots } from './sync-slots.ts';
+import { isUniqueViolation, startSyncSlots, type FetchedJob, type SyncSlots } from './sync-slots.ts';
 
 export type SyncTrigger = 'connect' | 'manual' | 'schedule';
 
@@ -18,9 +18,9 @@ export type SyncTrigger = 'connect' | 'manual' | 'schedule';
  * The job catalogue: each job's name, payload schema, timeout and retry policy in one place.
  * `sync` runs one connection's sync; at most one is queued and one running per connection
  * (pg-boss's `stately` policy keyed by connection). A failed sync keeps its checkpoints and is
- * retried with backoff; a sync whose worker stopped or died goes back to the queue at once and
- * continues from its checkpoints, spending one retry. `sync-schedule` enqueues a sync of every connected account: incremental
- * hourly, full daily. `token-keep-alive` refreshes unused OAuth refresh tokens daily so they do
+ * retried with backoff. A sync whose worker stopped or died goes back to the queue at once and
+ * continues from its checkpoints, spending one retry. `sync-schedule` enqueues a sync of every
+ * connected account: incremental hourly, full daily. `token-keep-alive` refreshes unused OAuth refresh tokens daily so they do
  * not lapse.
  */
 export const JOBS = {
@@ -62,8 +62,6 @@ const STOP_TIMEOUT_MS = 10_000;
  * two minutes on a loaded 2-core machine while the worker's syncs held the database pool.
  */
 const SCHEDULE_CHUNK_SIZE = 250;
-/** SQLSTATE of a unique violation; pg-boss's `stately` index raises it for a second queued job of a connection. */
-const UNIQUE_VIOLATION = '23505';
 const INTERRUPTED_JOB_MESSAGE = 'The worker running this sync stopped without finishing it';
 /**
  * pg-boss fetches higher priorities first. First syncs and "Sync now" go ahead of the hourly and
@@ -134,11 +132,15 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     const connection = await db.selectFrom('connections').select(['organization_id', 'last_sync_at']).where('id', '=', connectionId).executeTakeFirst();
     if (!connection) throw new Error(`Cannot enqueue a sync of connection ${connectionId}: it does not exist`);
 
-    const queued = await db.selectFrom('sync_runs').select('id').where('connection_id', '=', connectionId).where('status', '=', 'queued').orderBy('created_at', 'desc').executeTakeFirst();
-    if (queued) return queued.id;
-
     // A scheduled run reads only what changed; a first, connect or manual run re-reads every roster list.
     const kind = connection.last_sync_at === null ? 'full' : (requestedKind ?? (trigger === 'schedule' ? 'incremental' : 'full'));
+
+    const queued = await db.selectFrom('sync_runs').select(['id', 'trigger']).where('connection_id', '=', connectionId).where('status', '=', 'queued').orderBy('created_at', 'desc').executeTakeFirst();
+    if (queued) {
+      if (trigger !== 'schedule' && queued.trigger === 'schedule') await promoteQueuedRun(queued.id, trigger, kind);
+      return queued.id;
+    }
+
     const run = await db
       .insertInto('sync_runs')
       .values({ organization_id: connection.organization_id, connection_id: connectionId, kind, status: 'queued', trigger })
@@ -156,6 +158,18 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     }
     logger.info({ connectionId, syncRunId: run.id, trigger, kind }, 'Sync queued');
     return run.id;
+  }
+
+  /**
+   * Turns a queued scheduled run into the interactive one a person just requested: its kind and
+   * trigger change and its job moves to the interactive priority, so "Sync now" pressed during a
+   * scheduled round does not wait behind the round.
+   * NOTE: pg-boss 10 has no call that changes a job's priority, so this updates its `job` table.
+   */
+  async function promoteQueuedRun(syncRunId: string, trigger: SyncTrigger, kind: 'full' | 'incremental'): Promise<void> {
+    await database.db.updateTable('sync_runs').set({ trigger, kind }).where('id', '=', syncRunId).where('status', '=', 'queued').execute();
+    await database.query(`update pgboss.job set priority = $1 where name = $2 and state < 'active' and data->>'syncRunId' = $3`, [INTERACTIVE_SYNC_PRIORITY, JOBS.sync.name, syncRunId]);
+    logger.info({ syncRunId, trigger, kind }, 'Queued scheduled sync promoted to an interactive one');
   }
 
   /**
@@ -486,8 +500,4 @@ function requireDatabaseUrl(deps: JobQueueDeps): string {
   const url = deps.databaseUrl ?? deps.config.databaseUrl;
   if (!url) throw new Error('The job queue on PostgreSQL needs DATABASE_URL');
   return url;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === UNIQUE_VIOLATION;
 }

@@ -12,6 +12,8 @@ const FETCH_ORDER = `select data->>'connectionId' as connection_id, priority fro
 describe('sync job priorities', () => {
   let database: Database;
   let queue: JobQueue;
+  /** A connection whose job waits at the scheduled priority, for comparison. */
+  let firstScheduledConnectionId = '';
   const vault = testVault();
 
   beforeAll(async () => {
@@ -31,6 +33,7 @@ describe('sync job priorities', () => {
   it('puts Sync now before scheduled syncs', async () => {
     const apiBaseUrl = 'http://127.0.0.1:9';
     const scheduled = await createTestConnection(database, vault, { apiBaseUrl, method: 'api_key', accessToken: 'key-a' });
+    firstScheduledConnectionId = scheduled.connectionId;
     const firstSync = await createTestConnection(database, vault, { apiBaseUrl, method: 'api_key', accessToken: 'key-b' });
     const manual = await createTestConnection(database, vault, { apiBaseUrl, method: 'api_key', accessToken: 'key-c' });
     const syncedBefore = new Date('2026-06-01T00:00:00Z');
@@ -43,6 +46,22 @@ describe('sync job priorities', () => {
     const { rows } = await database.query<{ connection_id: string; priority: number }>(FETCH_ORDER);
     expect(rows.map((row) => row.connection_id)).toEqual([firstSync.connectionId, manual.connectionId, scheduled.connectionId]);
     expect(rows[0]?.priority).toBeGreaterThan(rows[2]?.priority ?? 0);
+  });
+
+  it('promotes a queued scheduled sync on Sync now', async () => {
+    const connection = await createTestConnection(database, vault, { apiBaseUrl: 'http://127.0.0.1:9', method: 'api_key', accessToken: 'key-g' });
+    await database.db.updateTable('connections').set({ last_sync_at: new Date('2026-06-01T00:00:00Z') }).where('id', '=', connection.connectionId).execute();
+
+    const scheduledRunId = await queue.enqueueSync(connection.connectionId, 'schedule');
+    const manualRunId = await queue.enqueueSync(connection.connectionId, 'manual');
+
+    expect(manualRunId).toBe(scheduledRunId);
+    const run = await database.db.selectFrom('sync_runs').select(['trigger', 'kind', 'status']).where('id', '=', manualRunId).executeTakeFirstOrThrow();
+    expect(run).toEqual({ trigger: 'manual', kind: 'full', status: 'queued' });
+    const { rows } = await database.query<{ priority: number }>(`select priority from pgboss.job where name = 'sync' and data->>'syncRunId' = $1`, [manualRunId]);
+    const { rows: scheduled } = await database.query<{ priority: number }>(`select priority from pgboss.job where name = 'sync' and data->>'connectionId' = $1`, [firstScheduledConnectionId]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.priority).toBeGreaterThan(scheduled[0]!.priority);
   });
 
   it('queues a scheduled round in bulk', async () => {

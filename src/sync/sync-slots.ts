@@ -158,7 +158,7 @@ async function fetchUnblockedJobs(database: Database, queueName: string, limit: 
   });
 }
 
-/** Whether `error` is PostgreSQL's unique violation, which pg-boss's `stately` index raises for a second job of one key and state. */
+/** Checks for PostgreSQL's unique violation, which pg-boss's `stately` index raises for a second job of one key and state. */
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === UNIQUE_VIOLATION;
 }

@@ -21,9 +21,9 @@ import { maxConcurrentRuns, overlappingRuns, requireAdminUrl, runIntervals, shou
  * incremental syncs. One organization per small account is imported for real first, and the
  * others start from a copy of its checkpoints, as if synced an hour before, which keeps the
  * setup short while each round's sync still reads the simulator. The hour is scaled down to
- * SCHEDULE_INTERVAL_MS: every small account's scheduled sync must start and end within it while
- * the large sync occupies a slot, "Sync now" and first syncs must go ahead of the scheduled
- * queue, no worker may exceed its concurrency, and no connection may be synced by two workers
+ * SCHEDULE_INTERVAL_MS. Every small account's scheduled sync must start and end within it while
+ * the large sync occupies a slot. "Sync now" and first syncs must go ahead of the scheduled
+ * queue. No worker may exceed its concurrency, and no connection may be synced by two workers
  * at once. The large connection's own scheduled sync waits at first-sync priority behind its
  * running sync, which pg-boss 10's fetch would let stall every worker.
  */
@@ -140,7 +140,7 @@ describe.runIf(shouldRunOnPostgres)('fair syncs of 1,000 organizations', () => {
       return runs.filter((run) => run.status === 'succeeded').length === SMALL_ACCOUNTS ? true : null;
     });
 
-    // The other organizations of each account start where its imported organization stands.
+    // The other organizations of each account continue from its imported organization's checkpoints.
     for (let index = SMALL_ACCOUNTS; index < ORGANIZATIONS; index += 1) {
       const template = organizations[index % SMALL_ACCOUNTS]!;
       const organization = await connectOrganization(database, vault, `Tenant ${index}`, smallAccounts[index % SMALL_ACCOUNTS]!, false);

@@ -194,11 +194,21 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
         await handBackSyncJob(job.id, 'The worker stopped before this sync started');
         return 'settled' as const;
       }
-      const outcome = await runSync({ ...syncDeps, signal: AbortSignal.any([abort.signal, lease.signal]) }, payload.data);
-      deps.onSyncFinished?.(outcome);
+      let outcome: SyncOutcome | null = null;
+      let failure: unknown = null;
+      try {
+        outcome = await runSync({ ...syncDeps, signal: AbortSignal.any([abort.signal, lease.signal]) }, payload.data);
+        deps.onSyncFinished?.(outcome);
+      } catch (error) {
+        failure = error;
+      }
       // Without its lease the job may already run elsewhere; the reaper of a live worker settles it.
       if (lease.signal.aborted) return 'lease lost' as const;
-      await settleSyncJob(job.id, outcome);
+      if (outcome !== null) {
+        await settleSyncJob(job.id, outcome);
+        return 'settled' as const;
+      }
+      await settleThrownSync(job.id, syncRunId, failure);
       return 'settled' as const;
     });
 
@@ -214,6 +224,16 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
   async function isJobStillOurs(job: FetchedJob): Promise<boolean> {
     const { rows } = await database.query(`select 1 from pgboss.job where name = $1 and id = $2 and state = 'active' and retry_count = $3`, [JOBS.sync.name, job.id, job.retryCount]);
     return rows.length > 0;
+  }
+
+  /** Settles a job whose sync threw instead of returning an outcome, as an abort can make it. */
+  async function settleThrownSync(jobId: string, syncRunId: string, error: unknown): Promise<void> {
+    if (abort.signal.aborted) {
+      await handBackSyncJob(jobId, 'The worker running this sync stopped before it finished');
+      return;
+    }
+    logger.error({ err: error, jobId, syncRunId }, 'Sync failed with an unexpected error; the job queue retries it');
+    await boss.fail(JOBS.sync.name, jobId, { message: `Sync ${syncRunId} failed: ${error instanceof Error ? error.message : String(error)}` });
   }
 
   async function settleSyncJob(jobId: string, outcome: SyncOutcome): Promise<void> {

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { startSimulator, type GroundTruth, type RunningSimulator } from '../../simulator/index.ts';
 import { createScratchDatabase } from '../support/databases.ts';
 import { startSeatwiseProcess, type SeatwiseProcess } from '../support/seatwise-process.ts';
-import { overlappingRuns, requireAdminUrl, runIntervals, shouldRunOnPostgres, waitFor } from './run-log.ts';
+import { overlappingRuns, requireAdminUrl, runIntervals, shouldRunOnPostgres, timeOf, waitFor } from './run-log.ts';
 
 /**
  * Scale-out on one PostgreSQL: one `seatwise serve` and two `seatwise worker` processes sync 50
@@ -34,8 +34,13 @@ const LEASE_TIMEOUT_SECONDS = 6;
  * must be active, and its next fetch takes it. A lost host adds up to LEASE_TIMEOUT_SECONDS.
  */
 const TAKEOVER_BOUND_MS = (LEASE_HEARTBEAT_SECONDS + LEASE_TIMEOUT_SECONDS) * 1000;
-/** Slack for a loaded 2-core machine, where the survivor may also wait for a free sync slot. */
-const TAKEOVER_MARGIN_MS = 15_000;
+/** Slack for finding the dead job on a loaded 2-core machine, where timers run late. */
+const DETECTION_MARGIN_MS = 10_000;
+/**
+ * Slack for the first request: the survivor also waits for a free sync slot, and all 50 syncs
+ * are queued at once. Takeovers took 15 to 21 s at a load average near 20.
+ */
+const TAKEOVER_MARGIN_MS = 30_000;
 
 interface Tenant {
   index: number;
@@ -63,6 +68,7 @@ describe.runIf(shouldRunOnPostgres)('serve and two workers on PostgreSQL', () =>
   let killedAtMs: number | null = null;
   let killedConnections: string[] = [];
   const takeoverTimesMs: number[] = [];
+  const detectionTimesMs: number[] = [];
 
   beforeAll(async () => {
     const databaseUrl = await createScratchDatabase(requireAdminUrl());
@@ -96,7 +102,9 @@ describe.runIf(shouldRunOnPostgres)('serve and two workers on PostgreSQL', () =>
 
   afterAll(async () => {
     // Printed for the record of measured takeovers; the bound is asserted in the test.
-    if (takeoverTimesMs.length > 0) console.info(`Takeover times after the kill, in ms: ${takeoverTimesMs.join(', ')}`);
+    if (takeoverTimesMs.length > 0) {
+      console.info(`Dead jobs found after the kill, in ms: ${detectionTimesMs.join(', ')}; first requests after it: ${takeoverTimesMs.join(', ')}`);
+    }
     await Promise.all([web, workerA, workerB, workerC].filter((child) => child !== undefined).map((child) => child.stop()));
     await database?.close();
     await Promise.all(tenants.map((tenant) => tenant.simulator.close()));
@@ -142,9 +150,13 @@ describe.runIf(shouldRunOnPostgres)('serve and two workers on PostgreSQL', () =>
       return succeeded === ORGANIZATIONS ? true : null;
     });
 
-    const reaped = workerB.logs.filter((entry) => entry.msg === 'A sync job lost its worker; handing it back to the queue').map((entry) => entry.connectionId);
+    const reapLines = workerB.logs.filter((entry) => entry.msg === 'A sync job lost its worker; handing it back to the queue');
+    const reaped = reapLines.map((entry) => entry.connectionId);
     for (const connectionId of killedConnections) {
       expect(reaped, `connection ${connectionId} handed back`).toContain(connectionId);
+      const reapedAtMs = timeOf(reapLines.find((entry) => entry.connectionId === connectionId)!);
+      expect(reapedAtMs - killedAtMs!, `detection of connection ${connectionId}'s dead job, in ms`).toBeLessThan(TAKEOVER_BOUND_MS + DETECTION_MARGIN_MS);
+      detectionTimesMs.push(reapedAtMs - killedAtMs!);
       const finishedByB = runIntervals('B', workerB.logs, null).filter((interval) => interval.connectionId === connectionId && interval.hasEnded);
       expect(finishedByB.length, `connection ${connectionId} finished by worker B`).toBeGreaterThan(0);
 

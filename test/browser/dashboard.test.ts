@@ -184,6 +184,7 @@ describe('dashboard in Chromium', () => {
     const confidence = page.getByRole('region', { name: 'Confidence' });
     await expect(confidence.getByText(`${overview.confidence.availableCount} of ${overview.confidence.signals.length} signals available.`).isVisible()).resolves.toBe(true);
     await expect(confidence.getByRole('list', { name: 'Signals' }).getByRole('listitem').count()).resolves.toBe(overview.confidence.signals.length);
+    await expect(confidence.getByText('On-call shift', { exact: true }).isVisible()).resolves.toBe(true);
 
     await expectAccessible(page);
     await harness.screenshot('overview with table');

@@ -64,6 +64,21 @@ export function formatDuration(startIso: string | null, endIso: string | null): 
   return `${integerFormat.format(minutes)} min ${seconds} s`;
 }
 
+/**
+ * Names whose words `humanize` would spell wrongly: product terms with their own capitals or
+ * hyphens, keyed by the sync stream or signal identifier.
+ */
+const LABELS: Readonly<Record<string, string>> = {
+  oauth_delegations: 'OAuth delegations',
+  oncalls: 'On-call shifts',
+  on_call_shift: 'On-call shift',
+};
+
+/** Returns the label of a sync stream or signal identifier, such as "On-call shifts" for `oncalls`. */
+export function labelOf(identifier: string): string {
+  return LABELS[identifier] ?? humanize(identifier);
+}
+
 /** Turns a machine name such as `license_allocations` or `incident_action` into "License allocations". */
 export function humanize(identifier: string): string {
   const words = identifier.replace(/[_-]+/g, ' ').trim();

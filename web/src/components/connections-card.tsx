@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { requestJson, type ApiFailure } from '../api.ts';
 import { syncStartedSchema, type ConnectionCardView, type StreamProgress, type SyncRunSummary } from '../api-types.ts';
-import { formatCount, formatDuration, formatRelative, humanize } from '../format.ts';
+import { formatCount, formatDuration, formatRelative, humanize, labelOf } from '../format.ts';
 import { ErrorMessage, SupportLine, TableScroller, Time } from './common.tsx';
 import { ApiKeyConnect } from './api-key-connect.tsx';
 import { ConnectionStateBadge } from './connection-state.tsx';
@@ -349,7 +349,7 @@ function StreamRow({ stream }: { stream: StreamProgress }): JSX.Element {
   return (
     <li class="stream-row">
       <div class="stream-label">
-        <span id={`${id}-label`}>{humanize(stream.stream)}</span>
+        <span id={`${id}-label`}>{labelOf(stream.stream)}</span>
         <span class="stream-status">
           {humanize(stream.status)} · {recordsText} · {formatCount(stream.pages)} {stream.pages === 1 ? 'page' : 'pages'}
         </span>

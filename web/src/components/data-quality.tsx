@@ -1,6 +1,6 @@
 import type { JSX } from 'preact';
 import type { ConfidenceView, FreshnessView } from '../api-types.ts';
-import { formatCount, formatRelative, humanize } from '../format.ts';
+import { formatCount, formatRelative, humanize, labelOf } from '../format.ts';
 import { Link } from '../router.tsx';
 import { Time } from './common.tsx';
 import { ConnectionStateBadge } from './connection-state.tsx';
@@ -107,7 +107,7 @@ export function ConfidenceCard({ confidence }: { confidence: ConfidenceView }): 
         <ul class="signal-list" aria-label="Signals">
           {confidence.signals.map((signal) => (
             <li key={signal.signal}>
-              <strong>{humanize(signal.signal)}</strong>: {signal.status === 'available' ? 'available' : 'unavailable'}
+              <strong>{labelOf(signal.signal)}</strong>: {signal.status === 'available' ? 'available' : 'unavailable'}
               {signal.reason !== null && <span class="signal">{signal.reason}</span>}
             </li>
           ))}

@@ -83,13 +83,15 @@ async function isPglite(trx: Transaction<DB>): Promise<boolean> {
 
 /**
  * Recomputes `activity_daily` for the UTC days from `changedSince` on (all days when undefined).
- * Events after `asOf` are left out, so a crunch never counts the future.
+ * Events after `asOf` are left out, so a crunch never counts the future. Returns the start of the
+ * first recomputed day, which is earlier than `changedSince` when events passed since the previous
+ * crunch, or undefined when every day was recomputed.
  *
  * Only the differences between the new facts and the stored ones reach `activity_daily`: deleting
  * and re-inserting the same keys in one transaction makes every unique-index check visit the dead
  * rows, which made a full recompute several times slower.
  */
-export async function recomputeActivityDaily(trx: Transaction<DB>, scope: CrunchScope, changedSince: Date | undefined): Promise<void> {
+export async function recomputeActivityDaily(trx: Transaction<DB>, scope: CrunchScope, changedSince: Date | undefined): Promise<Date | undefined> {
   const firstDay = changedSince === undefined ? null : startOfUtcDay(await includePassedEvents(trx, scope, changedSince));
   const dayFilter = firstDay === null ? sql`true` : sql`a.day >= ${firstDay.toISOString().slice(0, 10)}::date`;
   const connection = sql`${scope.connectionId}::uuid`;
@@ -101,7 +103,7 @@ export async function recomputeActivityDaily(trx: Transaction<DB>, scope: Crunch
   `.execute(trx);
   if (existing.rows[0]?.has_facts !== true) {
     await insertActivityFacts(trx, scope, firstDay);
-    return;
+    return firstDay ?? undefined;
   }
 
   // One hash full join of the new facts with the stored ones finds every difference, and the three
@@ -150,6 +152,7 @@ export async function recomputeActivityDaily(trx: Transaction<DB>, scope: Crunch
     where c.is_new
     order by c.external_id, c.feature_key, c.day
   `.execute(trx);
+  return firstDay ?? undefined;
 }
 
 /**

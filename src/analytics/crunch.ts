@@ -54,10 +54,11 @@ export async function crunchConnection(db: Kysely<DB>, connectionId: string, asO
 
     await raiseWorkMemory(trx);
     await writeFeatureCatalogue(trx);
-    await recomputeActivityDaily(trx, scope, options.changedSince);
+    // Weekly figures recount from the first day the daily facts changed, which may precede changedSince.
+    const recomputedSince = await recomputeActivityDaily(trx, scope, options.changedSince);
     await recomputePersonFeatures(trx, scope);
     await recomputePeople(trx, scope);
-    await recomputeWeeklyActivity(trx, scope, options.changedSince);
+    await recomputeWeeklyActivity(trx, scope, recomputedSince);
     await recomputeSeatSummaries(trx, scope);
     await recomputeSignalAvailability(trx, scope);
     await recomputeAccountFeatures(trx, scope);

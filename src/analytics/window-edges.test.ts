@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { testDatabaseTargets } from '../../test/support/databases.ts';
@@ -86,5 +87,27 @@ describe.each(testDatabaseTargets())('feature counts at window edges on $name', 
       .where('external_id', '=', 'PSHIFT')
       .execute();
     expect(facts.map((fact) => fact.event_count)).toEqual([1]);
+  });
+
+  it('counts the week of a passed shift', async () => {
+    // Sunday 2026-05-24 22:00 UTC: the shift starts an hour later, still on Sunday, and the next
+    // crunch runs on Monday with a sync that changed nothing before Monday.
+    const sunday = new Date('2026-05-24T22:00:00Z');
+    const shiftStart = new Date(sunday.getTime() + HOUR);
+    await database.db
+      .insertInto('pd_oncalls')
+      .values({ connection_id: tenant.connectionId, shift_key: 'EP1|1|S1|PSUNDAY|sunday', user_id: 'PSUNDAY', escalation_policy_id: 'EP1', escalation_level: 1, schedule_id: 'S1', start_at: shiftStart, end_at: new Date(shiftStart.getTime() + 24 * HOUR) })
+      .execute();
+    await crunchConnection(database.db, tenant.connectionId, sunday);
+
+    const monday = new Date('2026-05-25T06:00:00Z');
+    await crunchConnection(database.db, tenant.connectionId, monday, { changedSince: new Date('2026-05-25T05:00:00Z') });
+    const weeks = await database.db
+      .selectFrom('weekly_person_activity')
+      .select(sql<string>`week_start::text`.as('week_start'))
+      .where('connection_id', '=', tenant.connectionId)
+      .where('external_id', '=', 'PSUNDAY')
+      .execute();
+    expect(weeks.map((week) => week.week_start)).toEqual(['2026-05-18']);
   });
 });

@@ -3,6 +3,9 @@ import type { ConnectionCardView } from '../dashboard/connection-card.ts';
 import type { OverviewView } from '../dashboard/overview.ts';
 import type { PeopleView } from '../dashboard/people.ts';
 import type { FeaturesView } from '../dashboard/features.ts';
+import type { PersonView } from '../dashboard/person.ts';
+import type { RecommendationsView } from '../dashboard/recommendations.ts';
+import type { GuardrailCode } from '../analytics/recommendations.ts';
 
 /** Response schemas shared by several routes; each mirrors a view model field by field. */
 
@@ -11,6 +14,41 @@ const isoDate = z.string().describe('A calendar date, YYYY-MM-DD');
 const recommendationKind = z.enum(['reclaim_seat', 'downgrade_to_stakeholder', 'remove_invitation']);
 const connectionState = z.enum(['not_connected', 'connected', 'syncing', 'needs_reconnect', 'error']);
 const signalStatus = z.enum(['available', 'unavailable']);
+const recommendationStatus = z.enum(['ready', 'flagged', 'blocked']);
+const guardrailCode = z.enum([
+  'strands_escalation_level',
+  'strands_schedule',
+  'upcoming_on_call',
+  'permanent_on_call',
+  'on_escalation_policy',
+  'open_incidents',
+  'account_owner',
+  'last_admin',
+  'exempt',
+  'no_stakeholder_seat',
+]);
+// Fails to compile when the analytics layer adds a guardrail code this schema does not list.
+type GuardrailCodesCovered = AssertNone<Exclude<GuardrailCode, z.infer<typeof guardrailCode>>>;
+
+/** Mirrors RecommendationRow of src/dashboard/recommendations.ts. */
+const recommendationRowSchema = z.object({
+  kind: recommendationKind,
+  externalId: z.string(),
+  name: z.string(),
+  email: z.string(),
+  licenseName: z.string().nullable(),
+  status: recommendationStatus,
+  yearlySavingMinor: z.number().nullable().describe('Yearly saving in minor currency units; null without a contract price'),
+  effectiveDate: isoDate,
+  evidence: z.record(z.string(), z.unknown()).describe('The facts behind the recommendation, such as last activity and license'),
+  guardrails: z.array(
+    z.object({
+      code: guardrailCode,
+      severity: z.enum(['block', 'flag']).describe('block stops the recommendation; flag lets it stand with a warning'),
+      message: z.string(),
+    }),
+  ),
+});
 
 export const connectionCardSchema = z.object({
   state: connectionState,
@@ -158,6 +196,55 @@ export const peopleSchema = z.object({
   pageSize: z.number(),
 });
 
+/** Mirrors PersonView of src/dashboard/person.ts. */
+export const personSchema = z.object({
+  externalId: z.string(),
+  name: z.string(),
+  email: z.string(),
+  role: z.string(),
+  licenseName: z.string().nullable(),
+  roleGroup: z.string().nullable(),
+  teams: z.array(z.string()),
+  isDeleted: z.boolean(),
+  isInvitedNeverSignedUp: z.boolean(),
+  lastSeenAt: isoInstant.nullable(),
+  lastSeenSignal: z.string().nullable(),
+  lastSeenDetail: z.string().nullable(),
+  lastActivityAt: isoInstant.nullable(),
+  lastActivitySignal: z.string().nullable(),
+  lastActivityDetail: z.string().nullable(),
+  coverage: z.object({
+    escalationPolicyIds: z.array(z.string()),
+    scheduleIds: z.array(z.string()),
+    upcomingShiftCount: z.number(),
+    isPermanentOnCall: z.boolean(),
+    openIncidentCount: z.number(),
+  }),
+  features: z.array(
+    z.object({
+      key: z.string(),
+      name: z.string(),
+      firstUsedAt: isoInstant,
+      lastUsedAt: isoInstant,
+      count30d: z.number(),
+      count60d: z.number(),
+      count90d: z.number(),
+    }),
+  ),
+  unavailableSignals: z.array(z.object({ signal: z.string(), reason: z.string().nullable() })).describe('Signals that could not be read, so their absence proves nothing'),
+  recommendation: recommendationRowSchema.nullable(),
+});
+
+/** Mirrors RecommendationsView of src/dashboard/recommendations.ts. */
+export const recommendationsSchema = z.object({
+  computedAt: isoInstant.nullable(),
+  currency: z.string().nullable(),
+  totals: z
+    .object({ yearlySavingMinor: z.number(), ready: z.number(), flagged: z.number(), blocked: z.number() })
+    .describe('Savings of the recommendations that no guardrail blocks'),
+  rows: z.array(recommendationRowSchema),
+});
+
 /** Mirrors FeaturesView of src/dashboard/features.ts. */
 export const featuresSchema = z.object({
   computedAt: isoInstant.nullable(),
@@ -221,4 +308,13 @@ export type SchemaCoverageChecks = [
   AssertNone<MissingFields<PeopleView, z.infer<typeof peopleSchema>>>,
   AssertNone<MissingFields<PeopleView['rows'][number], z.infer<typeof peopleSchema>['rows'][number]>>,
   AssertNone<MissingFields<ConnectionCardView, z.infer<typeof connectionCardSchema>>>,
+  GuardrailCodesCovered,
+  AssertNone<MissingFields<PersonView, z.infer<typeof personSchema>>>,
+  AssertNone<MissingFields<PersonView['coverage'], z.infer<typeof personSchema>['coverage']>>,
+  AssertNone<MissingFields<PersonView['features'][number], z.infer<typeof personSchema>['features'][number]>>,
+  AssertNone<MissingFields<PersonView['unavailableSignals'][number], z.infer<typeof personSchema>['unavailableSignals'][number]>>,
+  AssertNone<MissingFields<RecommendationsView, z.infer<typeof recommendationsSchema>>>,
+  AssertNone<MissingFields<RecommendationsView['totals'], z.infer<typeof recommendationsSchema>['totals']>>,
+  AssertNone<MissingFields<RecommendationsView['rows'][number], z.infer<typeof recommendationsSchema>['rows'][number]>>,
+  AssertNone<MissingFields<RecommendationsView['rows'][number]['guardrails'][number], z.infer<typeof recommendationsSchema>['rows'][number]['guardrails'][number]>>,
 ];

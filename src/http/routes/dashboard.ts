@@ -9,7 +9,7 @@ import { presentRecommendations } from '../../dashboard/recommendations.ts';
 import { requireSession } from '../access.ts';
 import type { RouteContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { featuresSchema, overviewSchema, peopleSchema } from '../schemas.ts';
+import { featuresSchema, overviewSchema, peopleSchema, personSchema, recommendationsSchema } from '../schemas.ts';
 
 /** Registers the dashboard pages. Each reads through its presenter, scoped to the session's organization. */
 export function registerDashboardRoutes(app: FastifyInstance, context: RouteContext): void {
@@ -35,11 +35,13 @@ export function registerDashboardRoutes(app: FastifyInstance, context: RouteCont
     handler: async (request) => presentPeople(db, requireSession(request).organization.id, request.query),
   });
 
-  // NOTE: the person and recommendations routes send their presenter's view model without a
-  // response schema, so the OpenAPI document does not describe their bodies.
   routes.get('/api/people/:externalId', {
     config: { access: 'viewer' },
-    schema: { summary: 'One person: license, last activity and feature use', params: z.object({ externalId: z.string().min(1).max(200) }) },
+    schema: {
+      summary: 'One person: license, last activity and feature use',
+      params: z.object({ externalId: z.string().min(1).max(200) }),
+      response: { 200: personSchema },
+    },
     handler: async (request) => {
       const person = await presentPerson(db, requireSession(request).organization.id, request.params.externalId);
       if (!person) throw new ApiError('not_found', `No person with the id ${request.params.externalId} is in the synced data; check the link.`);
@@ -59,7 +61,7 @@ export function registerDashboardRoutes(app: FastifyInstance, context: RouteCont
 
   routes.get('/api/recommendations', {
     config: { access: 'viewer' },
-    schema: { summary: 'Seat recommendations with savings' },
+    schema: { summary: 'Seat recommendations with savings', response: { 200: recommendationsSchema } },
     handler: async (request) => presentRecommendations(db, requireSession(request).organization.id),
   });
 }

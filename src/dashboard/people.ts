@@ -43,6 +43,8 @@ export const peopleQuerySchema = z.object({
   license: z.string().trim().min(1).max(200).optional(),
   /** An exact team name; people belong to every team PagerDuty lists them in. */
   team: z.string().trim().min(1, 'team must name a team; leave it out to list every team').max(200, 'team must have at most 200 characters').optional(),
+  /** `true` lists only people in no team; it cannot be combined with `team`. */
+  noTeam: namedEnum('noTeam', ['true', 'false']).optional(),
   activity: namedEnum('activity', ACTIVITY_FILTERS).optional(),
   seat: namedEnum('seat', SEAT_FILTERS).optional(),
   recommendation: namedEnum('recommendation', RECOMMENDATION_FILTERS).optional(),
@@ -50,6 +52,9 @@ export const peopleQuerySchema = z.object({
   direction: namedEnum('direction', ['asc', 'desc']).default('asc'),
   page: z.coerce.number().int().min(1, 'page must be 1 or more').default(1),
   pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE, `pageSize must be at most ${MAX_PAGE_SIZE}`).default(DEFAULT_PAGE_SIZE),
+}).refine((query) => !(query.noTeam === 'true' && query.team !== undefined), {
+  path: ['noTeam'],
+  message: 'noTeam=true lists people in no team, so it cannot be combined with team; leave one of them out',
 });
 
 export type PeopleQuery = z.input<typeof peopleQuerySchema>;
@@ -169,14 +174,14 @@ export async function presentPeople(db: Kysely<DB>, organizationId: string, quer
   };
 }
 
-type PeopleFilters = Pick<z.output<typeof peopleQuerySchema>, 'search' | 'license' | 'team' | 'activity' | 'seat' | 'recommendation'>;
+type PeopleFilters = Pick<z.output<typeof peopleQuerySchema>, 'search' | 'license' | 'team' | 'noTeam' | 'activity' | 'seat' | 'recommendation'>;
 
 /**
  * Selects the organization's people that match every given filter. The CSV export and the page
  * share it, so a file contains the same people as the table.
  */
 export function filterPeople(db: Kysely<DB>, organizationId: string, filters: PeopleFilters) {
-  const { search, license, team, activity, seat, recommendation } = filters;
+  const { search, license, team, noTeam, activity, seat, recommendation } = filters;
   let filtered = db.selectFrom('people').where('organization_id', '=', organizationId).where('connection_id', 'in', liveConnectionIds(db, organizationId));
   if (search !== undefined && search !== '') {
     const pattern = `%${escapeLikePattern(search)}%`;
@@ -189,6 +194,9 @@ export function filterPeople(db: Kysely<DB>, organizationId: string, filters: Pe
   }
   if (team !== undefined) {
     filtered = filtered.where((eb) => sql<boolean>`${eb.ref('teams')} @> ${JSON.stringify([team])}::jsonb`);
+  }
+  if (noTeam === 'true') {
+    filtered = filtered.where((eb) => sql<boolean>`jsonb_array_length(${eb.ref('teams')}) = 0`);
   }
   if (activity !== undefined) {
     filtered = filtered.where((eb) => activityCondition(eb.ref('last_seen_at'), eb.ref('computed_at'), activity));

@@ -253,6 +253,8 @@ export interface PeopleQuery {
   search: string;
   license: string;
   team: string;
+  /** Lists only people in no team; the API rejects it together with `team`. */
+  noTeam: boolean;
   activity: string;
   seat: string;
   recommendation: string;

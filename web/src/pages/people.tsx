@@ -107,10 +107,10 @@ function Filters({ query, licenses, teams, onChange }: FiltersProps): JSX.Elemen
     return () => clearTimeout(timer);
   }, [search, query.search, onChange]);
 
-  const hasFilters = query.search !== '' || query.license !== '' || query.team !== '' || query.activity !== '' || query.seat !== '' || query.recommendation !== '';
+  const hasFilters = query.search !== '' || query.license !== '' || query.team !== '' || query.noTeam || query.activity !== '' || query.seat !== '' || query.recommendation !== '';
   const clearFilters = (): void => {
     setSearch('');
-    onChange({ search: '', license: '', team: '', activity: '', seat: '', recommendation: '' });
+    onChange({ search: '', license: '', team: '', noTeam: false, activity: '', seat: '', recommendation: '' });
   };
 
   return (
@@ -126,7 +126,14 @@ function Filters({ query, licenses, teams, onChange }: FiltersProps): JSX.Elemen
         />
       </div>
       <FilterSelect id="people-license" label="License" anyLabel="All licenses" value={query.license} options={licenses.map((license) => ({ value: license, label: license }))} onChange={(license) => onChange({ license })} />
-      <FilterSelect id="people-team" label="Team" anyLabel="All teams" value={query.team} options={teams.map((team) => ({ value: team, label: team }))} onChange={(team) => onChange({ team })} />
+      <FilterSelect
+        id="people-team"
+        label="Team"
+        anyLabel="All teams"
+        value={teamOptionValue(query)}
+        options={[{ value: NO_TEAM_OPTION, label: 'No team' }, ...teams.map((team) => ({ value: `${TEAM_OPTION_PREFIX}${team}`, label: team }))]}
+        onChange={(value) => onChange(readTeamOption(value))}
+      />
       <FilterSelect
         id="people-activity"
         label="Activity"
@@ -184,6 +191,23 @@ interface FilterSelectProps {
   value: string;
   options: { value: string; label: string }[];
   onChange: (value: string) => void;
+}
+
+/**
+ * The team select's option values. Team names are free text, so each carries a prefix that the
+ * "No team" option lacks, and no team name can collide with it.
+ */
+const NO_TEAM_OPTION = 'none';
+const TEAM_OPTION_PREFIX = 'team:';
+
+function teamOptionValue(query: PeopleQuery): string {
+  if (query.noTeam) return NO_TEAM_OPTION;
+  return query.team === '' ? '' : `${TEAM_OPTION_PREFIX}${query.team}`;
+}
+
+function readTeamOption(value: string): Pick<PeopleQuery, 'team' | 'noTeam'> {
+  if (value === NO_TEAM_OPTION) return { team: '', noTeam: true };
+  return { team: value.startsWith(TEAM_OPTION_PREFIX) ? value.slice(TEAM_OPTION_PREFIX.length) : value, noTeam: false };
 }
 
 /**
@@ -396,6 +420,7 @@ function readPeopleQuery(params: URLSearchParams): PeopleQuery {
     search: params.get('search') ?? '',
     license: params.get('license') ?? '',
     team: params.get('team') ?? '',
+    noTeam: params.get('noTeam') === 'true',
     activity: params.get('activity') ?? '',
     seat: params.get('seat') ?? '',
     recommendation: params.get('recommendation') ?? '',
@@ -411,6 +436,7 @@ function toSearchParams(query: PeopleQuery): URLSearchParams {
   if (query.search !== '') params.set('search', query.search);
   if (query.license !== '') params.set('license', query.license);
   if (query.team !== '') params.set('team', query.team);
+  if (query.noTeam) params.set('noTeam', 'true');
   if (query.activity !== '') params.set('activity', query.activity);
   if (query.seat !== '') params.set('seat', query.seat);
   if (query.recommendation !== '') params.set('recommendation', query.recommendation);

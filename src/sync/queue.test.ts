@@ -84,7 +84,14 @@ describe.each(queueTargets())('job queue on $name', ({ open }) => {
     expect(run.status).toBe('succeeded');
     const users = await database.db.selectFrom('pd_users').select('id').where('connection_id', '=', connection.connectionId).execute();
     expect(users.length).toBe(20);
-    const runs = await database.db.selectFrom('sync_runs').select('id').where('connection_id', '=', connection.connectionId).execute();
-    expect(runs.length).toBe(1);
+    // The hourly incremental round runs on the wall clock and may add a scheduled run while this test runs,
+    // so only the runs this test asked for are counted.
+    const requestedRuns = await database.db
+      .selectFrom('sync_runs')
+      .select('id')
+      .where('connection_id', '=', connection.connectionId)
+      .where('trigger', '!=', 'schedule')
+      .execute();
+    expect(requestedRuns.map((run) => run.id)).toEqual([syncRunId]);
   }, 90_000);
 });

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { BillingPeriod, DB, RecommendationKind, RecommendationStatus } from '../db/schema.ts';
 import { PAGERDUTY_FEATURES, PAGERDUTY_PROVIDER } from './pagerduty-features.ts';
 import { activitySignalOf } from './people.ts';
@@ -499,4 +499,31 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
     strandedLevels: row.stranded_levels ?? [],
     strandedSchedules: row.stranded_schedules ?? [],
   }));
+}
+
+/**
+ * Rewrites the recommendations of an organization's live connection after its contract, threshold
+ * or exempt list changed, so savings follow the new prices without waiting for the next sync. It
+ * reuses the last crunch's instant (the people rows' `computed_at`) so the recommendations stay
+ * consistent with the last-seen facts they are built from. Returns that instant, or null when no
+ * crunch has run yet.
+ */
+export async function recomputeRecommendationsOfOrganization(db: Kysely<DB>, organizationId: string): Promise<Date | null> {
+  return db.transaction().execute(async (trx) => {
+    const lastCrunch = await trx
+      .selectFrom('people')
+      .innerJoin('connections', 'connections.id', 'people.connection_id')
+      .select(['people.connection_id', (eb) => eb.fn.max('people.computed_at').as('as_of')])
+      .where('connections.organization_id', '=', organizationId)
+      .where('connections.archived_at', 'is', null)
+      .groupBy('people.connection_id')
+      .executeTakeFirst();
+    if (lastCrunch === undefined || lastCrunch.as_of === null) return null;
+
+    const asOf = new Date(lastCrunch.as_of);
+    // NOTE: nothing serialises this with a crunch of the same connection running at the same
+    // time; the next crunch rewrites these rows from the saved settings either way.
+    await recomputeRecommendations(trx, { connectionId: lastCrunch.connection_id, organizationId, asOf });
+    return asOf;
+  });
 }

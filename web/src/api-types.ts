@@ -457,5 +457,7 @@ export const settingsSchema = z.object({
   /** The organization's own support address; null uses the server's default. */
   supportEmail: z.string().nullable(),
   members: z.array(z.object({ id: z.string(), name: z.string(), email: z.string(), role: z.string() })),
+  /** In the response to a change that affects recommendations, the data instant they were recomputed for. Null before the first sync. */
+  recommendationsRecomputedFor: instant.nullable().optional(),
 });
 export type SettingsView = z.infer<typeof settingsSchema>;

@@ -7,7 +7,7 @@ import { listMembers } from '../../accounts/members.ts';
 import type { ActiveSession } from '../../accounts/sessions.ts';
 import { addExemption, getContract, removeExemption, saveContract, setUnusedDays, type ContractError } from '../../analytics/contracts.ts';
 import { PAGERDUTY_PROVIDER } from '../../analytics/pagerduty-features.ts';
-import { DEFAULT_UNUSED_DAYS } from '../../analytics/recommendations.ts';
+import { DEFAULT_UNUSED_DAYS, recomputeRecommendationsOfOrganization } from '../../analytics/recommendations.ts';
 import type { DB } from '../../db/schema.ts';
 import { requireSession } from '../access.ts';
 import type { RouteContext } from '../context.ts';
@@ -29,6 +29,11 @@ const settingsSchema = z.object({
   exemptions: z.array(z.object({ email: z.string(), reason: z.string().nullable(), createdAt: z.string() })),
   supportEmail: z.string().nullable(),
   members: z.array(z.object({ id: z.string(), name: z.string(), email: z.string(), role: z.string() })),
+  /**
+   * In the response to a change that affects recommendations, the data instant they were
+   * recomputed for. Null when nothing is synced yet, so the first sync computes them.
+   */
+  recommendationsRecomputedFor: z.string().nullable().optional(),
 });
 
 /** Builds the settings page of an organization. */
@@ -93,6 +98,12 @@ export function registerSettingsRoutes(app: FastifyInstance, context: RouteConte
       details: { setting },
     });
 
+  /** Recomputes recommendations with the saved settings, then builds the page. */
+  const recomputeAndPresent = async (organizationId: string) => {
+    const asOf = await recomputeRecommendationsOfOrganization(db, organizationId);
+    return { ...(await presentSettings(db, organizationId)), recommendationsRecomputedFor: asOf?.toISOString() ?? null };
+  };
+
   routes.get('/api/settings', {
     config: { access: 'viewer' },
     schema: { summary: 'The organization’s settings', response: { 200: settingsSchema } },
@@ -112,7 +123,7 @@ export function registerSettingsRoutes(app: FastifyInstance, context: RouteConte
       const saved = await saveContract(db, session.organization.id, request.body);
       if (!saved.ok) throw invalidSettings(saved.error);
       await audit(session, 'contract');
-      return presentSettings(db, session.organization.id);
+      return recomputeAndPresent(session.organization.id);
     },
   });
 
@@ -124,7 +135,7 @@ export function registerSettingsRoutes(app: FastifyInstance, context: RouteConte
       const saved = await setUnusedDays(db, session.organization.id, request.body.unusedDays);
       if (!saved.ok) throw invalidSettings(saved.error);
       await audit(session, 'unusedDays');
-      return presentSettings(db, session.organization.id);
+      return recomputeAndPresent(session.organization.id);
     },
   });
 
@@ -140,7 +151,7 @@ export function registerSettingsRoutes(app: FastifyInstance, context: RouteConte
       const saved = await addExemption(db, session.organization.id, request.body.email, request.body.reason || null);
       if (!saved.ok) throw invalidSettings(saved.error);
       await audit(session, 'exemptions');
-      return presentSettings(db, session.organization.id);
+      return recomputeAndPresent(session.organization.id);
     },
   });
 
@@ -151,7 +162,7 @@ export function registerSettingsRoutes(app: FastifyInstance, context: RouteConte
       const session = requireSession(request);
       await removeExemption(db, session.organization.id, request.params.email);
       await audit(session, 'exemptions');
-      return presentSettings(db, session.organization.id);
+      return recomputeAndPresent(session.organization.id);
     },
   });
 

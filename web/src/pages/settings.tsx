@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { z } from 'zod';
 import type { PageProps } from '../app.tsx';
-import { requestJson, type ApiFailure } from '../api.ts';
+import { requestJson, type ApiFailure, type ApiResult } from '../api.ts';
 import {
   billingPeriods,
   contractInputSchema,
@@ -13,13 +13,13 @@ import {
 } from '../api-types.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
 import { MembersSettings } from '../components/members-settings.tsx';
-import { humanize, localDecimalSeparator, parseDecimalInput, parseWholeNumberInput, toMajorUnits } from '../format.ts';
+import { formatLocalTime, humanize, localDecimalSeparator, parseDecimalInput, parseWholeNumberInput, toMajorUnits } from '../format.ts';
 import { useSessionGuard } from '../session-guard.ts';
 
 const DEFAULT_CURRENCY = 'USD';
 const DEFAULT_NOTICE_PERIOD_DAYS = 30;
 
-type Save = (path: string, method: 'PUT' | 'POST' | 'DELETE', body?: unknown) => Promise<ApiFailure | null>;
+type Save = (path: string, method: 'PUT' | 'POST' | 'DELETE', body?: unknown) => Promise<ApiResult<SettingsView>>;
 
 /**
  * Renders the settings an admin maintains: the contract with its price per license type (typed
@@ -33,9 +33,8 @@ export function SettingsPage({ session, onSessionExpired }: PageProps): JSX.Elem
 
   const save: Save = async (path, method, body) => {
     const result = await requestJson(path, settingsSchema, body === undefined ? { method, csrfToken: session.csrfToken } : { method, csrfToken: session.csrfToken, body });
-    if (!result.ok) return result.error;
-    await reload();
-    return null;
+    if (result.ok) await reload();
+    return result;
   };
 
   return (
@@ -61,21 +60,32 @@ function useSaveState(): {
   isSaving: boolean;
   failure: ApiFailure | null;
   savedMessage: string | null;
-  run: (action: () => Promise<ApiFailure | null>, successMessage: string) => Promise<void>;
+  run: (action: () => Promise<ApiResult<SettingsView>>, successMessage: string) => Promise<void>;
 } {
   const [isSaving, setSaving] = useState(false);
   const [failure, setFailure] = useState<ApiFailure | null>(null);
   const [savedMessage, setSavedMessage] = useState<string | null>(null);
-  const run = async (action: () => Promise<ApiFailure | null>, successMessage: string): Promise<void> => {
+  const run = async (action: () => Promise<ApiResult<SettingsView>>, successMessage: string): Promise<void> => {
     setSaving(true);
     setFailure(null);
     setSavedMessage(null);
     const outcome = await action();
     setSaving(false);
-    if (outcome === null) setSavedMessage(successMessage);
-    else setFailure(outcome);
+    if (outcome.ok) setSavedMessage(joinSentences(successMessage, recomputedSentence(outcome.value)));
+    else setFailure(outcome.error);
   };
   return { isSaving, failure, savedMessage, run };
+}
+
+/** Says whether recommendations and savings already reflect a change that affects them. */
+function recomputedSentence(view: SettingsView): string | null {
+  if (view.recommendationsRecomputedFor === undefined) return null;
+  if (view.recommendationsRecomputedFor === null) return 'Recommendations and savings are computed after the first sync.';
+  return `Recommendations and savings are updated now, for the data synced up to ${formatLocalTime(view.recommendationsRecomputedFor)}.`;
+}
+
+function joinSentences(first: string, second: string | null): string {
+  return second === null ? first : `${first} ${second}`;
 }
 
 function SaveFeedback({ failure, savedMessage }: { failure: ApiFailure | null; savedMessage: string | null }): JSX.Element | null {
@@ -140,7 +150,7 @@ function ContractForm({ settings, save }: { settings: SettingsView; save: Save }
       return;
     }
     showProblems([]);
-    await saveState.run(() => save('/api/settings/contract', 'PUT', parsed.contract), 'Contract saved. Savings are recomputed with the next crunch.');
+    await saveState.run(() => save('/api/settings/contract', 'PUT', parsed.contract), 'Contract saved.');
   };
 
   return (

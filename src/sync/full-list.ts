@@ -37,6 +37,7 @@ export async function readFullList<Item extends z.ZodType>(
     if (context.now.getTime() - completedAt.getTime() < options.refreshIntervalMs) return ok({ status: 'not_due', completedAt });
   }
 
+  if (checkpoint.pass !== null) context.progress.continueEarlierAttempt();
   const pass = checkpoint.pass ?? { startedAt: context.now.toISOString(), offset: 0 };
   let offset = pass.offset;
   let records = 0;

@@ -16,6 +16,8 @@ export interface PageProgress {
 export class StreamProgress {
   #pages = 0;
   #records = 0;
+  /** Counts an earlier, interrupted attempt of the same run stored up to its last checkpoint. */
+  #earlier = { pages: 0, records: 0 };
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -31,24 +33,44 @@ export class StreamProgress {
     return this.#records;
   }
 
-  async start(): Promise<void> {
-    const now = new Date();
+  /**
+   * Marks the stream running and returns the status and message an earlier attempt of the same
+   * run left, or null on a first attempt. The counts start at zero, because a stream that starts
+   * over reads every record again. A stream that resumes a pass calls `continueEarlierAttempt`.
+   */
+  async start(): Promise<{ status: StreamStatus; message: string | null } | null> {
+    const earlier = await this.db
+      .selectFrom('sync_run_streams')
+      .select(['status', 'message', 'pages', 'records'])
+      .where('sync_run_id', '=', this.syncRunId)
+      .where('stream', '=', this.stream)
+      .executeTakeFirst();
+    this.#earlier = { pages: earlier?.pages ?? 0, records: earlier?.records ?? 0 };
+    // A stream that succeeded before the interruption is not read again, so its row stays as it is.
+    if (earlier?.status === 'succeeded') {
+      this.continueEarlierAttempt();
+      return { status: earlier.status, message: earlier.message };
+    }
+
     await this.db
       .insertInto('sync_run_streams')
-      .values({ sync_run_id: this.syncRunId, stream: this.stream, status: 'running', started_at: now })
+      .values({ sync_run_id: this.syncRunId, stream: this.stream, status: 'running', started_at: new Date() })
       .onConflict((conflict) =>
         conflict.columns(['sync_run_id', 'stream']).doUpdateSet({ status: 'running', message: null, finished_at: null }),
       )
       .execute();
-    const row = await this.db
-      .selectFrom('sync_run_streams')
-      .select(['pages', 'records'])
-      .where('sync_run_id', '=', this.syncRunId)
-      .where('stream', '=', this.stream)
-      .executeTakeFirst();
-    // A resumed run continues the counts of the attempt that was interrupted.
-    this.#pages = row?.pages ?? 0;
-    this.#records = row?.records ?? 0;
+    return earlier === undefined ? null : { status: earlier.status, message: earlier.message };
+  }
+
+  /**
+   * Adds the earlier attempt's counts, for a stream that continues from the checkpoint that
+   * attempt wrote. Each page's checkpoint is written before its progress, so those pages are not
+   * read again.
+   */
+  continueEarlierAttempt(): void {
+    this.#pages += this.#earlier.pages;
+    this.#records += this.#earlier.records;
+    this.#earlier = { pages: 0, records: 0 };
   }
 
   async page(progress: PageProgress): Promise<void> {

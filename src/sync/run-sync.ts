@@ -84,12 +84,14 @@ export async function runSync(deps: SyncDeps, input: { connectionId: string; syn
   const { db } = deps.database;
   const { connectionId, syncRunId } = input;
   const logger = deps.logger.child({ connectionId, syncRunId });
-  const now = deps.now?.() ?? new Date();
 
   const connection = await db.selectFrom('connections').selectAll().where('id', '=', connectionId).executeTakeFirst();
   if (!connection) throw new Error(`Cannot sync connection ${connectionId}: it does not exist`);
-  const run = await db.selectFrom('sync_runs').select(['kind', 'status']).where('id', '=', syncRunId).where('connection_id', '=', connectionId).executeTakeFirst();
+  const run = await db.selectFrom('sync_runs').select(['kind', 'status', 'started_at']).where('id', '=', syncRunId).where('connection_id', '=', connectionId).executeTakeFirst();
   if (!run) throw new Error(`Cannot run sync ${syncRunId}: no such run for connection ${connectionId}`);
+  // A resumed run keeps its first start, so its passes end where they were planned to and its
+  // duration covers every attempt.
+  const now = run.started_at === null ? (deps.now?.() ?? new Date()) : new Date(run.started_at);
 
   if (connection.status !== 'connected') {
     const message = `The PagerDuty connection is ${connection.status.replace('_', ' ')}${connection.status_reason ? `: ${connection.status_reason}` : ''}; reconnect PagerDuty, then sync again.`;
@@ -209,7 +211,11 @@ async function runOneStream(
   const { db } = deps.database;
   const logger = parentLogger.child({ stream: stream.name });
   const progress = new StreamProgress(db, input.syncRunId, stream.name);
-  await progress.start();
+  const earlier = await progress.start();
+  if (earlier?.status === 'succeeded') {
+    logger.debug({ records: progress.records }, 'Stream skipped as read before the run was interrupted');
+    return { name: stream.name, status: earlier.status, pages: progress.pages, records: progress.records, message: earlier.message };
+  }
 
   const end = async (status: StreamOutcome['status'], message: string | null): Promise<StreamOutcome> => {
     await progress.finish(status, message);

@@ -59,6 +59,8 @@ export interface WindowedReadSummary {
  */
 export async function readWindowed<Item extends z.ZodType>(options: WindowedReadOptions<Item>): Promise<Result<WindowedReadSummary, ApiError>> {
   let checkpoint = await options.checkpoints.read(options.stream, windowCheckpointSchema, { highWaterMark: null, pass: null });
+  // A pass under way, or one that already reached the end of the range, was read by an earlier attempt.
+  if (checkpoint.pass !== null || planPass(checkpoint, options) === null) options.progress.continueEarlierAttempt();
   let records = 0;
   let summaryStart: Date | null = null;
 

@@ -148,6 +148,7 @@ export const auditRecordsStream: StreamDefinition = {
     const checkpoint = await context.checkpoints.read('audit_records', auditCheckpointSchema, { highWaterMark: null, pass: null });
     const startMs =
       checkpoint.highWaterMark === null ? context.historyStart.getTime() : Math.max(context.historyStart.getTime(), new Date(checkpoint.highWaterMark).getTime() - INCREMENTAL_OVERLAP_MS);
+    if (checkpoint.pass !== null) context.progress.continueEarlierAttempt();
     const pass = checkpoint.pass ?? { rangeEnd: context.now.toISOString(), windowStart: new Date(startMs).toISOString(), cursor: null };
     const rangeEndMs = new Date(pass.rangeEnd).getTime();
     const windowMs = (MAX_WINDOW_DAYS.auditRecords - 1) * DAY_MS;

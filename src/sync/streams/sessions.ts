@@ -60,6 +60,7 @@ export const oauthDelegationsStream: StreamDefinition = {
       return ok({ message: `Not due: read in full at ${checkpoint.completedAt}` });
     }
 
+    if (checkpoint.pass !== null) context.progress.continueEarlierAttempt();
     const pass = checkpoint.pass ?? { startedAt: context.now.toISOString(), afterUserId: null };
     let query = context.db.selectFrom('pd_users').select('id').where('connection_id', '=', context.connectionId).where('deleted_at', 'is', null).orderBy('id');
     if (pass.afterUserId !== null) query = query.where('id', '>', pass.afterUserId);

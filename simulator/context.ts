@@ -53,6 +53,20 @@ export interface SimulatorSettings {
   latencyMs: number;
   /** Every generated person signs in with this password. */
   demoPassword: string;
+  licenseAccess: LicenseAccess;
+}
+
+/** Whether the license endpoints return their lists, 403 Access Denied or 404 Not Found. */
+export type LicenseAccess = 'readable' | 'forbidden' | 'absent';
+
+export const LICENSE_ACCESS_VALUES: readonly LicenseAccess[] = ['readable', 'forbidden', 'absent'];
+
+/** Validates a `licenseAccess` option. Undefined means 'readable'. */
+export function parseLicenseAccess(value: string | undefined): LicenseAccess {
+  if (value === undefined) return 'readable';
+  const found = LICENSE_ACCESS_VALUES.find((candidate) => candidate === value);
+  if (found === undefined) throw new Error(`licenseAccess "${value}" is invalid; use one of ${LICENSE_ACCESS_VALUES.join(', ')}`);
+  return found;
 }
 
 /** Everything the simulator's handlers share. */

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../src/lib/logger.ts';
 import { AccountIndex } from './account-index.ts';
-import type { RequestLogEntry, SimulatorContext, TokenExchangeFailure } from './context.ts';
+import { parseLicenseAccess, type LicenseAccess, type RequestLogEntry, type SimulatorContext, type TokenExchangeFailure } from './context.ts';
 import type { PlanName, SimAccount } from './model.ts';
 import { CredentialStore, newApiKey } from './credentials.ts';
 import { PdError } from './errors.ts';
@@ -16,7 +16,7 @@ import { loadState, saveState } from './state-file.ts';
 import { computeUsageTruth, type UsageTruth, type UsageTruthOptions } from './usage-truth.ts';
 
 export type { GroundTruth, PersonAction, PersonTruth, SeatTruth } from './ground-truth.ts';
-export type { RequestLogEntry, TokenExchangeFailure } from './context.ts';
+export type { LicenseAccess, RequestLogEntry, TokenExchangeFailure } from './context.ts';
 export type { FaultRates } from './faults.ts';
 export type { PlanName, SimAccount } from './model.ts';
 export type { CoverageTruth, FeatureSignals, FeatureUseTruth, RecommendationTruth, UsageTruth, UsageTruthOptions } from './usage-truth.ts';
@@ -71,6 +71,12 @@ export interface SimulatorOptions {
    * last admin, so every recommendation guardrail has a case. Default false.
    */
   guardrailCases?: boolean;
+  /**
+   * Whether `/licenses`, `/license_allocations` and `/users/{id}/license` can be read: 'readable'
+   * (the default), 'forbidden' (403 Access Denied, a token that may not read them) or 'absent'
+   * (404 Not Found, an account without flexible licensing).
+   */
+  licenseAccess?: LicenseAccess;
   /** Probabilities of injected REST faults, each in [0, 1]; default none. */
   faults?: FaultRates;
   /** Pause in the middle of a `slowBody` fault, default 2,000 ms. */
@@ -99,6 +105,8 @@ export interface SimulatorControl {
   /** Replaces the fault rates; `{}` turns faults off. */
   setFaults(rates: FaultRates): void;
   setRateLimit(requestsPerMinute: number): void;
+  /** Changes whether the license endpoints can be read, as the `licenseAccess` option does. */
+  setLicenseAccess(access: LicenseAccess): void;
   /** Moves the simulator's clock forward (code, token and rate-limit expiry), not the generated history. */
   advanceClock(ms: number): void;
   /**
@@ -186,6 +194,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       rateLimitPerMinute: options.rateLimitPerMinute ?? 960,
       latencyMs: options.latencyMs ?? 0,
       demoPassword: DEMO_PASSWORD,
+      licenseAccess: parseLicenseAccess(options.licenseAccess),
     },
     urls: { identityUrl: '', apiUrl: '', euApiUrl: '' },
     credentials: new CredentialStore(),
@@ -230,6 +239,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
     setFaults: (rates) => {
       context.faults.injector.rates = rates;
+    },
+    setLicenseAccess: (access) => {
+      context.settings.licenseAccess = parseLicenseAccess(access);
     },
     setRateLimit: (requestsPerMinute) => {
       context.settings.rateLimitPerMinute = requestsPerMinute;

@@ -231,3 +231,43 @@ describe('simulated REST authentication', () => {
     ]);
   });
 });
+
+describe('simulated license access', () => {
+  const LICENSE_PATHS = ['/licenses', '/license_allocations'];
+
+  it('rejects license reads with 403', async () => {
+    const forbidden = await startSimulator({ people: 20, seed: 3, now: NOW, licenseAccess: 'forbidden' });
+    try {
+      const userId = forbidden.generated.users[0]?.id ?? '';
+      for (const path of [...LICENSE_PATHS, `/users/${userId}/license`]) {
+        const response = await fetch(`${forbidden.apiUrl}${path}`, { headers: { authorization: `Token token=${forbidden.apiKey}` } });
+        expect(response.status, path).toBe(403);
+        expect(await response.json(), path).toEqual({ error: { message: 'Access Denied', code: 2010 } });
+      }
+      const users = await fetch(`${forbidden.apiUrl}/users`, { headers: { authorization: `Token token=${forbidden.apiKey}` } });
+      expect(users.status).toBe(200);
+    } finally {
+      await forbidden.close();
+    }
+  });
+
+  it('answers license reads with 404', async () => {
+    const absent = await startSimulator({ people: 20, seed: 3, now: NOW, licenseAccess: 'absent' });
+    try {
+      for (const path of LICENSE_PATHS) {
+        const response = await fetch(`${absent.apiUrl}${path}`, { headers: { authorization: `Token token=${absent.apiKey}` } });
+        expect(response.status, path).toBe(404);
+        expect(await response.json(), path).toEqual({ error: { message: 'Not Found', code: 2100 } });
+      }
+      absent.control.setLicenseAccess('readable');
+      const readable = await fetch(`${absent.apiUrl}/licenses`, { headers: { authorization: `Token token=${absent.apiKey}` } });
+      expect(readable.status).toBe(200);
+    } finally {
+      await absent.close();
+    }
+  });
+
+  it('rejects an unknown license access', async () => {
+    await expect(startSimulator({ people: 5, licenseAccess: 'hidden' as never })).rejects.toThrow(/licenseAccess "hidden" is invalid/);
+  });
+});

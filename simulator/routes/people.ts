@@ -60,6 +60,7 @@ function listNotificationRules(input: RouteInput): Json {
 }
 
 function getUserLicense(input: RouteInput): Json {
+  assertLicensesReadable(input.context);
   const user = findUser(input);
   const license = input.context.account.licenses.find((candidate) => candidate.id === user.licenseId);
   if (license === undefined) throw new PdError('notFound', [`User ${user.id} has no license`]);
@@ -115,11 +116,34 @@ function listOauthDelegations(input: RouteInput): Json {
   };
 }
 
+/**
+ * Throws the error PagerDuty returns for the license endpoints when they cannot be read: 403 Access
+ * Denied (code 2010) for a token that may not read them, 404 Not Found (code 2100) for an account
+ * without flexible licensing.
+ */
+function assertLicensesReadable(context: RouteInput['context']): void {
+  const access = context.settings.licenseAccess;
+  switch (access) {
+    case 'readable':
+      return;
+    case 'forbidden':
+      throw new PdError('accessDenied');
+    case 'absent':
+      throw new PdError('notFound');
+    default: {
+      const unhandled: never = access;
+      throw new Error(`Unknown license access ${String(unhandled)}`);
+    }
+  }
+}
+
 function listLicenses({ context, wire }: RouteInput): Json {
+  assertLicensesReadable(context);
   return { licenses: context.account.licenses.map((license) => licenseWithCounts(wire, license)) };
 }
 
 function listLicenseAllocations({ context, params, wire }: RouteInput): Json {
+  assertLicensesReadable(context);
   const paging = parseOffsetRequest(params);
   const users = context.account.users;
   const page = offsetPage(paging, users.length, (start, end) => users.slice(start, end));

@@ -17,7 +17,13 @@ export interface ConnectionCardView {
     grantedScope: string;
     connectedAt: string;
   } | null;
+  /** The last sync of the live connection, or of the disconnected account whose data was kept. */
   lastSyncAt: string | null;
+  /**
+   * The account disconnected with its synced data kept; its runs stay in `recentRuns`. Null when
+   * connected, never connected, or disconnected with the data deleted.
+   */
+  keptAccount: { subdomain: string | null; disconnectedAt: string } | null;
   /** The reason the connection needs a reconnect, failed or is limited, in plain words. */
   statusReason: string | null;
   statusChangedAt: string | null;
@@ -58,16 +64,20 @@ export async function presentConnectionCard(
 ): Promise<ConnectionCardView> {
   const connection = await findPagerDutyConnection(db, organizationId);
   const isLive = connection !== null && connection.status !== 'disconnected';
-  const runs = isLive ? await readRuns(db, organizationId, connection.id) : { current: null, recent: [] };
+  // A disconnect that deletes the data deletes the runs too, so runs left on a disconnected row
+  // mean its data was kept.
+  const runs = connection !== null ? await readRuns(db, organizationId, connection.id) : { current: null, recent: [] };
+  const isDataKept = connection !== null && !isLive && runs.recent.length > 0;
 
   return {
-    state: stateOf(connection, runs.current !== null),
+    state: stateOf(connection, isLive && runs.current !== null),
     canConnect: canManageConnections(viewer.role),
     account: isLive ? accountOf(connection) : null,
-    lastSyncAt: isLive ? (connection.lastSyncAt?.toISOString() ?? null) : null,
+    lastSyncAt: isLive || isDataKept ? (connection.lastSyncAt?.toISOString() ?? null) : null,
+    keptAccount: isDataKept ? { subdomain: connection.subdomain, disconnectedAt: connection.statusChangedAt.toISOString() } : null,
     statusReason: connection?.statusReason ?? null,
     statusChangedAt: connection?.statusChangedAt.toISOString() ?? null,
-    currentRun: runs.current,
+    currentRun: isLive ? runs.current : null,
     recentRuns: runs.recent,
     notice: resultCode !== undefined && isConnectResultCode(resultCode) ? { ...CONNECT_RESULTS[resultCode] } : null,
     accountSwitch:

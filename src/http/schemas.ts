@@ -63,6 +63,7 @@ export const connectionCardSchema = z.object({
     })
     .nullable(),
   lastSyncAt: isoInstant.nullable(),
+  keptAccount: z.object({ subdomain: z.string().nullable(), disconnectedAt: isoInstant }).nullable(),
   statusReason: z.string().nullable(),
   statusChangedAt: isoInstant.nullable(),
   accountSwitch: z.object({ currentSubdomain: z.string() }).nullable(),

@@ -91,6 +91,7 @@ export const connectionCardSchema = z.object({
     })
     .nullable(),
   lastSyncAt: instant.nullable(),
+  keptAccount: z.object({ subdomain: z.string().nullable(), disconnectedAt: instant }).nullable(),
   statusReason: z.string().nullable(),
   statusChangedAt: instant.nullable(),
   currentRun: z

@@ -71,6 +71,7 @@ function CardBody({ card, csrfToken, onChanged, onDisconnected }: ConnectionsCar
             Seatwise is not connected to PagerDuty. Connect with a PagerDuty account that is an owner or admin, so Seatwise can read users,
             licenses and activity. Seatwise asks for read-only access and never changes anything in PagerDuty.
           </p>
+          {card.keptAccount !== null && <KeptAccount keptAccount={card.keptAccount} lastSyncAt={card.lastSyncAt} />}
           {card.canConnect ? <ConnectForm label="Connect" csrfToken={csrfToken} /> : <AdminOnlyNote />}
           <p class="hint invite-hint">Not a PagerDuty admin yourself? Invite one to connect.</p>
           <InviteAdmin csrfToken={csrfToken} />
@@ -157,6 +158,23 @@ function CardBody({ card, csrfToken, onChanged, onDisconnected }: ConnectionsCar
       throw new Error(`Unhandled connection state ${String(unreachable)}`);
     }
   }
+}
+
+/** Names the disconnected account whose synced data was kept, because the dashboard still shows its figures. */
+function KeptAccount({ keptAccount, lastSyncAt }: { keptAccount: NonNullable<ConnectionCardView['keptAccount']>; lastSyncAt: string | null }): JSX.Element {
+  const account = keptAccount.subdomain === null ? 'The disconnected PagerDuty account' : `${keptAccount.subdomain}.pagerduty.com`;
+  return (
+    <p class="kept-account">
+      {account} was disconnected on <Time iso={keptAccount.disconnectedAt} /> and its synced data is kept.{' '}
+      {lastSyncAt === null ? (
+        'It was never synced.'
+      ) : (
+        <>
+          Its last sync was on <Time iso={lastSyncAt} />, and the dashboard shows the figures from then until you connect again.
+        </>
+      )}
+    </p>
+  );
 }
 
 function Notice({ notice, supportEmail }: { notice: NonNullable<ConnectionCardView['notice']>; supportEmail: string }): JSX.Element {

@@ -24,31 +24,31 @@ export async function recomputeWeeklyActivity(trx: Transaction<DB>, scope: Crunc
   const weekOfDay = sql`d.day - (extract(isodow from d.day)::int - 1)`;
 
   await sql`delete from weekly_feature_activity where connection_id = ${connection} and ${weekFilter}`.execute(trx);
-  // Distinct people per week come from grouping twice, which PostgreSQL hashes, instead of
-  // count(distinct), which sorts every row.
+  await sql`delete from weekly_person_activity where connection_id = ${connection} and ${weekFilter}`.execute(trx);
+  // One scan of the daily facts feeds both tables, because a query that names a CTE twice
+  // computes it once. Distinct people per week come from grouping twice, which PostgreSQL
+  // hashes, instead of count(distinct), which sorts every row.
   await sql`
-    insert into weekly_feature_activity (connection_id, organization_id, week_start, feature_key, active_people, first_day)
-    select ${connection}, ${scope.organizationId}::uuid, p.week_start, p.feature_key, count(*)::int, min(p.first_day)
-    from (
+    with person_feature_weeks as (
       select ${weekOfDay} as week_start, d.feature_key, d.external_id, min(d.day) as first_day
       from activity_daily d
       where d.connection_id = ${connection} and ${dayFilter}
       group by 1, 2, 3
-    ) p
-    group by p.week_start, p.feature_key
-  `.execute(trx);
-
-  await sql`delete from weekly_person_activity where connection_id = ${connection} and ${weekFilter}`.execute(trx);
-  await sql`
-    insert into weekly_person_activity (connection_id, organization_id, week_start, external_id)
-    select ${connection}, ${scope.organizationId}::uuid, ${weekOfDay}, d.external_id
-    from activity_daily d
-    where d.connection_id = ${connection} and ${dayFilter}
-      and d.feature_key in (
+    ),
+    person_weeks as (
+      insert into weekly_person_activity (connection_id, organization_id, week_start, external_id)
+      select ${connection}, ${scope.organizationId}::uuid, p.week_start, p.external_id
+      from person_feature_weeks p
+      where p.feature_key in (
         select f.key from features f
         where f.provider = ${PAGERDUTY_PROVIDER} and f.category not in (${sql.join(NON_TEAM_CATEGORIES.map((category) => sql`${category}`))})
       )
-    group by 2, 3, 4
+      group by p.week_start, p.external_id
+    )
+    insert into weekly_feature_activity (connection_id, organization_id, week_start, feature_key, active_people, first_day)
+    select ${connection}, ${scope.organizationId}::uuid, p.week_start, p.feature_key, count(*)::int, min(p.first_day)
+    from person_feature_weeks p
+    group by p.week_start, p.feature_key
   `.execute(trx);
 
   await sql`delete from weekly_team_activity where connection_id = ${connection}`.execute(trx);

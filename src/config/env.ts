@@ -26,6 +26,7 @@ const envSchema = z.object({
   PAGERDUTY_CLIENT_SECRET: z.string().min(1).optional(),
   PAGERDUTY_IDENTITY_URL: z.url().default('https://identity.pagerduty.com'),
   PAGERDUTY_OAUTH_SCOPE: z.string().default('read'),
+  SEATWISE_PAGERDUTY_API_KEY: z.string().min(1).optional(),
   SIMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
   SIMULATOR_SEED: z.coerce.number().int().default(42),
   SIMULATOR_PEOPLE: z.coerce.number().int().min(5).max(50_000).default(250),
@@ -61,6 +62,8 @@ export interface Config {
     clientSecret: string | undefined;
     identityUrl: string;
     scope: string;
+    /** REST API key `seatwise sync` uses when the command line names none. */
+    apiKey: string | undefined;
   };
   simulator: { port: number; seed: number; people: number };
   syncHistoryDays: number;
@@ -129,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientSecret: values.PAGERDUTY_CLIENT_SECRET,
       identityUrl: values.PAGERDUTY_IDENTITY_URL.replace(/\/+$/, ''),
       scope: values.PAGERDUTY_OAUTH_SCOPE,
+      apiKey: values.SEATWISE_PAGERDUTY_API_KEY,
     },
     simulator: { port: values.SIMULATOR_PORT, seed: values.SIMULATOR_SEED, people: values.SIMULATOR_PEOPLE },
     syncHistoryDays: values.SYNC_HISTORY_DAYS,

@@ -79,13 +79,23 @@ export async function presentConnectionCard(
     statusChangedAt: connection?.statusChangedAt.toISOString() ?? null,
     currentRun: isLive ? runs.current : null,
     recentRuns: runs.recent,
-    notice: resultCode !== undefined && isConnectResultCode(resultCode) ? { ...CONNECT_RESULTS[resultCode] } : null,
+    notice: noticeOf(resultCode, isLive && runs.current !== null),
     accountSwitch:
       resultCode === 'account_mismatch' && connection !== null && canManageConnections(viewer.role)
         ? { currentSubdomain: connection.subdomain ?? connection.accountId ?? 'the connected account' }
         : null,
     supportEmail: viewer.supportEmail,
   };
+}
+
+/**
+ * Returns the sentence for an OAuth redirect's result code. "Connected" says a sync started, so it
+ * goes once that sync ends and the history shows its outcome.
+ */
+function noticeOf(resultCode: string | undefined, isRunActive: boolean): ConnectionCardView['notice'] {
+  if (resultCode === undefined || !isConnectResultCode(resultCode)) return null;
+  if (resultCode === 'connected' && !isRunActive) return null;
+  return { ...CONNECT_RESULTS[resultCode] };
 }
 
 function stateOf(connection: Connection | null, isSyncing: boolean): ConnectionCardState {
@@ -136,6 +146,7 @@ async function readRuns(
     .execute();
 
   const active = rows.find((row) => row.status === 'queued' || row.status === 'running');
+  const firstConnectRunId = await findFirstConnectRunId(db, connectionId);
   const current = active ? { id: active.id, status: active.status, startedAt: iso(active.started_at), streams: await readStreams(db, active.id) } : null;
   const recent = rows
     .filter((row) => row !== active)
@@ -143,13 +154,30 @@ async function readRuns(
     .map((row) => ({
       id: row.id,
       kind: row.kind,
-      trigger: row.trigger,
+      trigger: row.trigger === 'connect' && row.id !== firstConnectRunId ? 'reconnect' : row.trigger,
       status: row.status,
       startedAt: iso(row.started_at),
       finishedAt: iso(row.finished_at),
       errorMessage: row.error_message,
     }));
   return { current, recent };
+}
+
+/**
+ * Finds the run the first connect of this connection started. A reconnect reuses the connection
+ * row and enqueues its run with the same `connect` trigger, so every later such run is a reconnect.
+ */
+async function findFirstConnectRunId(db: Kysely<DB>, connectionId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('sync_runs')
+    .select('id')
+    .where('connection_id', '=', connectionId)
+    .where('trigger', '=', 'connect')
+    .orderBy('created_at', 'asc')
+    .orderBy('id', 'asc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id ?? null;
 }
 
 async function readStreams(db: Kysely<DB>, syncRunId: string): Promise<NonNullable<ConnectionCardView['currentRun']>['streams']> {

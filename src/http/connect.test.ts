@@ -125,8 +125,14 @@ describe.each(testDatabaseTargets())('PagerDuty connect flow on $name', ({ open 
     const { callbackUrl } = await completeConsent(authorizeUrl, simulator.login);
 
     expect(await followCallback(browser, callbackUrl)).toBe('connected');
+    // The job queue creates the queued run when it enqueues the sync; the recording stand-in does not.
+    const connected = await server.database.db.selectFrom('connections').select(['id', 'organization_id']).executeTakeFirstOrThrow();
+    await server.database.db
+      .insertInto('sync_runs')
+      .values({ organization_id: connected.organization_id, connection_id: connected.id, kind: 'full', status: 'queued', trigger: 'connect' })
+      .execute();
     const card = await expectCardNotice(browser, 'connected');
-    expect(card.state).toBe('connected');
+    expect(card.state).toBe('syncing');
     expect(card.canConnect).toBe(true);
     expect(card.account).toMatchObject({ subdomain: simulator.account.subdomain, region: 'us', grantedScope: 'openid read' });
     expect(card.account?.connectedBy.email).toBe(simulator.login.email);

@@ -12,8 +12,9 @@ const OWNER = { email: 'olga@kept.test', password: 'kept owner password' };
 /** `createTenant` records this as the connection's last sync. */
 const LAST_SYNC_AT = '2026-06-01T00:00:00.000Z';
 
-describe('disconnect over HTTP', () => {
+describe('connections card over HTTP', () => {
   let server: TestServer;
+  let tenant: { organizationId: string; connectionId: string };
 
   async function signIn(): Promise<{ browser: TestBrowser; csrfToken: string }> {
     const browser = new TestBrowser(server.url);
@@ -25,7 +26,7 @@ describe('disconnect over HTTP', () => {
     const [pglite] = testDatabaseTargets();
     const database = await pglite!.open();
     await migrate(database);
-    const tenant = await createTenant(database.db, 'Kept');
+    tenant = await createTenant(database.db, 'Kept');
     await database.db
       .insertInto('sync_runs')
       .values([
@@ -39,6 +40,29 @@ describe('disconnect over HTTP', () => {
   afterAll(async () => {
     await server?.close();
     await server?.database.close();
+  });
+
+  it('reconnect run reads reconnect', async () => {
+    const { browser } = await signIn();
+    const reconnectRun = await server.database.db
+      .insertInto('sync_runs')
+      .values({ organization_id: tenant.organizationId, connection_id: tenant.connectionId, kind: 'full', status: 'queued', trigger: 'connect', created_at: '2026-06-02T00:00:00Z' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    const whileQueued = await browser.json<ConnectionCardView>('/api/apps/pagerduty/card?result=connected');
+    expect(whileQueued.body.currentRun?.id).toBe(reconnectRun.id);
+    expect(whileQueued.body.notice?.message).toContain('Seatwise started a sync');
+
+    await server.database.db.updateTable('sync_runs').set({ status: 'succeeded', started_at: '2026-06-02T00:00:00Z', finished_at: '2026-06-02T00:05:00Z' }).where('id', '=', reconnectRun.id).execute();
+    const afterRun = await browser.json<ConnectionCardView>('/api/apps/pagerduty/card?result=connected');
+    expect(afterRun.body.currentRun).toBeNull();
+    expect(afterRun.body.notice).toBeNull();
+    expect(afterRun.body.recentRuns.map((run) => run.trigger)).toEqual(['reconnect', 'schedule', 'connect']);
+
+    const denied = await browser.json<ConnectionCardView>('/api/apps/pagerduty/card?result=access_denied');
+    expect(denied.body.notice?.kind).toBe('error');
+    await server.database.db.deleteFrom('sync_runs').where('id', '=', reconnectRun.id).execute();
   });
 
   it('kept data keeps card history', async () => {

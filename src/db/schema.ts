@@ -252,7 +252,11 @@ export interface SeatSummariesTable {
   never_active: number;
   computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
   active_60d: ColumnType<number, number | undefined, number>;
+  /** 'license' for a PagerDuty license, 'role' for a group derived from people's roles. */
+  basis: ColumnType<SeatBasis, SeatBasis | undefined, SeatBasis>;
 }
+
+export type SeatBasis = 'license' | 'role';
 
 /** Tables of 0002_streams.sql: the raw records of every stream beyond the first five. */
 

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type LicenseAccess, type RunningSimulator } from '../../simulator/index.ts';
+import { migrate } from '../db/migrate.ts';
+import type { Database } from '../db/database.ts';
+import { runSync } from '../sync/run-sync.ts';
+import { createQueuedRun, createTestConnection, testSyncDeps, testVault } from '../sync/testing.ts';
+import { testDatabaseTargets } from '../../test/support/databases.ts';
+import { crunchConnection } from './crunch.ts';
+
+const NOW = new Date('2026-06-15T12:00:00Z');
+const FULL_USER = new Set(['owner', 'admin', 'user', 'limited_user', 'observer', 'restricted_access']);
+const STAKEHOLDER = new Set(['read_only_user', 'read_only_limited_user']);
+
+interface SeatRow {
+  license_id: string;
+  role_group: string;
+  basis: string;
+  paid: number | null;
+  allocated: number;
+}
+
+/** Syncs and crunches one simulated account, then returns its seat rows by license id. */
+async function syncSeats(database: Database, simulator: RunningSimulator): Promise<{ seats: Map<string, SeatRow>; licensesReason: string | null; connectionId: string }> {
+  const vault = testVault();
+  const connection = await createTestConnection(database, vault, { apiBaseUrl: simulator.apiUrl, method: 'api_key', accessToken: simulator.apiKey });
+  const syncRunId = await createQueuedRun(database, connection);
+  const deps = testSyncDeps(database, vault, { now: () => NOW, crunch: crunchConnection });
+  const outcome = await runSync(deps, { connectionId: connection.connectionId, syncRunId });
+  expect(outcome.errorMessage).toBeNull();
+
+  const rows = await database.db
+    .selectFrom('seat_summaries')
+    .select(['license_id', 'role_group', 'basis', 'paid', 'allocated'])
+    .where('connection_id', '=', connection.connectionId)
+    .execute();
+  const signal = await database.db
+    .selectFrom('signal_availability')
+    .select('reason')
+    .where('connection_id', '=', connection.connectionId)
+    .where('signal', '=', 'licenses')
+    .executeTakeFirst();
+  return { seats: new Map(rows.map((row) => [row.license_id, row])), licensesReason: signal?.reason ?? null, connectionId: connection.connectionId };
+}
+
+describe.each(testDatabaseTargets())('seats without licenses on $name', (target) => {
+  let database: Database;
+
+  beforeAll(async () => {
+    database = await target.open();
+    await migrate(database);
+  });
+
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it.each<[LicenseAccess, RegExp]>([
+    ['forbidden', /403/],
+    ['absent', /404/],
+  ])('groups seats by role when %s', async (access, reasonPattern) => {
+    const simulator = await startSimulator({ people: 40, seed: 17, now: NOW, licenseAccess: access, rateLimitPerMinute: 60_000 });
+    try {
+      const { seats, licensesReason } = await syncSeats(database, simulator);
+      const users = simulator.generated.users;
+      const expectedFull = users.filter((user) => FULL_USER.has(user.role)).length;
+      const expectedStakeholder = users.filter((user) => STAKEHOLDER.has(user.role)).length;
+
+      expect(expectedFull).toBeGreaterThan(0);
+      expect([...seats.values()].every((row) => row.basis === 'role')).toBe(true);
+      expect(seats.get('role:FullUser')?.allocated).toBe(expectedFull);
+      expect(seats.get('role:FullUser')?.paid).toBeNull();
+      expect(seats.get('role:Stakeholder')?.allocated ?? 0).toBe(expectedStakeholder);
+      expect(licensesReason).toMatch(reasonPattern);
+    } finally {
+      await simulator.close();
+    }
+  });
+
+  it('keeps license seats when readable', async () => {
+    const simulator = await startSimulator({ people: 40, seed: 17, now: NOW, rateLimitPerMinute: 60_000 });
+    try {
+      const { seats } = await syncSeats(database, simulator);
+      const { licenses, users } = simulator.generated;
+
+      expect(seats.size).toBe(licenses.length);
+      for (const license of licenses) {
+        const row = seats.get(license.id);
+        expect(row?.basis, license.id).toBe('license');
+        expect(row?.allocated, license.id).toBe(users.filter((user) => user.licenseId === license.id).length);
+      }
+    } finally {
+      await simulator.close();
+    }
+  });
+});

@@ -186,6 +186,8 @@ function renderHtml(report: UtilizationReport): string {
       person.invitedNeverSignedUp ? 'yes' : 'no',
     ]),
   );
+  // Without contract prices every saving is unknown, not zero.
+  const saving = report.costs === null ? 'unknown, because no contract prices are entered' : (money(report.totalYearlySaving, report.costs.currency) ?? '');
   const costs =
     report.costs === null
       ? '<p>No contract entered: enter prices per license to see savings and cost per active user.</p>'
@@ -216,7 +218,7 @@ figure svg { max-width: 100%; height: auto; }
 ${seats}
 ${costs}
 <h2>Recommendations</h2>
-<p>Potential yearly saving of recommendations no guardrail blocks: ${escapeHtml(money(report.totalYearlySaving, report.costs?.currency ?? null) ?? '')}.</p>
+<p>Potential yearly saving of recommendations no guardrail blocks: ${escapeHtml(saving)}.</p>
 ${recommendations}
 <h2>Features</h2>
 <figure>${weeklyChart(report)}</figure>

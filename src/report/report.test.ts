@@ -185,4 +185,15 @@ describe('seatwise report with an API key', () => {
       expectedSeats.sort((left, right) => left.licenseId.localeCompare(right.licenseId)),
     );
   });
+
+  it('names the synced account without a contract', async () => {
+    const file = join(dataDir, 'synced-report.html');
+    const result = await runReport(['--data-dir', dataDir, '--format', 'html', '--output', file]);
+    expect(result.exitCode).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain(`Account ${simulator.account.subdomain} (`);
+    expect(html).not.toContain('unknown subdomain');
+    expect(html).toContain('no guardrail blocks: unknown, because no contract prices are entered.');
+    expect(html).not.toMatch(/no guardrail blocks: 0\.00/);
+  });
 });

@@ -21,6 +21,25 @@ export function recommendationStatusLabel(status: string): string {
   return status in RECOMMENDATION_STATUS_LABELS ? RECOMMENDATION_STATUS_LABELS[status as RecommendationStatus] : status;
 }
 
+/**
+ * PagerDuty's names for the `role` values its REST API returns on a user, as its web app shows
+ * them. Unknown values are shown as humanized words.
+ */
+const PAGERDUTY_ROLE_LABELS: Record<string, string> = {
+  owner: 'Account Owner',
+  admin: 'Admin',
+  user: 'User',
+  limited_user: 'Limited User',
+  observer: 'Observer',
+  restricted_access: 'Restricted Access',
+  read_only_user: 'Read-only User',
+  read_only_limited_user: 'Read-only Limited User',
+};
+
+export function pagerDutyRoleLabel(role: string): string {
+  return PAGERDUTY_ROLE_LABELS[role] ?? humanize(role);
+}
+
 /** Turns an identifier such as `incident_action` into words: "Incident action". */
 export function humanize(identifier: string): string {
   const words = identifier.replace(/[_-]+/g, ' ').trim();

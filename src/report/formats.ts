@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import * as echarts from 'echarts';
 import { PAGERDUTY_FEATURES } from '../analytics/pagerduty-features.ts';
+import { pagerDutyRoleLabel, recommendationKindLabel, recommendationStatusLabel } from '../exports/labels.ts';
 import type { UtilizationReport } from './build.ts';
 
 export type ReportFormat = 'json' | 'csv' | 'html';
@@ -163,10 +164,10 @@ function renderHtml(report: UtilizationReport): string {
   const recommendations = table(
     ['Recommendation', 'Person', 'License', 'Status', 'Yearly saving', 'Effective', 'Guardrails'],
     report.recommendations.map((recommendation) => [
-      recommendation.kind.replaceAll('_', ' '),
+      recommendationKindLabel(recommendation.kind),
       `${recommendation.name} <${recommendation.email}>`,
       recommendation.license,
-      recommendation.status,
+      recommendationStatusLabel(recommendation.status),
       money(recommendation.yearlySaving, recommendation.currency),
       recommendation.effectiveDate,
       recommendation.guardrails.map((guardrail) => guardrail.message).join(' '),
@@ -177,7 +178,7 @@ function renderHtml(report: UtilizationReport): string {
     report.people.map((person) => [
       person.name,
       person.email,
-      person.role,
+      pagerDutyRoleLabel(person.role),
       person.license,
       person.lastSeenAt,
       person.lastActivityAt,

@@ -6,6 +6,7 @@ import { runSync } from '../sync/run-sync.ts';
 import { createQueuedRun, createTestConnection, testSyncDeps, testVault } from '../sync/testing.ts';
 import { testDatabaseTargets } from '../../test/support/databases.ts';
 import { crunchConnection } from './crunch.ts';
+import { presentOverview } from '../dashboard/overview.ts';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 const FULL_USER = new Set(['owner', 'admin', 'user', 'limited_user', 'observer', 'restricted_access']);
@@ -20,7 +21,7 @@ interface SeatRow {
 }
 
 /** Syncs and crunches one simulated account, then returns its seat rows by license id. */
-async function syncSeats(database: Database, simulator: RunningSimulator): Promise<{ seats: Map<string, SeatRow>; licensesReason: string | null; connectionId: string }> {
+async function syncSeats(database: Database, simulator: RunningSimulator): Promise<{ seats: Map<string, SeatRow>; licensesReason: string | null; organizationId: string }> {
   const vault = testVault();
   const connection = await createTestConnection(database, vault, { apiBaseUrl: simulator.apiUrl, method: 'api_key', accessToken: simulator.apiKey });
   const syncRunId = await createQueuedRun(database, connection);
@@ -39,7 +40,7 @@ async function syncSeats(database: Database, simulator: RunningSimulator): Promi
     .where('connection_id', '=', connection.connectionId)
     .where('signal', '=', 'licenses')
     .executeTakeFirst();
-  return { seats: new Map(rows.map((row) => [row.license_id, row])), licensesReason: signal?.reason ?? null, connectionId: connection.connectionId };
+  return { seats: new Map(rows.map((row) => [row.license_id, row])), licensesReason: signal?.reason ?? null, organizationId: connection.organizationId };
 }
 
 describe.each(testDatabaseTargets())('seats without licenses on $name', (target) => {
@@ -60,7 +61,7 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
   ])('groups seats by role when %s', async (access, reasonPattern) => {
     const simulator = await startSimulator({ people: 40, seed: 17, now: NOW, licenseAccess: access, rateLimitPerMinute: 60_000 });
     try {
-      const { seats, licensesReason } = await syncSeats(database, simulator);
+      const { seats, licensesReason, organizationId } = await syncSeats(database, simulator);
       const users = simulator.generated.users;
       const expectedFull = users.filter((user) => FULL_USER.has(user.role)).length;
       const expectedStakeholder = users.filter((user) => STAKEHOLDER.has(user.role)).length;
@@ -71,6 +72,12 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
       expect(seats.get('role:FullUser')?.paid).toBeNull();
       expect(seats.get('role:Stakeholder')?.allocated ?? 0).toBe(expectedStakeholder);
       expect(licensesReason).toMatch(reasonPattern);
+
+      const overview = await presentOverview(database.db, organizationId);
+      const expectedStatus = access === 'forbidden' ? 403 : 404;
+      expect(overview.seatsByRole?.licenseStatus).toBe(expectedStatus);
+      expect(overview.seatsByRole?.note).toBe(`Seats by role: PagerDuty did not allow reading licenses (${expectedStatus}); figures are grouped by each person's role.`);
+      expect(overview.totals.allocated).toBe(expectedFull + expectedStakeholder);
     } finally {
       await simulator.close();
     }
@@ -79,8 +86,10 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
   it('keeps license seats when readable', async () => {
     const simulator = await startSimulator({ people: 40, seed: 17, now: NOW, rateLimitPerMinute: 60_000 });
     try {
-      const { seats } = await syncSeats(database, simulator);
+      const { seats, organizationId } = await syncSeats(database, simulator);
       const { licenses, users } = simulator.generated;
+
+      expect((await presentOverview(database.db, organizationId)).seatsByRole).toBeNull();
 
       expect(seats.size).toBe(licenses.length);
       for (const license of licenses) {

@@ -25,6 +25,11 @@ export interface OverviewView {
   /** When the crunch last ran (ISO 8601), or null before the first crunch. */
   computedAt: string | null;
   seats: OverviewSeat[];
+  /**
+   * Set when PagerDuty did not let Seatwise read licenses, so `seats` holds role groups derived
+   * from each person's role and `paid` is known only from the contract. Null for license seats.
+   */
+  seatsByRole: { note: string; licenseStatus: number | null } | null;
   /** Sums over `seats`; `paid` is null when any license has no limit. */
   totals: { paid: number | null; allocated: number; active30d: number; active90d: number };
   /** Cost from the entered contract, in minor currency units; null without a contract. */
@@ -58,7 +63,7 @@ export async function presentOverview(db: Kysely<DB>, organizationId: string): P
 
   const rows = await db
     .selectFrom('seat_summaries')
-    .select(['license_id', 'license_name', 'role_group', 'paid', 'allocated', 'active_30d', 'active_60d', 'active_90d', 'never_active', 'computed_at'])
+    .select(['license_id', 'license_name', 'role_group', 'basis', 'paid', 'allocated', 'active_30d', 'active_60d', 'active_90d', 'never_active', 'computed_at'])
     .where('organization_id', '=', organizationId)
     .where('connection_id', 'in', liveConnectionIds(db, organizationId))
     .orderBy('role_group')
@@ -92,6 +97,7 @@ export async function presentOverview(db: Kysely<DB>, organizationId: string): P
         : { subdomain: connection.subdomain, region: connection.region, lastSyncAt: toIso(connection.last_sync_at) },
     computedAt,
     seats,
+    seatsByRole: rows.some((row) => row.basis === 'role') ? await presentSeatsByRole(db, organizationId) : null,
     totals,
     costs:
       contract === null
@@ -106,6 +112,27 @@ export async function presentOverview(db: Kysely<DB>, organizationId: string): P
     weeklyActivity: await presentWeeklyActivity(db, organizationId),
     freshness: await presentFreshness(db, organizationId),
     confidence: await presentConfidence(db, organizationId),
+  };
+}
+
+/**
+ * Builds the note shown over role-derived seats. The HTTP status comes from the reason stored for
+ * the licenses signal, which quotes PagerDuty's error.
+ */
+async function presentSeatsByRole(db: Kysely<DB>, organizationId: string): Promise<NonNullable<OverviewView['seatsByRole']>> {
+  const signal = await db
+    .selectFrom('signal_availability')
+    .select('reason')
+    .where('organization_id', '=', organizationId)
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
+    .where('signal', '=', 'licenses')
+    .executeTakeFirst();
+  const statusMatch = /\b(40[0-9])\b/.exec(signal?.reason ?? '');
+  const licenseStatus = statusMatch?.[1] === undefined ? null : Number(statusMatch[1]);
+  const statusText = licenseStatus === null ? '' : ` (${licenseStatus})`;
+  return {
+    note: `Seats by role: PagerDuty did not allow reading licenses${statusText}; figures are grouped by each person's role.`,
+    licenseStatus,
   };
 }
 

@@ -82,6 +82,7 @@ describe.each(testDatabaseTargets())('dashboard presenters on $name', ({ open })
       connection: null,
       computedAt: null,
       seats: [],
+      seatsByRole: null,
       totals: { paid: 0, allocated: 0, active30d: 0, active90d: 0 },
       costs: null,
       savings: {

@@ -116,6 +116,8 @@ export const overviewSchema = z.object({
       neverActive: z.number(),
     }),
   ),
+  /** Set when seats are role groups derived from people's roles because licenses could not be read. */
+  seatsByRole: z.object({ note: z.string(), licenseStatus: z.number().nullable() }).nullable(),
   totals: z.object({ paid: z.number().nullable(), allocated: z.number(), active30d: z.number(), active90d: z.number() }),
   costs: z
     .object({

@@ -141,6 +141,8 @@ export const overviewSchema = z.object({
   /** When the figures were computed; null before the first crunch. */
   computedAt: instant.nullable(),
   seats: z.array(overviewSeatSchema),
+  /** Set when seats are role groups derived from people's roles because licenses could not be read. */
+  seatsByRole: z.object({ note: z.string(), licenseStatus: z.number().nullable() }).nullable(),
   /** Sums over `seats`; `paid` is null when any license has no limit. */
   totals: z.object({ paid: z.number().nullable(), allocated: z.number(), active30d: z.number(), active90d: z.number() }),
   /** Cost from the entered contract, in minor currency units; null without a contract. */

@@ -64,8 +64,13 @@ function OverviewContent({ overview }: { overview: OverviewView }): JSX.Element 
       <SavingsCard savings={overview.savings} />
       {overview.costs !== null && overview.costs !== undefined && <CostTiles costs={overview.costs} />}
       <section class="card" aria-labelledby="seats-heading">
-        <h2 id="seats-heading">Seats by license</h2>
-        <TableScroller label="Seats by license, scrollable">
+        <h2 id="seats-heading">{overview.seatsByRole === null ? 'Seats by license' : 'Seats by role'}</h2>
+        {overview.seatsByRole !== null && (
+          <p class="hint" role="note">
+            {overview.seatsByRole.note} Paid seats are unknown unless the contract states how many were bought.
+          </p>
+        )}
+        <TableScroller label={overview.seatsByRole === null ? 'Seats by license, scrollable' : 'Seats by role, scrollable'}>
           <table aria-labelledby="seats-heading" class="numeric-table">
             <thead>
               <tr>

@@ -1,3 +1,4 @@
+import { registerJsonBodyParser } from './json-body.ts';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -50,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  registerJsonBodyParser(app);
 
   const mailer =
     deps.mailer ?? createMailer({ db: deps.database.db, vault: deps.vault, logger: deps.logger, smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom });

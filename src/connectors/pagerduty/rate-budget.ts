@@ -51,7 +51,9 @@ export class RateBudget {
   readonly #maxInFlight: number;
   #pausedUntil = 0;
   #consecutiveRateLimits = 0;
-  readonly #waiters: Array<() => void> = [];
+  readonly #waiters: Array<{ wake: () => void; abort: (reason: unknown) => void; signal: AbortSignal | null }> = [];
+  /** The one abort listener per signal that has waiters. */
+  readonly #abortListeners = new Map<AbortSignal, () => void>();
   #timer: NodeJS.Timeout | null = null;
   readonly #shared: SharedTokenBucket | null;
   readonly #onSharedError: (error: unknown) => void;
@@ -142,17 +144,29 @@ export class RateBudget {
     return true;
   }
 
+  /**
+   * Waits for the next wake. Waiters that share a signal share one abort listener, so a run with
+   * many requests queued on the budget adds one listener to its signal, not one per request.
+   */
   #waitForChange(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal?.reason);
-      const waiter = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const waiter = { wake: resolve, abort: reject, signal: signal ?? null };
       this.#waiters.push(waiter);
+      if (signal !== undefined) this.#watchAbort(signal);
       this.#schedule();
     });
+  }
+
+  #watchAbort(signal: AbortSignal): void {
+    if (this.#abortListeners.has(signal)) return;
+    const onAbort = () => {
+      this.#abortListeners.delete(signal);
+      const aborted = this.#waiters.filter((waiter) => waiter.signal === signal);
+      this.#waiters.splice(0, this.#waiters.length, ...this.#waiters.filter((waiter) => waiter.signal !== signal));
+      for (const waiter of aborted) waiter.abort(signal.reason);
+    };
+    this.#abortListeners.set(signal, onAbort);
+    signal.addEventListener('abort', onAbort, { once: true });
   }
 
   /** Wakes every waiter when the next token can exist or the pause ends. */
@@ -171,8 +185,11 @@ export class RateBudget {
 
   #wake(): void {
     const waiters = this.#waiters.splice(0);
-    for (const waiter of waiters) waiter();
+    for (const [signal, onAbort] of this.#abortListeners) signal.removeEventListener('abort', onAbort);
+    this.#abortListeners.clear();
+    for (const waiter of waiters) waiter.wake();
   }
+
 }
 
 function withJitter(ms: number): number {

@@ -7,6 +7,7 @@ import { createQueuedRun, createTestConnection, testSyncDeps, testVault } from '
 import { testDatabaseTargets } from '../../test/support/databases.ts';
 import { crunchConnection } from './crunch.ts';
 import { presentOverview } from '../dashboard/overview.ts';
+import { buildReport } from '../report/build.ts';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 const FULL_USER = new Set(['owner', 'admin', 'user', 'limited_user', 'observer', 'restricted_access']);
@@ -78,6 +79,12 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
       expect(overview.seatsByRole?.licenseStatus).toBe(expectedStatus);
       expect(overview.seatsByRole?.note).toBe(`Seats by role: PagerDuty did not allow reading licenses (${expectedStatus}); figures are grouped by each person's role.`);
       expect(overview.totals.allocated).toBe(expectedFull + expectedStakeholder);
+
+      const report = JSON.parse(JSON.stringify(await buildReport(database.db, organizationId, NOW))) as Awaited<ReturnType<typeof buildReport>>;
+      expect(report.seatsByRole).toEqual(overview.seatsByRole);
+      expect(report.seats.find((seat) => seat.licenseId === 'role:FullUser')?.allocated).toBe(expectedFull);
+      expect(report.dataConfidence.licenses?.status).toBe('unavailable');
+      expect(report.dataConfidence.licenses?.reason).toMatch(reasonPattern);
     } finally {
       await simulator.close();
     }

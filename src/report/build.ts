@@ -73,6 +73,8 @@ export interface UtilizationReport {
     active90d: number;
     neverActive: number;
   }>;
+  /** Set when `seats` are role groups derived from people's roles because licenses could not be read. */
+  seatsByRole: { note: string; licenseStatus: number | null } | null;
   costs: { currency: string; yearlyTotal: number; perActiveUser30d: number | null; perActiveUser90d: number | null } | null;
   features: FeatureUsage[];
   weeklyActive: WeeklyActive[];
@@ -110,6 +112,7 @@ export async function buildReport(db: Kysely<DB>, organizationId: string, genera
       active90d: seat.active90d,
       neverActive: seat.neverActive,
     })),
+    seatsByRole: overview.seatsByRole === null ? null : { note: overview.seatsByRole.note, licenseStatus: overview.seatsByRole.licenseStatus },
     costs:
       overview.costs === null
         ? null

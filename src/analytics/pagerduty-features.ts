@@ -109,7 +109,7 @@ export const PAGERDUTY_FEATURES: readonly FeatureDefinition[] = [
     description: 'Raising or lowering the urgency of an incident.',
     category: 'incident_response',
     scope: 'person',
-    requirement: 'urgencies ability',
+    requirement: 'the Urgencies feature in the PagerDuty plan',
     signals: ['urgency_change_log_entry with a user agent'],
     events: [{ kind: 'log_entry_type', types: ['urgency_change_log_entry'] }],
   },
@@ -129,7 +129,7 @@ export const PAGERDUTY_FEATURES: readonly FeatureDefinition[] = [
     description: 'Asking more people to join an incident.',
     category: 'incident_response',
     scope: 'person',
-    requirement: 'coordinated_responding ability',
+    requirement: 'the Coordinated Responding feature in the PagerDuty plan',
     signals: ['responder_request_log_entry with a user agent'],
     // NOTE: responder_request_log_entry is missing from the OpenAPI LogEntry type list. Accounts
     // that never write it show no use of this feature, even when responders were added.
@@ -245,7 +245,7 @@ export const PAGERDUTY_FEATURES: readonly FeatureDefinition[] = [
     description: 'Signing in to the PagerDuty web app.',
     category: 'web',
     scope: 'person',
-    requirement: 'analytics for last sign-in; oauth_delegations.read for sessions',
+    requirement: 'the Analytics feature for last sign-in, and a token that may read OAuth delegations for sessions',
     signals: ['web OAuth delegations', 'last_sign_in_at from /analytics/raw/users'],
     events: [{ kind: 'oauth_delegation', delegationType: 'web' }, { kind: 'analytics_sign_in' }],
   },
@@ -265,7 +265,7 @@ export const PAGERDUTY_FEATURES: readonly FeatureDefinition[] = [
     description: 'Following business services or incidents as a stakeholder.',
     category: 'stakeholder',
     scope: 'person',
-    requirement: 'subscribers.read',
+    requirement: 'a token that may read status update subscribers',
     signals: ['/business_services/{id}/subscribers of type user'],
     // NOTE: team subscriptions and subscriptions to single incidents are not counted per person.
     events: [{ kind: 'notification_subscription' }],
@@ -277,7 +277,7 @@ export const PAGERDUTY_FEATURES: readonly FeatureDefinition[] = [
   ...accountFeature('extensions', 'Extensions', 'Service extensions such as chat, ticketing and generic webhooks.', 'none'),
   ...accountFeature('addons', 'Add-ons', 'Custom pages added to the PagerDuty web app.', 'none'),
   ...accountFeature('business_services', 'Business services', 'Business services and the service graph.', 'Business plan or higher'),
-  ...accountFeature('analytics', 'Analytics', 'PagerDuty Analytics (Insights) reports.', 'Analytics ability'),
+  ...accountFeature('analytics', 'Analytics', 'PagerDuty Analytics (Insights) reports.', 'the Analytics feature in the PagerDuty plan'),
   ...accountFeature('priorities', 'Priorities', 'Incident priorities.', 'Business plan or higher'),
   ...accountFeature('custom_fields', 'Custom fields', 'Custom fields on incidents.', 'Business plan or higher'),
 ];

@@ -254,9 +254,21 @@ describe('dashboard in Chromium', () => {
     await page.goto('/people');
     const table = page.getByRole('table', { name: 'People' });
     await table.waitFor();
-    const teamOptions = (await page.getByLabel('Team').locator('option').allTextContents()).slice(1);
-    expect(teamOptions.length).toBeGreaterThan(0);
-    const team = teamOptions[0] ?? '';
+    const teamOptions = await page
+      .getByLabel('Team')
+      .locator('option')
+      .evaluateAll((options) => options.map((option) => ({ value: (option as HTMLOptionElement).value, label: option.textContent ?? '' })));
+    expect(teamOptions.map((option) => option.label).slice(0, 2)).toEqual(['All teams', 'No team']);
+    const namedTeams = teamOptions.filter((option) => option.value.startsWith('team:'));
+    expect(namedTeams.length).toBeGreaterThan(0);
+    const team = namedTeams[0]?.label ?? '';
+
+    await page.getByLabel('Team').selectOption({ label: 'No team' });
+    await page.waitForURL((url) => url.searchParams.get('noTeam') === 'true');
+    await page.locator('table[aria-busy="false"]').waitFor();
+    const withoutTeam = (await page.evaluate(async () => (await fetch('/api/people?noTeam=true')).json())) as { total: number };
+    const withoutTeamText = withoutTeam.total === 0 ? 'No people match these filters.' : `of ${withoutTeam.total} people`;
+    await page.getByRole('status').filter({ hasText: withoutTeamText }).waitFor();
 
     await page.getByLabel('Team').selectOption({ label: team });
     await page.waitForURL((url) => url.searchParams.get('team') === team);
@@ -277,7 +289,7 @@ describe('dashboard in Chromium', () => {
 
     await page.reload();
     await table.waitFor();
-    await expect(page.getByLabel('Team').inputValue()).resolves.toBe(team);
+    await expect(page.getByLabel('Team').inputValue()).resolves.toBe(`team:${team}`);
     await expect(page.getByLabel('Activity').inputValue()).resolves.toBe('inactive30d');
     await expect(page.getByLabel('Recommendation').inputValue()).resolves.toBe('none');
     await status.filter({ hasText: statusText }).waitFor();

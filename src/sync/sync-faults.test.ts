@@ -172,6 +172,26 @@ describe('sync failure handling', () => {
     }
   });
 
+  it('names a plan-gated inventory feature', async () => {
+    const proxy = await startFaultProxy(simulator.apiUrl, (path) =>
+      path === '/automation_actions/actions' ? { status: 402, body: JSON.stringify({ error: { message: 'Required abilities are unavailable', code: 2014 } }) } : null,
+    );
+    try {
+      const vault = testVault();
+      const connection = await createTestConnection(database, vault, { apiBaseUrl: proxy.url, method: 'api_key', accessToken: simulator.apiKey });
+      const syncRunId = await createQueuedRun(database, connection);
+
+      const outcome = await runSync(testSyncDeps(database, vault, { now: () => NOW, streams: ['feature_inventory'] }), { connectionId: connection.connectionId, syncRunId });
+
+      expect(outcome.status).toBe('succeeded');
+      const inventory = outcome.streams.find((stream) => stream.name === 'feature_inventory');
+      expect(inventory?.status).toBe('succeeded');
+      expect(inventory?.message).toBe('Not readable: Automation actions (not on the account plan).');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('retries server errors to completion', async () => {
     let failures = 0;
     const proxy = await startFaultProxy(simulator.apiUrl, (path) => {

@@ -12,6 +12,8 @@ import type { StreamContext, StreamDefinition } from './types.ts';
 
 interface FeatureSource {
   feature: InventoryFeature;
+  /** The feature's name as PagerDuty's web app shows it, for messages on the Connections card. */
+  label: string;
   path: string;
   key: string;
   paging: 'offset' | 'cursor';
@@ -19,13 +21,13 @@ interface FeatureSource {
 
 /** Account-level features and the list that shows whether each is configured. */
 const FEATURE_SOURCES: FeatureSource[] = [
-  { feature: 'status_pages', path: '/status_pages', key: 'status_pages', paging: 'offset' },
-  { feature: 'incident_workflows', path: '/incident_workflows', key: 'incident_workflows', paging: 'offset' },
-  { feature: 'business_services', path: '/business_services', key: 'business_services', paging: 'offset' },
-  { feature: 'event_orchestrations', path: '/event_orchestrations', key: 'orchestrations', paging: 'offset' },
-  { feature: 'extensions', path: '/extensions', key: 'extensions', paging: 'offset' },
-  { feature: 'addons', path: '/addons', key: 'addons', paging: 'offset' },
-  { feature: 'automation_actions', path: '/automation_actions/actions', key: 'actions', paging: 'cursor' },
+  { feature: 'status_pages', label: 'Status pages', path: '/status_pages', key: 'status_pages', paging: 'offset' },
+  { feature: 'incident_workflows', label: 'Incident workflows', path: '/incident_workflows', key: 'incident_workflows', paging: 'offset' },
+  { feature: 'business_services', label: 'Business services', path: '/business_services', key: 'business_services', paging: 'offset' },
+  { feature: 'event_orchestrations', label: 'Event orchestrations', path: '/event_orchestrations', key: 'orchestrations', paging: 'offset' },
+  { feature: 'extensions', label: 'Extensions', path: '/extensions', key: 'extensions', paging: 'offset' },
+  { feature: 'addons', label: 'Add-ons', path: '/addons', key: 'addons', paging: 'offset' },
+  { feature: 'automation_actions', label: 'Automation actions', path: '/automation_actions/actions', key: 'actions', paging: 'cursor' },
 ];
 
 /**
@@ -62,13 +64,13 @@ export const featureInventoryStream: StreamDefinition = {
         if (kind === 'plan_gated') reason = 'not on the account plan';
         if (kind === 'forbidden') reason = 'the connection may not read it';
         await recordInventory(context, source.feature, 'unavailable', `${reason} (${describeApiError(result.error)})`, 0);
-        unavailable.push(source.feature);
+        unavailable.push(`${source.label} (${reason})`);
         continue;
       }
       return result;
     }
     await context.checkpoints.write('feature_inventory', { completedAt: context.now.toISOString() });
-    return ok({ message: unavailable.length > 0 ? `Unavailable: ${unavailable.join(', ')}` : null });
+    return ok({ message: unavailable.length > 0 ? `Not readable: ${unavailable.join('; ')}.` : null });
   },
 };
 

@@ -42,12 +42,17 @@ export async function presentWeeklyActivity(db: Kysely<DB>, organizationId: stri
   if (crunched?.computed_at === null || crunched?.computed_at === undefined) return EMPTY;
   const lastDay = new Date(crunched.computed_at).toISOString().slice(0, 10);
 
-  const history = await db
-    .selectFrom('pd_log_entries')
-    .select((eb) => eb.fn.min('created_at').as('first_at'))
-    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
-    .executeTakeFirst();
-  const historyStart = history?.first_at === null || history?.first_at === undefined ? null : mondayOf(new Date(history.first_at));
+  // One index probe per live connection: a min() over `connection_id in (...)` scanned every log entry.
+  const history = await sql<{ first_at: Date | string | null }>`
+    select min(first_entry.created_at) as first_at
+    from connections c
+    cross join lateral (
+      select l.created_at from pd_log_entries l where l.connection_id = c.id order by l.created_at limit 1
+    ) first_entry
+    where c.id in (${liveConnectionIds(db, organizationId)})
+  `.execute(db);
+  const firstAt = history.rows[0]?.first_at ?? null;
+  const historyStart = firstAt === null ? null : mondayOf(new Date(firstAt));
 
   const result = await sql<{ week_start: string; feature_key: string; name: string; category: string; active_people: number; first_day: string }>`
     select w.week_start::text as week_start, w.feature_key, c.name, c.category,

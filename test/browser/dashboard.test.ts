@@ -285,6 +285,9 @@ describe('dashboard in Chromium', () => {
     await status.filter({ hasText: statusText }).waitFor();
     const shownNames = await table.getByRole('rowheader').allTextContents();
     expect(shownNames).toEqual(expected.rows.map((row) => row.name));
+    // Roles and signals read as PagerDuty names them, not as identifiers with the underscores dropped.
+    const tableText = (await table.textContent()) ?? '';
+    expect(tableText).not.toMatch(/On call shift|Read only user|Limited user/);
     await harness.screenshot('people three filters');
 
     await page.reload();

@@ -18,7 +18,8 @@ import {
 } from '../api-types.ts';
 import { requestDownload, type ApiFailure } from '../api.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
-import { formatCount, humanize } from '../format.ts';
+import { pagerDutyRoleLabel } from '../../../src/exports/labels.ts';
+import { formatCount, labelOf } from '../format.ts';
 import { RECOMMENDATION_KIND_LABELS, recommendationKindLabel, recommendationStatusLabel } from '../components/recommendation-labels.ts';
 import { Link, navigate } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
@@ -353,7 +354,7 @@ function PersonTableRow({ person }: { person: PersonRow }): JSX.Element {
         {person.isDeleted && <span class="signal">Removed from PagerDuty</span>}
       </th>
       <td>{person.email}</td>
-      <td>{humanize(person.role)}</td>
+      <td>{pagerDutyRoleLabel(person.role)}</td>
       <td>{person.licenseName ?? 'No license'}</td>
       <td>{person.teams === undefined || person.teams.length === 0 ? <span class="muted">None</span> : person.teams.join(', ')}</td>
       <td>
@@ -407,7 +408,7 @@ function useLicenseNames(): string[] {
 
 /** Describes the signal as "Incident action: acknowledge via mobile" from its kind and detail. */
 export function describeSignal(person: Pick<PersonRow, 'lastSeenSignal' | 'lastSeenDetail'>): string {
-  const kind = person.lastSeenSignal === null ? null : humanize(person.lastSeenSignal);
+  const kind = person.lastSeenSignal === null ? null : labelOf(person.lastSeenSignal);
   if (kind === null) return person.lastSeenDetail ?? '';
   return person.lastSeenDetail === null ? kind : `${kind}: ${person.lastSeenDetail}`;
 }

@@ -5,7 +5,7 @@ import { liveConnectionIds } from '../connections/repository.ts';
 export interface SignalConfidence {
   signal: string;
   status: 'available' | 'unavailable';
-  /** Why the signal is unavailable, or why an available one may be stale; null otherwise. */
+  /** The reason the signal is unavailable or an available one may be stale, or null. */
   reason: string | null;
 }
 

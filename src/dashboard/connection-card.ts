@@ -89,7 +89,7 @@ export async function presentConnectionCard(
 }
 
 /**
- * Returns the sentence for an OAuth redirect's result code. "Connected" says a sync started, so it
+ * Returns the sentence for an OAuth redirect's result code. "Connected" reports that a sync started, so it
  * goes once that sync ends and the history shows its outcome.
  */
 function noticeOf(resultCode: string | undefined, isRunActive: boolean): ConnectionCardView['notice'] {

@@ -7,7 +7,7 @@ import { toIso } from './overview.ts';
 export interface FreshnessView {
   /** The connection as the PagerDuty card shows it; `not_connected` also covers a disconnected account with kept data. */
   connectionStatus: ConnectionCardState;
-  /** Why the connection needs a reconnect, failed, or sees only part of the account, in plain words. */
+  /** The reason, in plain words, that the connection needs a reconnect, failed, or reads only part of the account. */
   statusReason: string | null;
   statusChangedAt: string | null;
   /**

@@ -332,7 +332,7 @@ class TimeOrderTracker<Item> {
 
   /**
    * Returns the part of the window [startMs, endMs] that the records read so far do not cover,
-   * with the `total` it must have, or null when it cannot be told or would not shrink. Records in
+   * with the `total` it must have, or null when the records do not determine it or it would not shrink. Records in
    * the second of the last one read are read again, because only some of them may be under the
    * cap. `hasWholeWindow` is false after a resume, when the records before it are not known.
    */

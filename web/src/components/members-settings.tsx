@@ -28,8 +28,8 @@ type Feedback = { kind: 'failure'; failure: ApiFailure } | { kind: 'success'; me
 
 /**
  * Renders the members of the organization with their roles, the invitation form, the pending
- * invitations and the audit log. Owners and admins change roles and remove members; the server
- * enforces the owner rules and answers with a sentence when a change is not allowed.
+ * invitations and the audit log. Owners and admins change roles and remove members. The server
+ * enforces the owner rules and returns a sentence when a change is not allowed.
  */
 export function MembersSettings({ session }: { session: SessionView }): JSX.Element {
   const members = useApiData('/api/members', membersSchema);

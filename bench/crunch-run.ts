@@ -78,7 +78,10 @@ async function measureCase(kind: DatabaseKind, logEntries: number, people: numbe
     const account = await generateAccount(opened.database, { people, logEntries });
     const generateSeconds = (performance.now() - generateStartedMs) / 1000;
 
-    const crunchSeconds = await timeSeconds(() => crunchConnection(opened.database.db, account.connectionId, AS_OF));
+    const stepMilliseconds: Record<string, number> = {};
+    const crunchSeconds = await timeSeconds(() =>
+      crunchConnection(opened.database.db, account.connectionId, AS_OF, { onStepFinished: (step, milliseconds) => (stepMilliseconds[step] = Math.round(milliseconds)) }),
+    );
     const crunchedPeople = await countPeople(opened.database, account.connectionId);
     const repeatedCrunchSeconds = await timeSeconds(() => crunchConnection(opened.database.db, account.connectionId, AS_OF));
     const incrementalCrunchSeconds = await timeSeconds(() =>
@@ -111,6 +114,7 @@ async function measureCase(kind: DatabaseKind, logEntries: number, people: numbe
     console.log(
       `${kind} (server version ${versions[0]?.server_version ?? 'unknown'}): ${account.logEntries} log entries, ${account.people} people (${crunchedPeople} crunched), history ${HISTORY_DAYS} days: generated in ${round(generateSeconds)} s; crunch ${round(crunchSeconds)} s, repeated ${round(repeatedCrunchSeconds)} s, one-day incremental ${round(incrementalCrunchSeconds)} s; largest process ${largest} MB`,
     );
+    console.log(`${kind} first crunch by step (ms): ${Object.entries(stepMilliseconds).map(([step, milliseconds]) => `${step} ${milliseconds}`).join(', ')}`);
     if (crunchedPeople !== account.people) throw new Error(`The crunch wrote ${crunchedPeople} people for an account of ${account.people}; every person must be crunched.`);
   } finally {
     await opened.close();

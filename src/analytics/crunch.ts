@@ -21,6 +21,8 @@ export interface CrunchOptions {
    * recomputed from that UTC day on; without it, over the whole synced history.
    */
   changedSince?: Date;
+  /** Called after each step with its name and duration in milliseconds, for benchmarks and logs. */
+  onStepFinished?: (step: string, milliseconds: number) => void;
 }
 
 const connectionIdSchema = z.uuid();
@@ -52,16 +54,23 @@ export async function crunchConnection(db: Kysely<DB>, connectionId: string, asO
     }
     const scope: CrunchScope = { connectionId, organizationId: connection.organization_id, asOf };
 
+    const timeStep = async <T>(step: string, action: () => Promise<T>): Promise<T> => {
+      const startedMs = performance.now();
+      const result = await action();
+      options.onStepFinished?.(step, performance.now() - startedMs);
+      return result;
+    };
+
     await raiseWorkMemory(trx);
-    await writeFeatureCatalogue(trx);
+    await timeStep('featureCatalogue', () => writeFeatureCatalogue(trx));
     // Weekly figures recount from the first day the daily facts changed, which may precede changedSince.
-    const recomputedSince = await recomputeActivityDaily(trx, scope, options.changedSince);
-    await recomputePersonFeatures(trx, scope);
-    await recomputePeople(trx, scope);
-    await recomputeWeeklyActivity(trx, scope, recomputedSince);
-    await recomputeSeatSummaries(trx, scope);
-    await recomputeSignalAvailability(trx, scope);
-    await recomputeAccountFeatures(trx, scope);
-    await recomputeRecommendations(trx, scope);
+    const recomputedSince = await timeStep('activityDaily', () => recomputeActivityDaily(trx, scope, options.changedSince));
+    await timeStep('personFeatures', () => recomputePersonFeatures(trx, scope));
+    await timeStep('people', () => recomputePeople(trx, scope));
+    await timeStep('weeklyActivity', () => recomputeWeeklyActivity(trx, scope, recomputedSince));
+    await timeStep('seatSummaries', () => recomputeSeatSummaries(trx, scope));
+    await timeStep('signalAvailability', () => recomputeSignalAvailability(trx, scope));
+    await timeStep('accountFeatures', () => recomputeAccountFeatures(trx, scope));
+    await timeStep('recommendations', () => recomputeRecommendations(trx, scope));
   });
 }

@@ -103,11 +103,11 @@ describe.each(testDatabaseTargets())('feature counts at window edges on $name', 
     const monday = new Date('2026-05-25T06:00:00Z');
     await crunchConnection(database.db, tenant.connectionId, monday, { changedSince: new Date('2026-05-25T05:00:00Z') });
     const weeks = await database.db
-      .selectFrom('weekly_person_activity')
-      .select(sql<string>`week_start::text`.as('week_start'))
+      .selectFrom('person_active_weeks')
+      .select(sql<string[]>`week_starts::text[]`.as('week_starts'))
       .where('connection_id', '=', tenant.connectionId)
       .where('external_id', '=', 'PSUNDAY')
       .execute();
-    expect(weeks.map((week) => week.week_start)).toEqual(['2026-05-18']);
+    expect(weeks.map((row) => row.week_starts)).toEqual([['2026-05-18']]);
   });
 });

@@ -610,11 +610,12 @@ export interface WeeklyFeatureActivityTable {
   first_day: ColumnType<string, string, string>;
 }
 
-export interface WeeklyPersonActivityTable {
+export interface PersonActiveWeeksTable {
   connection_id: string;
   organization_id: string;
-  week_start: ColumnType<string, string, string>;
   external_id: string;
+  /** Mondays (`YYYY-MM-DD`) of the weeks with an event of a team-level feature, ascending. */
+  week_starts: ColumnType<string[], string[], string[]>;
 }
 
 export interface WeeklyTeamActivityTable {
@@ -775,7 +776,7 @@ export interface DB {
   activity_daily: ActivityDailyTable;
   person_features: PersonFeaturesTable;
   weekly_feature_activity: WeeklyFeatureActivityTable;
-  weekly_person_activity: WeeklyPersonActivityTable;
+  person_active_weeks: PersonActiveWeeksTable;
   weekly_team_activity: WeeklyTeamActivityTable;
   signal_availability: SignalAvailabilityTable;
   account_features: AccountFeaturesTable;

@@ -22,18 +22,19 @@ export function recommendationStatusLabel(status: string): string {
 }
 
 /**
- * PagerDuty's names for the `role` values its REST API returns on a user, as its web app shows
- * them. Unknown values are shown as humanized words.
+ * The role names PagerDuty's web app shows for the `role` values of its REST API, by the mapping of
+ * the Ansible module `community.general.pagerduty_user` (`pd_role_gui_value`); the account owner has no
+ * other value. Unknown values are shown as humanized words.
  */
 const PAGERDUTY_ROLE_LABELS: Record<string, string> = {
   owner: 'Account Owner',
-  admin: 'Admin',
-  user: 'User',
-  limited_user: 'Limited User',
+  admin: 'Global Admin',
+  user: 'Manager',
+  limited_user: 'Responder',
   observer: 'Observer',
   restricted_access: 'Restricted Access',
-  read_only_user: 'Read-only User',
-  read_only_limited_user: 'Read-only Limited User',
+  read_only_user: 'Stakeholder',
+  read_only_limited_user: 'Limited Stakeholder',
 };
 
 export function pagerDutyRoleLabel(role: string): string {

@@ -104,7 +104,7 @@ describe.each(testDatabaseTargets())('CSV exports on $name', ({ open }) => {
     const [header, ...rows] = parseCsv(await response.text());
     expect(header).toEqual(['Name', 'Email', 'Role', 'License', 'Teams', 'Last seen (UTC)', 'Last seen signal', 'Recommendation', 'Removed from PagerDuty', 'Invited, never signed up']);
     expect(rows.length).toBe(ALPHA_PEOPLE);
-    expect(new Set(rows.map((row) => row[2]))).toEqual(new Set(['User']));
+    expect(new Set(rows.map((row) => row[2]))).toEqual(new Set(['Manager']));
 
     const expectedEmails: string[] = [];
     for (let page = 1; expectedEmails.length < ALPHA_PEOPLE; page += 1) {

@@ -4,6 +4,7 @@ import { personSchema, type PersonView } from '../api-types.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
 import { GuardrailList } from '../components/guardrails.tsx';
 import { recommendationKindLabel, recommendationStatusLabel } from '../components/recommendation-labels.ts';
+import { pagerDutyRoleLabel } from '../../../src/exports/labels.ts';
 import { formatCalendarDate, formatCount, humanize } from '../format.ts';
 import { Link } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
@@ -42,7 +43,7 @@ function PersonContent({ person }: { person: PersonView }): JSX.Element {
           <dt>Email</dt>
           <dd>{person.email}</dd>
           <dt>PagerDuty role</dt>
-          <dd>{humanize(person.role)}</dd>
+          <dd>{pagerDutyRoleLabel(person.role)}</dd>
           <dt>License</dt>
           <dd>{person.licenseName ?? 'No license'}</dd>
           <dt>Teams</dt>

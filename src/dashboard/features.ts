@@ -60,7 +60,7 @@ export interface FeaturesView {
   signals: SignalView[];
 }
 
-export const featuresQuerySchema = z.object({
+export const featuresQuerySchema = z.strictObject({
   /** How many weeks of weekly active people to return, newest last. */
   weeks: z.coerce.number().int().min(1).max(104, 'weeks must be at most 104').default(13),
 });

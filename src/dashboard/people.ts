@@ -37,7 +37,7 @@ function namedEnum<const Values extends readonly [string, ...string[]]>(field: s
 }
 
 /** The people page's query; the HTTP layer can validate its query string with this schema. */
-export const peopleQuerySchema = z.object({
+export const peopleQuerySchema = z.strictObject({
   search: z.string().trim().max(200, 'search must have at most 200 characters').optional(),
   /** A license id or an exact license name. */
   license: z.string().trim().min(1).max(200).optional(),

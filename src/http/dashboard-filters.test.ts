@@ -44,6 +44,18 @@ describe('dashboard API filters', () => {
     expect(response.body.error.message).toContain(JSON.stringify(value));
   });
 
+  it.each([
+    ['/api/people?licence=Full', 'licence'],
+    ['/api/exports/people.csv?teams=Platform', 'teams'],
+    ['/api/features?week=4', 'week'],
+  ])('unknown query key %s is a 400', async (path, key) => {
+    const response = await browser.json<ErrorBody>(path);
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('invalid_request');
+    expect(response.body.error.message).toContain(key);
+  });
+
   it('people empty team is a 400', async () => {
     const response = await browser.json<ErrorBody>('/api/people?team=%20%20');
 

@@ -37,7 +37,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: RouteContext)
     config: { access: 'admin' },
     schema: {
       summary: 'Disconnect PagerDuty: delete the tokens and keep or delete the synced data',
-      querystring: z.object({ keepData: z.enum(['true', 'false']).default('true').describe('Keep the synced data for later reconnects') }),
+      querystring: z.strictObject({ keepData: z.enum(['true', 'false']).default('true').describe('Keep the synced data for later reconnects') }),
       response: { 200: z.object({ keptData: z.boolean(), instructions: z.string() }) },
     },
     handler: async (request) => {

@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { ensureBootstrapOwner } from '../accounts/bootstrap.ts';
-import { crunchConnection } from '../analytics/crunch.ts';
 import type { Config } from '../config/env.ts';
 import { loadVault } from '../connections/vault.ts';
 import { PAGERDUTY_API_BASE_URLS } from '../connectors/pagerduty/provider.ts';
@@ -12,7 +11,7 @@ import { migrate } from '../db/migrate.ts';
 import type { DB } from '../db/schema.ts';
 import { buildApp } from '../http/app.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
-import { createOpsMetrics, type OpsMetrics } from '../ops/metrics.ts';
+import { createOpsMetrics, timeCrunch, type OpsMetrics } from '../ops/metrics.ts';
 import { registerOperations } from '../ops/routes.ts';
 import { ProcessState } from '../ops/state.ts';
 import { createJobQueue, type JobQueue } from '../sync/queue.ts';
@@ -69,7 +68,7 @@ export async function startSeatwise(config: Config, options: StartOptions, logge
       config,
       vault,
       pagerduty,
-      sync: { crunch: timedCrunch(metrics) },
+      sync: { crunch: timeCrunch(metrics) },
       onSyncFinished: (outcome) => void recordSyncDuration(database.db, metrics, outcome, logger),
     });
     await jobs.start({ runWorker: options.runWorker });
@@ -114,18 +113,6 @@ export async function startSeatwise(config: Config, options: StartOptions, logge
     await close();
     throw error;
   }
-}
-
-/** Times each crunch for the `seatwise_crunch_duration_seconds` histogram. */
-function timedCrunch(metrics: OpsMetrics): (db: Kysely<DB>, connectionId: string, asOf: Date) => Promise<void> {
-  return async (db, connectionId, asOf) => {
-    const endTimer = metrics.crunchDuration.startTimer();
-    try {
-      await crunchConnection(db, connectionId, asOf);
-    } finally {
-      endTimer();
-    }
-  };
 }
 
 /** Reads the finished run's start and end, which the sync engine stores, into the duration histogram. */

@@ -1,7 +1,10 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { crunchConnection, type CrunchOptions } from '../analytics/crunch.ts';
 import { PAGERDUTY_RESPONSE_CHANNEL, type PagerDutyResponseEvent } from '../connectors/pagerduty/client.ts';
 import type { Database } from '../db/database.ts';
+import type { DB } from '../db/schema.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /** Buckets of work that takes seconds to hours: a sync or a crunch. */
@@ -21,6 +24,7 @@ export interface OpsMetrics {
   httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
   syncDuration: Histogram<'status'>;
   crunchDuration: Histogram;
+  crunchStepDuration: Histogram<'step'>;
   /** Stops listening to the PagerDuty client; call on shutdown. */
   close(): void;
 }
@@ -49,11 +53,41 @@ export function createOpsMetrics(options: { database: Database; logger: Logger }
     buckets: LONG_TASK_BUCKETS_SECONDS,
     registers: [registry],
   });
+  const crunchStepDuration = new Histogram({
+    name: 'seatwise_crunch_step_duration_seconds',
+    help: 'Time of each step of a crunch, such as activityDaily or weeklyActivity.',
+    labelNames: ['step'] as const,
+    buckets: LONG_TASK_BUCKETS_SECONDS,
+    registers: [registry],
+  });
 
   const stopPagerDutyMetrics = registerPagerDutyMetrics(registry);
   registerQueueDepth(registry, options.database, options.logger);
 
-  return { registry, httpRequestDuration, syncDuration, crunchDuration, close: stopPagerDutyMetrics };
+  return { registry, httpRequestDuration, syncDuration, crunchDuration, crunchStepDuration, close: stopPagerDutyMetrics };
+}
+
+export type CrunchFunction = (db: Kysely<DB>, connectionId: string, asOf: Date, options?: CrunchOptions) => Promise<void>;
+
+/**
+ * Wraps a crunch so that it records its duration and the duration of each step. The options,
+ * such as the `changedSince` of an incremental crunch, reach the crunch unchanged.
+ */
+export function timeCrunch(metrics: Pick<OpsMetrics, 'crunchDuration' | 'crunchStepDuration'>, crunch: CrunchFunction = crunchConnection): CrunchFunction {
+  return async (db, connectionId, asOf, options = {}) => {
+    const endTimer = metrics.crunchDuration.startTimer();
+    try {
+      await crunch(db, connectionId, asOf, {
+        ...options,
+        onStepFinished: (step, milliseconds) => {
+          metrics.crunchStepDuration.observe({ step }, milliseconds / 1000);
+          options.onStepFinished?.(step, milliseconds);
+        },
+      });
+    } finally {
+      endTimer();
+    }
+  };
 }
 
 /** Counts requests to PagerDuty by status and records how much of the rate limit each response left. */

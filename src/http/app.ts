@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { registerJsonBodyParser } from './json-body.ts';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
@@ -15,7 +17,7 @@ import { createMailer } from '../mail/mailer.ts';
 import { registerOperations } from '../ops/routes.ts';
 import { registerAccessControl } from './access.ts';
 import { createRouteContext, type AppDeps } from './context.ts';
-import { ApiError, errorEnvelope, type ApiErrorCode } from './errors.ts';
+import { API_ERRORS, ApiError, errorEnvelope, type ApiErrorCode } from './errors.ts';
 import { rejectNulCharacters } from './reject-nul.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerAccountRoutes } from './routes/accounts.ts';
@@ -48,6 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Requests are logged by the onResponse hook below with plain fields, never the raw request,
     // so no query string (OAuth codes and states), header or cookie reaches the log.
     logController: new LogController({ disableRequestLogging: true }),
+    clientErrorHandler: replyToClientError,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -117,6 +120,23 @@ function contentSecurityPolicy(deps: AppDeps, isSecure: boolean): Record<string,
     scriptSrcAttr: ["'none'"],
     upgradeInsecureRequests: isSecure ? [] : null,
   };
+}
+
+/**
+ * Replies to a request that Node.js's HTTP parser rejected before Fastify saw it, such as one with
+ * headers over `--max-http-header-size`, in the same error envelope as every other error.
+ */
+function replyToClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  let code: ApiErrorCode = 'malformed_request';
+  if (error.code === 'HPE_HEADER_OVERFLOW') code = 'headers_too_large';
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') code = 'request_timeout';
+  const statusCode = API_ERRORS[code].statusCode;
+  const body = JSON.stringify(errorEnvelope(code));
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /** Renders every error in the one envelope; only unexpected errors are logged as errors. */

@@ -5,6 +5,12 @@
 export const API_ERRORS = {
   invalid_request: { statusCode: 400, message: 'The request is invalid; correct the named field and send it again.' },
   body_too_large: { statusCode: 413, message: 'The request body is larger than this API accepts; send a smaller body.' },
+  headers_too_large: {
+    statusCode: 431,
+    message: "The request headers are larger than this server accepts (16 KB with Node.js defaults); clear this site's cookies or send fewer headers, then try again.",
+  },
+  malformed_request: { statusCode: 400, message: 'The request is not valid HTTP/1.1; check the client that sent it and send it again.' },
+  request_timeout: { statusCode: 408, message: 'The request took too long to arrive; send it again.' },
   unsupported_media_type: {
     statusCode: 415,
     message: 'The request body must be JSON (Content-Type: application/json); send it again as JSON.',

@@ -10,6 +10,7 @@ import type { Logger } from '../lib/logger.ts';
 import { createConnectionLeases } from '../ops/connection-lease.ts';
 import { withQueueSetupLock } from '../ops/startup-lock.ts';
 import { runSync, type SyncDeps, type SyncOutcome } from './run-sync.ts';
+import { FULL_SYNC_CRON, INCREMENTAL_SYNC_CRON, SYNC_SCHEDULE_TIME_ZONE } from './schedule.ts';
 import { isUniqueViolation, startSyncSlots, type FetchedJob, type SyncSlots } from './sync-slots.ts';
 
 export type SyncTrigger = 'connect' | 'manual' | 'schedule';
@@ -34,7 +35,7 @@ export const JOBS = {
     name: 'sync-schedule-incremental',
     payload: z.object({ kind: z.enum(['full', 'incremental']) }),
     options: { policy: 'singleton', retryLimit: 0, expireInSeconds: 10 * 60 },
-    cron: '5 * * * *',
+    cron: INCREMENTAL_SYNC_CRON,
     kind: 'incremental',
   },
   /** The daily full run also re-reads the roster lists, which have no updated-since filter. */
@@ -42,7 +43,7 @@ export const JOBS = {
     name: 'sync-schedule-full',
     payload: z.object({ kind: z.enum(['full', 'incremental']) }),
     options: { policy: 'singleton', retryLimit: 0, expireInSeconds: 10 * 60 },
-    cron: '35 2 * * *',
+    cron: FULL_SYNC_CRON,
     kind: 'full',
   },
   tokenKeepAlive: {
@@ -375,7 +376,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       if (database.kind === 'pglite') await recoverInterruptedJobs(boss, database, logger);
 
       for (const schedule of [JOBS.incrementalSyncSchedule, JOBS.fullSyncSchedule]) {
-        await boss.schedule(schedule.name, schedule.cron, { kind: schedule.kind });
+        await boss.schedule(schedule.name, schedule.cron, { kind: schedule.kind }, { tz: SYNC_SCHEDULE_TIME_ZONE });
       }
       await boss.schedule(JOBS.tokenKeepAlive.name, JOBS.tokenKeepAlive.cron, {});
       const workOptions = { batchSize: WORKER_BATCH_SIZE, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS };

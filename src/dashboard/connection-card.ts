@@ -1,8 +1,9 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { canManageConnections } from '../accounts/roles.ts';
 import { CONNECT_RESULTS, isConnectResultCode } from '../connections/connect.ts';
 import { findPagerDutyConnection, type Connection } from '../connections/repository.ts';
-import type { DB, Role } from '../db/schema.ts';
+import type { DB, Role, SyncRunStreamsTable } from '../db/schema.ts';
+import { nextScheduledSync, type ScheduledSyncKind } from '../sync/schedule.ts';
 
 export type ConnectionCardState = 'not_connected' | 'connected' | 'syncing' | 'needs_reconnect' | 'error';
 
@@ -33,6 +34,7 @@ export interface ConnectionCardView {
     startedAt: string | null;
     streams: { stream: string; status: string; pages: number; records: number; expectedRecords: number | null; message: string | null }[];
   } | null;
+  /** The latest runs other than `currentRun`, newest first, each with every stream it started. */
   recentRuns: {
     id: string;
     kind: string;
@@ -41,7 +43,18 @@ export interface ConnectionCardView {
     startedAt: string | null;
     finishedAt: string | null;
     errorMessage: string | null;
+    streams: RunStreamOutcome[];
   }[];
+  /**
+   * The next sync of a connected account: a queued run, or the next run of the hourly and daily
+   * schedules. Null unless the connection is connected, because the schedules skip every other one.
+   */
+  nextSync: {
+    /** A run waits in the queue and starts when a sync worker is free. */
+    isQueued: boolean;
+    /** The next scheduled run; it is full while the connection has no last sync. */
+    scheduled: { at: string; kind: ScheduledSyncKind };
+  } | null;
   /** The sentence for the `result` code of an OAuth redirect. */
   notice: { kind: 'success' | 'error'; message: string } | null;
   /**
@@ -50,6 +63,16 @@ export interface ConnectionCardView {
    */
   accountSwitch: { currentSubdomain: string } | null;
   supportEmail: string;
+}
+
+/** One stream of a finished run. `message` is the reason a stream was unavailable or failed, or a note. */
+export interface RunStreamOutcome {
+  stream: string;
+  status: string;
+  records: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  message: string | null;
 }
 
 /** How many finished runs the card lists. */
@@ -61,12 +84,13 @@ export async function presentConnectionCard(
   organizationId: string,
   viewer: { role: Role; supportEmail: string },
   resultCode?: string,
+  now: Date = new Date(),
 ): Promise<ConnectionCardView> {
   const connection = await findPagerDutyConnection(db, organizationId);
   const isLive = connection !== null && connection.status !== 'disconnected';
   // A disconnect that deletes the data deletes the runs too, so runs left on a disconnected row
   // mean its data was kept.
-  const runs = connection !== null ? await readRuns(db, organizationId, connection.id) : { current: null, recent: [] };
+  const runs = connection !== null ? await readRuns(db, organizationId, connection.id) : { current: null, recent: [], hasQueuedRun: false };
   const isDataKept = connection !== null && !isLive && runs.recent.length > 0;
 
   return {
@@ -79,6 +103,7 @@ export async function presentConnectionCard(
     statusChangedAt: connection?.statusChangedAt.toISOString() ?? null,
     currentRun: isLive ? runs.current : null,
     recentRuns: runs.recent,
+    nextSync: connection?.status === 'connected' ? nextSyncOf(connection, runs.hasQueuedRun, now) : null,
     notice: noticeOf(resultCode, isLive && runs.current !== null),
     accountSwitch:
       resultCode === 'account_mismatch' && connection !== null && canManageConnections(viewer.role)
@@ -131,11 +156,13 @@ function accountOf(connection: Connection): ConnectionCardView['account'] {
   };
 }
 
-async function readRuns(
-  db: Kysely<DB>,
-  organizationId: string,
-  connectionId: string,
-): Promise<{ current: ConnectionCardView['currentRun']; recent: ConnectionCardView['recentRuns'] }> {
+interface RunHistory {
+  current: ConnectionCardView['currentRun'];
+  recent: ConnectionCardView['recentRuns'];
+  hasQueuedRun: boolean;
+}
+
+async function readRuns(db: Kysely<DB>, organizationId: string, connectionId: string): Promise<RunHistory> {
   const rows = await db
     .selectFrom('sync_runs')
     .select(['id', 'kind', 'trigger', 'status', 'started_at', 'finished_at', 'error_message'])
@@ -146,21 +173,36 @@ async function readRuns(
     .execute();
 
   const active = rows.find((row) => row.status === 'queued' || row.status === 'running');
+  const listed = rows.filter((row) => row !== active).slice(0, RECENT_RUN_COUNT);
   const firstConnectRunId = await findFirstConnectRunId(db, connectionId);
-  const current = active ? { id: active.id, status: active.status, startedAt: iso(active.started_at), streams: await readStreams(db, active.id) } : null;
-  const recent = rows
-    .filter((row) => row !== active)
-    .slice(0, RECENT_RUN_COUNT)
-    .map((row) => ({
-      id: row.id,
-      kind: row.kind,
-      trigger: row.trigger === 'connect' && row.id !== firstConnectRunId ? 'reconnect' : row.trigger,
-      status: row.status,
-      startedAt: iso(row.started_at),
-      finishedAt: iso(row.finished_at),
-      errorMessage: row.error_message,
-    }));
-  return { current, recent };
+  const streams = await readStreams(db, [...(active ? [active.id] : []), ...listed.map((row) => row.id)]);
+
+  const current = active
+    ? { id: active.id, status: active.status, startedAt: iso(active.started_at), streams: (streams.get(active.id) ?? []).map(progressOf) }
+    : null;
+  const recent = listed.map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    trigger: row.trigger === 'connect' && row.id !== firstConnectRunId ? 'reconnect' : row.trigger,
+    status: row.status,
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+    errorMessage: row.error_message,
+    streams: (streams.get(row.id) ?? []).map(outcomeOf),
+  }));
+  return { current, recent, hasQueuedRun: rows.some((row) => row.status === 'queued') };
+}
+
+/**
+ * Returns the next sync of a connected account. The scheduled round queues a full run for a
+ * connection without a last sync (no run succeeded, even in part), whichever schedule fires.
+ */
+function nextSyncOf(connection: Connection, hasQueuedRun: boolean, now: Date): NonNullable<ConnectionCardView['nextSync']> {
+  const next = nextScheduledSync(now);
+  return {
+    isQueued: hasQueuedRun,
+    scheduled: { at: next.at.toISOString(), kind: connection.lastSyncAt === null ? 'full' : next.kind },
+  };
 }
 
 /**
@@ -180,21 +222,48 @@ async function findFirstConnectRunId(db: Kysely<DB>, connectionId: string): Prom
   return row?.id ?? null;
 }
 
-async function readStreams(db: Kysely<DB>, syncRunId: string): Promise<NonNullable<ConnectionCardView['currentRun']>['streams']> {
+type StreamRow = Pick<Selectable<SyncRunStreamsTable>, 'stream' | 'status' | 'pages' | 'records' | 'expected_records' | 'message' | 'started_at' | 'finished_at'>;
+
+/** Reads the streams of several runs in one query, keyed by run id and ordered by stream name. */
+async function readStreams(db: Kysely<DB>, syncRunIds: string[]): Promise<Map<string, StreamRow[]>> {
+  const byRun = new Map<string, StreamRow[]>();
+  if (syncRunIds.length === 0) return byRun;
+
   const rows = await db
     .selectFrom('sync_run_streams')
-    .select(['stream', 'status', 'pages', 'records', 'expected_records', 'message'])
-    .where('sync_run_id', '=', syncRunId)
+    .select(['sync_run_id', 'stream', 'status', 'pages', 'records', 'expected_records', 'message', 'started_at', 'finished_at'])
+    .where('sync_run_id', 'in', syncRunIds)
+    .orderBy('sync_run_id')
     .orderBy('stream')
     .execute();
-  return rows.map((row) => ({
+  for (const row of rows) {
+    const list = byRun.get(row.sync_run_id) ?? [];
+    list.push(row);
+    byRun.set(row.sync_run_id, list);
+  }
+  return byRun;
+}
+
+function progressOf(row: StreamRow): NonNullable<ConnectionCardView['currentRun']>['streams'][number] {
+  return {
     stream: row.stream,
     status: row.status,
     pages: row.pages,
     records: row.records,
     expectedRecords: row.expected_records,
     message: row.message,
-  }));
+  };
+}
+
+function outcomeOf(row: StreamRow): RunStreamOutcome {
+  return {
+    stream: row.stream,
+    status: row.status,
+    records: row.records,
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+    message: row.message,
+  };
 }
 
 function iso(value: Date | null): string | null {

@@ -93,8 +93,24 @@ export const connectionCardSchema = z.object({
       startedAt: isoInstant.nullable(),
       finishedAt: isoInstant.nullable(),
       errorMessage: z.string().nullable(),
+      streams: z.array(
+        z.object({
+          stream: z.string(),
+          status: z.string(),
+          records: z.number(),
+          startedAt: isoInstant.nullable(),
+          finishedAt: isoInstant.nullable(),
+          message: z.string().nullable().describe('Why the stream was unavailable or failed, or a note on what it read'),
+        }),
+      ),
     }),
   ),
+  nextSync: z
+    .object({
+      isQueued: z.boolean().describe('A sync is queued and starts when a sync worker is free'),
+      scheduled: z.object({ at: isoInstant, kind: z.enum(['full', 'incremental']) }).describe('The next run of the hourly incremental and daily full schedules'),
+    })
+    .nullable(),
   notice: z.object({ kind: z.enum(['success', 'error']), message: z.string() }).nullable(),
   supportEmail: z.string(),
 });
@@ -311,6 +327,9 @@ export type SchemaCoverageChecks = [
   AssertNone<MissingFields<PeopleView, z.infer<typeof peopleSchema>>>,
   AssertNone<MissingFields<PeopleView['rows'][number], z.infer<typeof peopleSchema>['rows'][number]>>,
   AssertNone<MissingFields<ConnectionCardView, z.infer<typeof connectionCardSchema>>>,
+  AssertNone<MissingFields<ConnectionCardView['recentRuns'][number], z.infer<typeof connectionCardSchema>['recentRuns'][number]>>,
+  AssertNone<MissingFields<ConnectionCardView['recentRuns'][number]['streams'][number], z.infer<typeof connectionCardSchema>['recentRuns'][number]['streams'][number]>>,
+  AssertNone<MissingFields<NonNullable<ConnectionCardView['nextSync']>, NonNullable<z.infer<typeof connectionCardSchema>['nextSync']>>>,
   GuardrailCodesCovered,
   AssertNone<MissingFields<PersonView, z.infer<typeof personSchema>>>,
   AssertNone<MissingFields<PersonView['coverage'], z.infer<typeof personSchema>['coverage']>>,

@@ -78,6 +78,17 @@ export const streamProgressSchema = z.object({
 });
 export type StreamProgress = z.infer<typeof streamProgressSchema>;
 
+/** One stream of a finished sync run. */
+export const runStreamOutcomeSchema = z.object({
+  stream: z.string(),
+  status: z.string(),
+  records: z.number(),
+  startedAt: instant.nullable(),
+  finishedAt: instant.nullable(),
+  message: z.string().nullable(),
+});
+export type RunStreamOutcome = z.infer<typeof runStreamOutcomeSchema>;
+
 export const connectionCardSchema = z.object({
   state: connectionStateSchema,
   canConnect: z.boolean(),
@@ -111,14 +122,22 @@ export const connectionCardSchema = z.object({
       startedAt: instant.nullable(),
       finishedAt: instant.nullable(),
       errorMessage: z.string().nullable(),
+      streams: z.array(runStreamOutcomeSchema),
     }),
   ),
+  nextSync: z
+    .object({
+      isQueued: z.boolean(),
+      scheduled: z.object({ at: instant, kind: z.enum(['full', 'incremental']) }),
+    })
+    .nullable(),
   notice: z.object({ kind: z.enum(['success', 'error']), message: z.string() }).nullable(),
   accountSwitch: z.object({ currentSubdomain: z.string() }).nullable(),
   supportEmail: z.string(),
 });
 export type ConnectionCardView = z.infer<typeof connectionCardSchema>;
 export type SyncRunSummary = ConnectionCardView['recentRuns'][number];
+export type NextSync = NonNullable<ConnectionCardView['nextSync']>;
 
 export const syncStartedSchema = z.object({ syncRunId: z.string() });
 

@@ -13,6 +13,16 @@ export function Time({ iso, children }: { iso: string; children?: ComponentChild
   );
 }
 
+/** An ISO 8601 instant in UTC as the server writes it, e.g. 2026-12-04T19:52:00.000Z. */
+const UTC_INSTANT = /(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)/;
+
+/** Renders server text as text, with each UTC instant in it shown as a `Time` in the viewer's time zone. */
+export function TextWithTimes({ text }: { text: string }): JSX.Element {
+  // split() with a capturing group puts the instants at the odd indexes.
+  const parts = text.split(UTC_INSTANT);
+  return <>{parts.map((part, index) => (index % 2 === 1 ? <Time key={index} iso={part} /> : part))}</>;
+}
+
 /** Renders a failure sentence, announced to screen readers at once. */
 export function ErrorMessage({ failure, supportEmail }: { failure: ApiFailure; supportEmail?: string | undefined }): JSX.Element {
   return (

@@ -1,13 +1,14 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { requestJson, type ApiFailure } from '../api.ts';
-import { syncStartedSchema, type ConnectionCardView, type StreamProgress, type SyncRunSummary } from '../api-types.ts';
-import { formatCount, formatDuration, formatRelative, humanize, labelOf } from '../format.ts';
-import { ErrorMessage, SupportLine, TableScroller, Time } from './common.tsx';
+import { syncStartedSchema, type ConnectionCardView, type NextSync, type StreamProgress } from '../api-types.ts';
+import { formatCount, formatRelative, humanize, labelOf } from '../format.ts';
+import { ErrorMessage, SupportLine, TextWithTimes, Time } from './common.tsx';
 import { ApiKeyConnect } from './api-key-connect.tsx';
 import { ConnectionStateBadge } from './connection-state.tsx';
 import { DisconnectButton } from './disconnect.tsx';
 import { InviteAdmin } from './invite-admin.tsx';
+import { SyncHistory } from './sync-history.tsx';
 
 /** How often the card re-reads the server while a sync runs. */
 export const SYNC_POLL_INTERVAL_MS = 1_500;
@@ -310,7 +311,31 @@ function AccountDetails({ card }: { card: ConnectionCardView }): JSX.Element | n
           <Time iso={card.lastSyncAt}>{formatRelative(card.lastSyncAt)}</Time>
         )}
       </dd>
+      {card.nextSync !== null && (
+        <>
+          <dt>Next sync</dt>
+          <dd>
+            <NextSyncText nextSync={card.nextSync} />
+          </dd>
+        </>
+      )}
     </dl>
+  );
+}
+
+const SCHEDULED_KIND_LABELS: Record<NextSync['scheduled']['kind'], string> = {
+  incremental: 'an incremental sync of what changed since the last one',
+  full: 'a full roster sync that reads every list again',
+};
+
+/** Names the queued sync, or the time and kind of the next scheduled one. */
+function NextSyncText({ nextSync }: { nextSync: NextSync }): JSX.Element {
+  if (nextSync.isQueued) return <>A sync is queued and starts as soon as a sync worker is free.</>;
+  const { at, kind } = nextSync.scheduled;
+  return (
+    <>
+      <Time iso={at} /> ({formatRelative(at)}), {SCHEDULED_KIND_LABELS[kind]}
+    </>
   );
 }
 
@@ -373,7 +398,11 @@ function StreamRow({ stream }: { stream: StreamProgress }): JSX.Element {
         </span>
       </div>
       <progress aria-labelledby={`${id}-label`} {...progressValues(stream)} />
-      {stream.message !== null && <p class="stream-message">{stream.message}</p>}
+      {stream.message !== null && (
+        <p class="stream-message">
+          <TextWithTimes text={stream.message} />
+        </p>
+      )}
     </li>
   );
 }
@@ -392,45 +421,6 @@ function progressValues(stream: StreamProgress): { max?: number; value?: number 
   const max = Math.max(stream.expectedRecords ?? stream.records, 1);
   if (stream.status === 'succeeded') return { max, value: max };
   return { max, value: Math.min(stream.records, max) };
-}
-
-function SyncHistory({ runs }: { runs: SyncRunSummary[] }): JSX.Element {
-  return (
-    <section class="sync-history" aria-labelledby="sync-history-heading">
-      <h3 id="sync-history-heading">Recent syncs</h3>
-      {runs.length === 0 ? (
-        <p class="hint">No sync has run yet.</p>
-      ) : (
-        <TableScroller label="Recent syncs, scrollable">
-          <table aria-labelledby="sync-history-heading">
-            <thead>
-              <tr>
-                <th scope="col">Started</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Duration</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.map((run) => (
-                <tr key={run.id}>
-                  <td>{run.startedAt === null ? 'Queued' : <Time iso={run.startedAt} />}</td>
-                  <td>{humanize(run.kind)}</td>
-                  <td>{humanize(run.trigger)}</td>
-                  <td>
-                    {humanize(run.status)}
-                    {run.errorMessage !== null && <span class="run-error">{run.errorMessage}</span>}
-                  </td>
-                  <td>{formatDuration(run.startedAt, run.finishedAt) ?? '–'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroller>
-      )}
-    </section>
-  );
 }
 
 const ACTIVE_RUN_STATUSES = new Set(['queued', 'running']);

@@ -5,6 +5,7 @@ import type {
   SimAuditRecord,
   SimEscalationPolicy,
   SimInventory,
+  SimLicense,
   SimSchedule,
   SimService,
   SimSession,
@@ -147,18 +148,38 @@ export function generateOnCall(
   return { schedules, escalationPolicies };
 }
 
-/** The future override of the guardrail cases; a fixed id, because drawing one would change the account id. */
+/** Fixed ids of what the guardrail cases add, because drawing ids would change the account id. */
 const GUARDRAIL_OVERRIDE_ID = 'PGRDOV1';
+const GUARDRAIL_SCHEDULE_ID = 'PGRDSC1';
+const GUARDRAIL_LAYER_ID = 'PGRDLY1';
+const GUARDRAIL_POLICY_ID = 'PGRDEP1';
+const GUARDRAIL_RULE_ID = 'PGRDRL1';
+const GUARDRAIL_SESSION_ID = 'PGRDSN1';
 const GUARDRAIL_OVERRIDE_DELAY_DAYS = 10;
+/** Later than the 90 days of on-call shifts a sync reads ahead, so the backup rotation has no upcoming shift. */
+const BACKUP_ROTATION_DELAY_DAYS = 120;
+/** How long ago the watcher last signed in: inside every unused window a crunch may use. */
+const WATCHER_SIGN_IN_DAYS_AGO = 3;
+
+/** The parts of a generated account that the guardrail cases rearrange. */
+export interface GuardrailCaseInput {
+  users: SimUser[];
+  licenses: SimLicense[];
+  schedules: SimSchedule[];
+  escalationPolicies: SimEscalationPolicy[];
+  auditRecords: SimAuditRecord[];
+  now: Date;
+}
 
 /**
  * Turns inactive people on no rotation into the cases recommendation guardrails are for, without
  * drawing random numbers. One who never acts becomes the only target of a second escalation level,
  * on call but never paged. Two who never act or stopped long ago become the account owner and the
  * last admin, who also has a future override. The former owner and every other admin become plain
- * users. Returns the new owner.
+ * users. Then `addFlaggedCases` adds the cases that only flag a recommendation. Returns the new owner.
  */
-export function addGuardrailCases(users: SimUser[], schedules: SimSchedule[], escalationPolicies: SimEscalationPolicy[], now: Date): SimUser {
+export function addGuardrailCases(input: GuardrailCaseInput): SimUser {
+  const { users, schedules, escalationPolicies, now } = input;
   const onRotation = new Set(schedules.flatMap((schedule) => schedule.layer.userIds));
   const targeted = new Set(escalationPolicies.flatMap((policy) => policy.rules.flatMap((rule) => rule.targets.filter((target) => target.type === 'user_reference').map((target) => target.id))));
   const isFree = (user: SimUser, index: number) => index > 0 && !user.invitationSent && !onRotation.has(user.id) && !targeted.has(user.id);
@@ -189,7 +210,53 @@ export function addGuardrailCases(users: SimUser[], schedules: SimSchedule[], es
   sharedLevel.targets.push({ type: 'user_reference', id: admin.id });
   const overrideStart = new Date(now.getTime() + GUARDRAIL_OVERRIDE_DELAY_DAYS * DAY_MS);
   firstSchedule.overrides.push({ id: GUARDRAIL_OVERRIDE_ID, start: overrideStart, end: new Date(overrideStart.getTime() + DAY_MS), userId: admin.id });
+
+  const isUntouched = (user: SimUser, index: number) => index > 0 && !onRotation.has(user.id) && !targeted.has(user.id) && user !== secondary && user !== owner && user !== admin;
+  addFlaggedCases(input, users.filter(isUntouched), firstSchedule.teamId);
   return owner;
+}
+
+/**
+ * Adds the cases whose recommendation a guardrail only flags. Two people invited but never signed
+ * up share a backup rotation that starts after the on-call horizon, so each is on an escalation
+ * policy but strands nothing and has no upcoming shift. One Full User with no incident action in
+ * the synced history and no configuration change signs in recently, so the rules recommend a
+ * downgrade, and every Stakeholder seat is allocated.
+ */
+function addFlaggedCases(input: GuardrailCaseInput, untouched: SimUser[], teamId: string): void {
+  const { licenses, schedules, escalationPolicies, auditRecords, now } = input;
+  const configurers = new Set(auditRecords.map((record) => record.actorUserId));
+  const watcher = untouched.find((user) => (user.behaviour === 'never_acts' || user.behaviour === 'dormant_responder') && !user.invitationSent && !configurers.has(user.id));
+  const [firstBackup, secondBackup] = untouched.filter((user) => user.behaviour === 'never_acts' && user.invitationSent);
+  if (watcher === undefined || firstBackup === undefined || secondBackup === undefined) {
+    throw new Error('Flagged guardrail cases need three more people on no rotation: two invited who never act, and one who signed up, acted over 90 days ago or never, and changed no configuration. Generate more people.');
+  }
+
+  const rotationStart = new Date(now.getTime() + BACKUP_ROTATION_DELAY_DAYS * DAY_MS);
+  schedules.push({
+    id: GUARDRAIL_SCHEDULE_ID,
+    name: 'Backup Rotation',
+    description: 'Weekly backup rotation that starts in four months',
+    timeZone: 'Etc/UTC',
+    teamId,
+    layer: { id: GUARDRAIL_LAYER_ID, name: 'Layer 1', start: rotationStart, handoffWeekday: 1, handoffHour: 9, userIds: [firstBackup.id, secondBackup.id] },
+    overrides: [],
+  });
+  escalationPolicies.push({
+    id: GUARDRAIL_POLICY_ID,
+    name: 'Backup Escalation',
+    description: 'Pages the backup rotation once it starts',
+    teamId,
+    numLoops: 0,
+    rules: [{ id: GUARDRAIL_RULE_ID, delayMinutes: 30, targets: [{ type: 'schedule_reference', id: GUARDRAIL_SCHEDULE_ID }] }],
+  });
+
+  // The watcher only signs in to the web app, so the rules see a Full User who watches.
+  watcher.lastSignInAt = new Date(now.getTime() - WATCHER_SIGN_IN_DAYS_AGO * DAY_MS);
+  watcher.sessions = [session({ object: () => GUARDRAIL_SESSION_ID }, 'web', WEB_CLIENT_ID, watcher.lastSignInAt, now.getTime())];
+  for (const license of licenses) {
+    if (license.roleGroup === 'Stakeholder') license.allocationsAvailable = 0;
+  }
 }
 
 const AUDITED_FIELDS: Record<SimAuditRecord['rootType'], { name: string; before: string; value: string }> = {

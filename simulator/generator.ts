@@ -116,7 +116,9 @@ export function generateAccount(options: GeneratorOptions): SimAccount {
   const auditRecords = generateAuditRecords(configRandom, configIds, configOptions, users, teams, onCall.schedules, services);
   const inventory = generateInventory(configRandom, configIds, configOptions, users, teams, services);
   // After the audit records, so the new owner and admin have changed no configuration.
-  const accountOwner = options.guardrailCases === true ? addGuardrailCases(users, onCall.schedules, onCall.escalationPolicies, options.now) : owner;
+  const accountOwner = options.guardrailCases === true
+      ? addGuardrailCases({ users, licenses, schedules: onCall.schedules, escalationPolicies: onCall.escalationPolicies, auditRecords, now: options.now })
+      : owner;
 
   return {
     id: ids.object(),

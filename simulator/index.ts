@@ -67,8 +67,10 @@ export interface SimulatorOptions {
   /** With `incidents`: one day, `daysAgo` days back, with this many extra incidents (a burst). */
   burst?: { daysAgo: number; incidents: number };
   /**
-   * Makes inactive people the only target of a second escalation level, the account owner and the
-   * last admin, so every recommendation guardrail has a case. Default false.
+   * Rearranges people so every recommendation guardrail, blocking or flagging, has a case. Inactive
+   * people become the only target of a second escalation level, the account owner, the last admin
+   * and members of a backup rotation that starts after the on-call horizon. One inactive Full User
+   * signs in recently, and every Stakeholder seat is allocated. Default false.
    */
   guardrailCases?: boolean;
   /**

@@ -228,15 +228,36 @@ describe.each(testDatabaseTargets())('usage against simulator truth on $name', (
     expect(changed.length).toBeGreaterThan(0);
   });
 
+  it('account has flagged recommendations', async () => {
+    const flaggedByPolicy = truth.recommendations.filter((recommendation) => recommendation.status === 'flagged' && recommendation.guardrails.join() === 'on_escalation_policy');
+    expect(flaggedByPolicy.length).toBeGreaterThan(0);
+    const withoutSeat = truth.recommendations.filter((recommendation) => recommendation.kind === 'downgrade_to_stakeholder' && recommendation.status === 'flagged' && recommendation.guardrails.join() === 'no_stakeholder_seat');
+    expect(withoutSeat.length).toBeGreaterThan(0);
+    const stakeholderSeats = seen.seats.filter((seat) => seat.roleGroup === 'Stakeholder');
+    expect(stakeholderSeats.length).toBeGreaterThan(0);
+    for (const seat of stakeholderSeats) expect(seat.paid, seat.licenseId).toBe(seat.allocated);
+
+    const rows = await database.db
+      .selectFrom('recommendations')
+      .select(['kind', 'external_id', 'status', 'guardrails'])
+      .where('connection_id', '=', connection.connectionId)
+      .where('status', '=', 'flagged')
+      .execute();
+    const stored = rows.map((row) => `${row.kind}/${row.external_id}/${(row.guardrails as Array<{ code: string; severity: string }>).map((guardrail) => `${guardrail.code}:${guardrail.severity}`).join()}`);
+    for (const recommendation of flaggedByPolicy) expect(stored).toContain(`${recommendation.kind}/${recommendation.personId}/on_escalation_policy:flag`);
+    for (const recommendation of withoutSeat) expect(stored).toContain(`downgrade_to_stakeholder/${recommendation.personId}/no_stakeholder_seat:flag`);
+  });
+
   it('account has every guardrail case', () => {
     const codes = new Set(truth.recommendations.flatMap((recommendation) => recommendation.guardrails));
-    for (const code of ['exempt', 'account_owner', 'last_admin', 'strands_escalation_level', 'permanent_on_call', 'upcoming_on_call', 'on_escalation_policy']) {
+    for (const code of ['exempt', 'account_owner', 'last_admin', 'strands_escalation_level', 'permanent_on_call', 'upcoming_on_call', 'on_escalation_policy', 'no_stakeholder_seat']) {
       expect(codes, code).toContain(code);
     }
     expect(truth.coverage.some((cover) => cover.openIncidentCount > 0)).toBe(true);
     const statuses = new Set(truth.recommendations.map((recommendation) => recommendation.status));
     expect(statuses).toContain('ready');
     expect(statuses).toContain('blocked');
+    expect(statuses).toContain('flagged');
     expect(truth.recommendations.some((recommendation) => recommendation.yearlySavingMinor !== null && recommendation.yearlySavingMinor > 0)).toBe(true);
   });
 });

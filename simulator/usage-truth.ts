@@ -161,7 +161,7 @@ function collectEvents(account: SimAccount, options: UsageTruthOptions, shifts: 
   return events;
 }
 
-/** Summarizes events per person and feature, and adds subscriptions, which hold from the sync at `asOf`. */
+/** Summarizes events per person and feature, and adds subscriptions, held directly or through a team, from the sync at `asOf`. */
 function summarizeFeatures(events: Event[], account: SimAccount, options: UsageTruthOptions): FeatureUseTruth[] {
   const asOfMs = options.asOf.getTime();
   const byKey = new Map<string, { personId: string; featureKey: string; first: number; last: number; counts: number[] }>();
@@ -177,9 +177,9 @@ function summarizeFeatures(events: Event[], account: SimAccount, options: UsageT
   for (const event of events) {
     touch(event.personId, event.featureKey, event.atMs, COUNT_WINDOWS_DAYS.map((days) => (event.atMs >= asOfMs - days * DAY_MS ? 1 : 0)));
   }
-  for (const subscriber of account.inventory.businessServiceSubscribers) {
-    if (subscriber.subscriberType !== 'user') continue;
-    for (const featureKey of options.signals.subscription) touch(subscriber.subscriberId, featureKey, asOfMs, [1, 1, 1]);
+  for (const [personId, businessServiceIds] of subscribedServices(account)) {
+    const count = businessServiceIds.size;
+    for (const featureKey of options.signals.subscription) touch(personId, featureKey, asOfMs, [count, count, count]);
   }
 
   return [...byKey.values()].map((summary) => ({
@@ -191,6 +191,26 @@ function summarizeFeatures(events: Event[], account: SimAccount, options: UsageT
     count60d: summary.counts[1] ?? 0,
     count90d: summary.counts[2] ?? 0,
   }));
+}
+
+/**
+ * Lists the business services whose status updates reach each person: those the person subscribed
+ * to, and those a team of the person subscribed to. A service reached both ways counts once.
+ */
+function subscribedServices(account: SimAccount): Map<string, Set<string>> {
+  const byPerson = new Map<string, Set<string>>();
+  const reach = (personId: string, businessServiceId: string) => {
+    byPerson.set(personId, (byPerson.get(personId) ?? new Set()).add(businessServiceId));
+  };
+  for (const subscriber of account.inventory.businessServiceSubscribers) {
+    if (subscriber.subscriberType === 'user') {
+      reach(subscriber.subscriberId, subscriber.businessServiceId);
+      continue;
+    }
+    const members = account.users.filter((user) => user.teamIds.includes(subscriber.subscriberId));
+    for (const member of members) reach(member.id, subscriber.businessServiceId);
+  }
+  return byPerson;
 }
 
 /** Computes what removing `user` would leave uncovered, from the policies, schedules, shifts and incidents. */

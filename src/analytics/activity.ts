@@ -282,8 +282,14 @@ function countWindow(asOf: Date, days: number): { start: Date; nextDay: Date; ne
 /**
  * Adds the use of subscription features to `crunch_person_features`. A subscription has no instant
  * of its own, so it is used from the first sync that read it to the latest (capped at `asOf`), and
- * it counts in each window that the latest sync to read it falls in. Only user subscribers count.
- * Subscription features have no event sources, so they add no row that the events already wrote.
+ * it counts in each window that the latest sync to read it falls in. A user subscriber counts for
+ * that person, and a team subscriber for each current member of the team, because every member
+ * receives the team's status updates. A person counts each business service once, however many of
+ * their subscriptions reach it. Subscription features have no event sources, so they add no row
+ * that the events already wrote.
+ *
+ * NOTE: team membership is synced as it is now, without history, so a member counts from the team
+ * subscription's first sync even when they joined the team later.
  */
 async function insertSubscriptionUse(trx: Transaction<DB>, scope: CrunchScope, features: readonly FeatureDefinition[] = PAGERDUTY_FEATURES): Promise<void> {
   const featureKeys = collectSources(features).notificationSubscription;
@@ -291,18 +297,34 @@ async function insertSubscriptionUse(trx: Transaction<DB>, scope: CrunchScope, f
   const mixed = features.find((feature) => featureKeys.includes(feature.key) && feature.events.some((source) => source.kind !== 'notification_subscription'));
   if (mixed !== undefined) throw new Error(`Feature ${mixed.key} mixes notification subscriptions with event sources; give subscriptions a feature of their own.`);
   const asOf = sql`${scope.asOf}::timestamptz`;
+  const connection = sql`${scope.connectionId}::uuid`;
 
   await sql`
     insert into crunch_person_features (external_id, feature_key, first_used_at, last_used_at, count_30d, count_60d, count_90d)
+    with
+    reached as (
+      select s.subscriber_id as person_id, s.subscribable_type, s.subscribable_id, s.first_seen_at, s.synced_at
+      from pd_notification_subscriptions s
+      where s.connection_id = ${connection} and s.subscriber_type = 'user' and s.first_seen_at <= ${asOf}
+      union all
+      select m.user_id, s.subscribable_type, s.subscribable_id, s.first_seen_at, s.synced_at
+      from pd_notification_subscriptions s
+      join pd_team_members m on m.connection_id = s.connection_id and m.team_id = s.subscriber_id
+      where s.connection_id = ${connection} and s.subscriber_type = 'team' and s.first_seen_at <= ${asOf}
+    ),
+    per_subscribable as (
+      select person_id, min(first_seen_at) as first_seen_at, max(synced_at) as synced_at
+      from reached
+      group by person_id, subscribable_type, subscribable_id
+    )
     select
-      s.subscriber_id, m.feature_key, min(s.first_seen_at), max(least(s.synced_at, ${asOf})),
-      (count(*) filter (where s.synced_at >= ${daysBefore(scope.asOf, 30)}::timestamptz))::int,
-      (count(*) filter (where s.synced_at >= ${daysBefore(scope.asOf, 60)}::timestamptz))::int,
-      (count(*) filter (where s.synced_at >= ${daysBefore(scope.asOf, 90)}::timestamptz))::int
-    from pd_notification_subscriptions s
+      p.person_id, m.feature_key, min(p.first_seen_at), max(least(p.synced_at, ${asOf})),
+      (count(*) filter (where p.synced_at >= ${daysBefore(scope.asOf, 30)}::timestamptz))::int,
+      (count(*) filter (where p.synced_at >= ${daysBefore(scope.asOf, 60)}::timestamptz))::int,
+      (count(*) filter (where p.synced_at >= ${daysBefore(scope.asOf, 90)}::timestamptz))::int
+    from per_subscribable p
     cross join (values ${sql.join(featureKeys.map((key) => sql`(${key}::text)`))}) as m(feature_key)
-    where s.connection_id = ${scope.connectionId}::uuid and s.subscriber_type = 'user' and s.first_seen_at <= ${asOf}
-    group by s.subscriber_id, m.feature_key
+    group by p.person_id, m.feature_key
   `.execute(trx);
 }
 

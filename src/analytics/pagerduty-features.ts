@@ -266,8 +266,9 @@ export const PAGERDUTY_FEATURES: readonly FeatureDefinition[] = [
     category: 'stakeholder',
     scope: 'person',
     requirement: 'a token that may read status update subscribers',
-    signals: ['/business_services/{id}/subscribers of type user'],
-    // NOTE: team subscriptions and subscriptions to single incidents are not counted per person.
+    signals: ['/business_services/{id}/subscribers of type user', '/business_services/{id}/subscribers of type team, for each current member of the team'],
+    // NOTE: subscriptions to single incidents are not counted, because reading their subscribers
+    // takes one request per incident of the synced history.
     events: [{ kind: 'notification_subscription' }],
   },
   ...accountFeature('status_pages', 'Status pages', 'Public or private status pages for stakeholders.', 'Status pages add-on'),

@@ -248,6 +248,27 @@ describe.each(testDatabaseTargets())('usage against simulator truth on $name', (
     for (const recommendation of withoutSeat) expect(stored).toContain(`downgrade_to_stakeholder/${recommendation.personId}/no_stakeholder_seat:flag`);
   });
 
+  it('account has team subscription reaching members', async () => {
+    const teamSubscriptions = simulator.generated.inventory.businessServiceSubscribers.filter((subscriber) => subscriber.subscriberType === 'team');
+    const directSubscribers = new Set(simulator.generated.inventory.businessServiceSubscribers.filter((subscriber) => subscriber.subscriberType === 'user').map((subscriber) => subscriber.subscriberId));
+    const reachedOnlyByTeam = simulator.generated.users.filter(
+      (user) => !directSubscribers.has(user.id) && teamSubscriptions.some((subscription) => user.teamIds.includes(subscription.subscriberId)),
+    );
+    expect(reachedOnlyByTeam.length).toBeGreaterThan(0);
+
+    const rows = await database.db
+      .selectFrom('person_features')
+      .select(['external_id', 'count_30d'])
+      .where('connection_id', '=', connection.connectionId)
+      .where('feature_key', '=', 'stakeholder_subscription')
+      .execute();
+    const counts = new Map(rows.map((row) => [row.external_id, row.count_30d]));
+    for (const member of reachedOnlyByTeam) {
+      const expected = teamSubscriptions.filter((subscription) => member.teamIds.includes(subscription.subscriberId)).map((subscription) => subscription.businessServiceId);
+      expect(counts.get(member.id), member.id).toBe(new Set(expected).size);
+    }
+  });
+
   it('account has every guardrail case', () => {
     const codes = new Set(truth.recommendations.flatMap((recommendation) => recommendation.guardrails));
     for (const code of ['exempt', 'account_owner', 'last_admin', 'strands_escalation_level', 'permanent_on_call', 'upcoming_on_call', 'on_escalation_policy', 'no_stakeholder_seat']) {

@@ -18,7 +18,7 @@ describe.each(testDatabaseTargets())('stakeholder subscriptions on $name', ({ op
 
   const sync = async (now: Date) => {
     const syncRunId = await createQueuedRun(database, connection);
-    return runSync(testSyncDeps(database, vault, { now: () => now, streams: ['feature_inventory', 'notification_subscriptions'] }), {
+    return runSync(testSyncDeps(database, vault, { now: () => now, streams: ['teams', 'feature_inventory', 'notification_subscriptions'] }), {
       connectionId: connection.connectionId,
       syncRunId,
     });
@@ -106,14 +106,25 @@ describe.each(testDatabaseTargets())('stakeholder subscriptions on $name', ({ op
     }
   });
 
-  it('counts user subscriptions per person', async () => {
+  it('counts user and team subscriptions per person', async () => {
     await crunchConnection(database.db, connection.connectionId, LATER);
 
-    const expected = new Map<string, number>();
+    // Each person counts the business services they follow, directly or through a team, once each.
+    const authorization = `Token token=${simulator.apiKey}`;
+    const servicesByPerson = new Map<string, Set<string>>();
+    const reach = (personId: string, serviceId: string) => servicesByPerson.set(personId, (servicesByPerson.get(personId) ?? new Set()).add(serviceId));
+    let teamMembersReached = 0;
     for (const key of await servedSubscriptions()) {
-      const [, type, id] = key.split('/');
-      if (type === 'user' && id !== undefined) expected.set(id, (expected.get(id) ?? 0) + 1);
+      const [serviceId, type, id] = key.split('/');
+      if (serviceId === undefined || id === undefined) continue;
+      if (type === 'user') reach(id, serviceId);
+      if (type !== 'team') continue;
+      const members = await fetchAllPages(simulator.apiUrl, `/teams/${id}/members`, 'members', authorization);
+      for (const member of members) reach(String((member.user as { id: unknown }).id), serviceId);
+      teamMembersReached += members.length;
     }
+    expect(teamMembersReached).toBeGreaterThan(0);
+    const expected = new Map([...servicesByPerson].map(([personId, serviceIds]) => [personId, serviceIds.size]));
     // The subscription that vanished was still held a day before, inside every window.
     expected.set('PGONE02', 1);
     const rows = await database.db

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type LicenseAccess, type RunningSimulator } from '../../simulator/index.ts';
 import { migrate } from '../db/migrate.ts';
@@ -7,6 +8,9 @@ import { createQueuedRun, createTestConnection, testSyncDeps, testVault } from '
 import { testDatabaseTargets } from '../../test/support/databases.ts';
 import { crunchConnection } from './crunch.ts';
 import { presentOverview } from '../dashboard/overview.ts';
+import { MAX_PAGE_SIZE, presentPeople } from '../dashboard/people.ts';
+import { presentPerson } from '../dashboard/person.ts';
+import { exportPeopleCsv } from '../exports/people.ts';
 import { buildReport } from '../report/build.ts';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
@@ -85,6 +89,26 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
       expect(report.seats.find((seat) => seat.licenseId === 'role:FullUser')?.allocated).toBe(expectedFull);
       expect(report.dataConfidence.licenses?.status).toBe('unavailable');
       expect(report.dataConfidence.licenses?.reason).toMatch(reasonPattern);
+
+      // People carry the role group, marked as derived from the role, in the page and the export.
+      const people = await presentPeople(database.db, organizationId, { pageSize: MAX_PAGE_SIZE });
+      expect(people.rows.length).toBe(users.length);
+      for (const row of people.rows) {
+        const user = users.find((candidate) => candidate.id === row.externalId);
+        expect(row.seatBasis, row.externalId).toBe('role');
+        expect(row.licenseName, row.externalId).toBeNull();
+        expect(row.roleGroup, row.externalId).toBe(FULL_USER.has(user?.role ?? '') ? 'FullUser' : 'Stakeholder');
+      }
+      const firstUser = users[0];
+      if (firstUser === undefined) throw new Error('The simulator generated no people');
+      expect((await presentPerson(database.db, organizationId, firstUser.id))?.seatBasis).toBe('role');
+
+      const csv = parse((await exportPeopleCsv(database.db, organizationId, {})).csv, { columns: true }) as Array<Record<string, string>>;
+      expect(csv.length).toBe(users.length);
+      for (const line of csv) {
+        const user = users.find((candidate) => candidate.email === line.Email);
+        expect(line.License, line.Email).toBe(FULL_USER.has(user?.role ?? '') ? 'Full User (from role)' : 'Stakeholder (from role)');
+      }
     } finally {
       await simulator.close();
     }
@@ -97,6 +121,15 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
       const { licenses, users } = simulator.generated;
 
       expect((await presentOverview(database.db, organizationId)).seatsByRole).toBeNull();
+
+      const people = await presentPeople(database.db, organizationId, { pageSize: MAX_PAGE_SIZE });
+      expect(people.rows.length).toBe(users.length);
+      for (const row of people.rows) expect(row.seatBasis, row.externalId).toBe('license');
+      const csv = parse((await exportPeopleCsv(database.db, organizationId, {})).csv, { columns: true }) as Array<Record<string, string>>;
+      for (const line of csv) {
+        const user = users.find((candidate) => candidate.email === line.Email);
+        expect(line.License, line.Email).toBe(licenses.find((license) => license.id === user?.licenseId)?.name);
+      }
 
       expect(seats.size).toBe(licenses.length);
       for (const license of licenses) {

@@ -1,6 +1,6 @@
-import { sql, type Expression, type Kysely } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely } from 'kysely';
 import { z } from 'zod';
-import type { DB, RecommendationKind, RecommendationStatus } from '../db/schema.ts';
+import type { DB, RecommendationKind, RecommendationStatus, SeatBasis } from '../db/schema.ts';
 import { liveConnectionIds } from '../connections/repository.ts';
 import { toIso } from './overview.ts';
 
@@ -66,6 +66,11 @@ export interface PersonRow {
   role: string;
   licenseName: string | null;
   roleGroup: string | null;
+  /**
+   * 'role' when PagerDuty did not allow reading licenses, so `roleGroup` is derived from the
+   * person's PagerDuty role and `licenseName` is null; 'license' otherwise.
+   */
+  seatBasis: SeatBasis;
   lastSeenAt: string | null;
   lastSeenSignal: string | null;
   lastSeenDetail: string | null;
@@ -132,6 +137,7 @@ export async function presentPeople(db: Kysely<DB>, organizationId: string, quer
       'last_activity_detail',
       'teams',
       'connection_id',
+      (eb) => isSeatByRole(eb, eb.ref('people.connection_id')).as('is_seat_by_role'),
     ])
     .orderBy(column, (ob) => (direction === 'asc' ? ob.asc().nullsLast() : ob.desc().nullsLast()))
     .orderBy('external_id')
@@ -155,6 +161,7 @@ export async function presentPeople(db: Kysely<DB>, organizationId: string, quer
         role: row.role,
         licenseName: row.license_name,
         roleGroup: row.role_group,
+        seatBasis: row.is_seat_by_role ? 'role' : 'license',
         lastSeenAt: toIso(row.last_seen_at),
         lastSeenSignal: row.last_seen_signal,
         lastSeenDetail: row.last_seen_detail,
@@ -217,6 +224,15 @@ export function filterPeople(db: Kysely<DB>, organizationId: string, filters: Pe
     });
   }
   return filtered;
+}
+
+/**
+ * Builds the condition that the last crunch of a connection grouped seats by role, because
+ * PagerDuty did not allow reading licenses. The people rows of that crunch then carry role groups
+ * and no license.
+ */
+function isSeatByRole(eb: ExpressionBuilder<DB, keyof DB>, connectionId: Expression<string>) {
+  return eb.exists(eb.selectFrom('seat_summaries as s').select('s.connection_id').where('s.connection_id', '=', connectionId).where('s.basis', '=', 'role'));
 }
 
 /** Builds the SQL condition of an activity window, in whole days of 24 hours before the crunch. */

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.ts';
+import type { DB, SeatBasis } from '../db/schema.ts';
 import { liveConnectionIds } from '../connections/repository.ts';
 import { PAGERDUTY_PROVIDER } from '../analytics/pagerduty-features.ts';
 import type { Guardrail } from '../analytics/recommendations.ts';
@@ -23,6 +23,11 @@ export interface PersonView {
   role: string;
   licenseName: string | null;
   roleGroup: string | null;
+  /**
+   * 'role' when PagerDuty did not allow reading licenses, so `roleGroup` is derived from the
+   * person's PagerDuty role and `licenseName` is null; 'license' otherwise.
+   */
+  seatBasis: SeatBasis;
   teams: string[];
   isDeleted: boolean;
   isInvitedNeverSignedUp: boolean;
@@ -65,6 +70,13 @@ export async function presentPerson(db: Kysely<DB>, organizationId: string, exte
     .orderBy('f.position')
     .execute();
 
+  const roleSeat = await db
+    .selectFrom('seat_summaries')
+    .select('connection_id')
+    .where('connection_id', '=', person.connection_id)
+    .where('basis', '=', 'role')
+    .executeTakeFirst();
+
   const unavailable = await db
     .selectFrom('signal_availability')
     .select(['signal', 'reason'])
@@ -87,6 +99,7 @@ export async function presentPerson(db: Kysely<DB>, organizationId: string, exte
     role: person.role,
     licenseName: person.license_name,
     roleGroup: person.role_group,
+    seatBasis: roleSeat === undefined ? 'license' : 'role',
     teams: person.teams,
     isDeleted: person.is_deleted,
     isInvitedNeverSignedUp: person.is_invited_never_signed_up,

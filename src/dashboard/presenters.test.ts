@@ -123,6 +123,7 @@ describe.each(testDatabaseTargets())('dashboard presenters on $name', ({ open })
       role: 'admin',
       licenseName: 'Business (Full User)',
       roleGroup: 'FullUser',
+      seatBasis: 'license',
       lastSeenAt: daysBefore(AS_OF, 1).toISOString(),
       lastSeenSignal: 'incident_action',
       lastSeenDetail: 'acknowledge via mobile',

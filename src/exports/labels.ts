@@ -41,6 +41,22 @@ export function pagerDutyRoleLabel(role: string): string {
   return PAGERDUTY_ROLE_LABELS[role] ?? humanize(role);
 }
 
+/** PagerDuty's names of the seat types of its role groups, as license names end: "Business (Full User)". */
+const ROLE_GROUP_LABELS: Record<string, string> = {
+  FullUser: 'Full User',
+  Stakeholder: 'Stakeholder',
+};
+
+/**
+ * Describes a person's license: its name, or null without a license. When seats are grouped by
+ * role, it is the seat type the person's PagerDuty role needs, marked "(from role)".
+ */
+export function licenseLabel(person: { licenseName: string | null; roleGroup: string | null; seatBasis: 'license' | 'role' }): string | null {
+  if (person.seatBasis === 'license') return person.licenseName;
+  const seatType = person.roleGroup === null ? 'Unknown seat type' : (ROLE_GROUP_LABELS[person.roleGroup] ?? humanize(person.roleGroup));
+  return `${seatType} (from role)`;
+}
+
 /** Turns an identifier such as `incident_action` into words: "Incident action". */
 export function humanize(identifier: string): string {
   const words = identifier.replace(/[_-]+/g, ' ').trim();

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { MAX_PAGE_SIZE, presentPeople, type PeopleQuery, type PersonRow } from '../dashboard/people.ts';
 import { toCsv } from './csv.ts';
-import { describeSignal, pagerDutyRoleLabel, recommendationKindLabel, recommendationStatusLabel } from './labels.ts';
+import { describeSignal, licenseLabel, pagerDutyRoleLabel, recommendationKindLabel, recommendationStatusLabel } from './labels.ts';
 
 /** The columns of the people table, in its order, with the badges it shows as their own columns. */
 const PEOPLE_HEADER = [
@@ -43,7 +43,7 @@ function toPeopleCells(person: PersonRow): string[] {
     person.name,
     person.email,
     pagerDutyRoleLabel(person.role),
-    person.licenseName ?? '',
+    licenseLabel(person) ?? '',
     person.teams.join('; '),
     person.lastSeenAt ?? '',
     describeSignal(person.lastSeenSignal, person.lastSeenDetail),

@@ -219,6 +219,9 @@ export type WeeklyActivityView = OverviewView['weeklyActivity'];
 export type FreshnessView = OverviewView['freshness'];
 export type ConfidenceView = OverviewView['confidence'];
 
+/** The source of a person's seat type: their PagerDuty license, or their role when licenses could not be read. */
+export const seatBasisSchema = z.enum(['license', 'role']);
+
 export const personRowSchema = z.object({
   /** The person's id in PagerDuty. */
   externalId: z.string(),
@@ -227,6 +230,8 @@ export const personRowSchema = z.object({
   role: z.string(),
   licenseName: z.string().nullable(),
   roleGroup: z.string().nullable(),
+  /** 'role' when licenses could not be read, so `roleGroup` comes from the PagerDuty role and `licenseName` is null. */
+  seatBasis: seatBasisSchema,
   lastSeenAt: instant.nullable(),
   /** The kind of signal that set `lastSeenAt`, e.g. `incident_action`. */
   lastSeenSignal: z.string().nullable(),
@@ -333,6 +338,8 @@ export const personSchema = z.object({
   role: z.string(),
   licenseName: z.string().nullable(),
   roleGroup: z.string().nullable(),
+  /** 'role' when licenses could not be read, so `roleGroup` comes from the PagerDuty role and `licenseName` is null. */
+  seatBasis: seatBasisSchema,
   teams: z.array(z.string()),
   isDeleted: z.boolean(),
   isInvitedNeverSignedUp: z.boolean(),

@@ -18,7 +18,7 @@ import {
 } from '../api-types.ts';
 import { requestDownload, type ApiFailure } from '../api.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData, usePageTitle } from '../components/common.tsx';
-import { pagerDutyRoleLabel } from '../../../src/exports/labels.ts';
+import { licenseLabel, pagerDutyRoleLabel } from '../../../src/exports/labels.ts';
 import { formatCount, labelOf } from '../format.ts';
 import { RECOMMENDATION_KIND_LABELS, recommendationKindLabel, recommendationStatusLabel } from '../components/recommendation-labels.ts';
 import { Link, navigate } from '../router.tsx';
@@ -247,6 +247,11 @@ function PeopleTable({ view, query, isLoading, onChange }: PeopleTableProps): JS
 
   return (
     <>
+      {view.rows.some((person) => person.seatBasis === 'role') && (
+        <p class="hint" role="note">
+          PagerDuty did not allow reading licenses, so the License column shows the seat type each person's PagerDuty role needs, marked "from role".
+        </p>
+      )}
       <div class="table-toolbar">
         <p class="result-count" role="status">
           {view.total === 0 ? 'No people match these filters.' : `Showing ${formatCount(first)}–${formatCount(last)} of ${formatCount(view.total)} people`}
@@ -355,7 +360,7 @@ function PersonTableRow({ person }: { person: PersonRow }): JSX.Element {
       </th>
       <td>{person.email}</td>
       <td>{pagerDutyRoleLabel(person.role)}</td>
-      <td>{person.licenseName ?? 'No license'}</td>
+      <td>{licenseLabel(person) ?? 'No license'}</td>
       <td>{person.teams === undefined || person.teams.length === 0 ? <span class="muted">None</span> : person.teams.join(', ')}</td>
       <td>
         {person.lastSeenAt === null ? (

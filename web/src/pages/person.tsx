@@ -9,6 +9,7 @@ import { formatCalendarDate, formatCount, humanize } from '../format.ts';
 import { Link } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
 import { describeSignal } from './people.tsx';
+import { licenseLabel } from '../../../src/exports/labels.ts';
 
 /** Renders one person: seat, last activity, coverage, features used and the recommendation's evidence. */
 export function PersonPage({ session, location, onSessionExpired }: PageProps): JSX.Element {
@@ -45,7 +46,10 @@ function PersonContent({ person }: { person: PersonView }): JSX.Element {
           <dt>PagerDuty role</dt>
           <dd>{pagerDutyRoleLabel(person.role)}</dd>
           <dt>License</dt>
-          <dd>{person.licenseName ?? 'No license'}</dd>
+          <dd>
+            {licenseLabel(person) ?? 'No license'}
+            {person.seatBasis === 'role' && <span class="signal">PagerDuty did not allow reading licenses, so this is the seat type the PagerDuty role needs.</span>}
+          </dd>
           <dt>Teams</dt>
           <dd>{person.teams.length === 0 ? 'None' : person.teams.join(', ')}</dd>
           <dt>Last incident action</dt>

@@ -99,6 +99,10 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
         expect(row.licenseName, row.externalId).toBeNull();
         expect(row.roleGroup, row.externalId).toBe(FULL_USER.has(user?.role ?? '') ? 'FullUser' : 'Stakeholder');
       }
+      // The people filters list the people the role seats count.
+      expect((await presentPeople(database.db, organizationId, { seat: 'allocated' })).total).toBe(overview.totals.allocated);
+      expect((await presentPeople(database.db, organizationId, { license: 'Full User (by role)' })).total).toBe(expectedFull);
+      expect((await presentPeople(database.db, organizationId, { license: 'role:Stakeholder' })).total).toBe(expectedStakeholder);
       const firstUser = users[0];
       if (firstUser === undefined) throw new Error('The simulator generated no people');
       expect((await presentPerson(database.db, organizationId, firstUser.id))?.seatBasis).toBe('role');

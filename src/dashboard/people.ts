@@ -20,7 +20,8 @@ export type ActivityFilter = (typeof ACTIVITY_FILTERS)[number];
 
 /**
  * The seat filter: `allocated` lists the people who hold a seat as the overview counts seats (a
- * license allocation and not deleted from PagerDuty), `unallocated` everyone else.
+ * license allocation, or a role group when licenses could not be read, and not deleted from
+ * PagerDuty), `unallocated` everyone else.
  */
 export const SEAT_FILTERS = ['allocated', 'unallocated'] as const;
 export type SeatFilter = (typeof SEAT_FILTERS)[number];
@@ -197,7 +198,22 @@ export function filterPeople(db: Kysely<DB>, organizationId: string, filters: Pe
     );
   }
   if (license !== undefined) {
-    filtered = filtered.where((eb) => eb.or([eb('license_id', '=', license), eb('license_name', '=', license)]));
+    // Seats grouped by role are named by their seat row ('role:FullUser', 'Full User (by role)').
+    filtered = filtered.where((eb) =>
+      eb.or([
+        eb('license_id', '=', license),
+        eb('license_name', '=', license),
+        eb.exists(
+          eb
+            .selectFrom('seat_summaries as s')
+            .select('s.connection_id')
+            .whereRef('s.connection_id', '=', 'people.connection_id')
+            .whereRef('s.role_group', '=', 'people.role_group')
+            .where('s.basis', '=', 'role')
+            .where((inner) => inner.or([inner('s.license_id', '=', license), inner('s.license_name', '=', license)])),
+        ),
+      ]),
+    );
   }
   if (team !== undefined) {
     filtered = filtered.where((eb) => sql<boolean>`${eb.ref('teams')} @> ${JSON.stringify([team])}::jsonb`);
@@ -208,10 +224,12 @@ export function filterPeople(db: Kysely<DB>, organizationId: string, filters: Pe
   if (activity !== undefined) {
     filtered = filtered.where((eb) => activityCondition(eb.ref('last_seen_at'), eb.ref('computed_at'), activity));
   }
+  // Without readable licenses a crunch gives people a role group and no license, and the overview
+  // counts them as seats of that group. With licenses, only a license gives a role group.
   if (seat === 'allocated') {
-    filtered = filtered.where('license_id', 'is not', null).where('is_deleted', '=', false);
+    filtered = filtered.where((eb) => eb.or([eb('license_id', 'is not', null), eb('role_group', 'is not', null)])).where('is_deleted', '=', false);
   } else if (seat === 'unallocated') {
-    filtered = filtered.where((eb) => eb.or([eb('license_id', 'is', null), eb('is_deleted', '=', true)]));
+    filtered = filtered.where((eb) => eb.or([eb.and([eb('license_id', 'is', null), eb('role_group', 'is', null)]), eb('is_deleted', '=', true)]));
   }
   if (recommendation !== undefined) {
     filtered = filtered.where((eb) => {

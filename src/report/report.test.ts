@@ -117,7 +117,7 @@ describe('seatwise report', () => {
     expect(html).toContain('Seats by license');
     expect(html).not.toContain('<script');
     expect(html).toContain('Ada &#60;script&#62;');
-    expect(html).toContain('<td>User</td>');
+    expect(html).toContain('<td>Manager</td>');
     expect(html).not.toMatch(/<td>(user|admin|limited_user|ready|flagged|blocked|reclaim seat|remove invitation)<\/td>/);
     const externalReferences = html.match(/(?:src|href)=["']https?:/g);
     expect(externalReferences).toBeNull();

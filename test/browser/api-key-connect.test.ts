@@ -40,6 +40,8 @@ it('api key connects and switches', async () => {
     const { db } = stack.database;
     const first = await db.selectFrom('connections').select(['id', 'method']).where('archived_at', 'is', null).executeTakeFirstOrThrow();
     expect(first.method).toBe('api_key');
+    const details = page.getByRole('definition').filter({ hasText: 'REST API key' });
+    await expect(details.textContent()).resolves.toBe('An account REST API key, which belongs to no PagerDuty user');
 
     // The connected account becomes another one, as if the organization had connected `previous-co` first.
     await db.updateTable('connections').set({ subdomain: 'previous-co' }).where('id', '=', first.id).execute();

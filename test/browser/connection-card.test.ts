@@ -283,7 +283,7 @@ describe('connections card states', () => {
     await waitForIdleConnected(page);
 
     const account = page.getByRole('definition').filter({ hasText: responder.email });
-    await expect(account.textContent()).resolves.toContain('PagerDuty role: User');
+    await expect(account.textContent()).resolves.toContain('PagerDuty role: Manager');
     // A token without admin rights misses licenses and audit records: the card says so and offers the invite.
     const warning = page.locator('.message-warning').filter({ hasText: 'Limited visibility.' });
     await expect(warning.isVisible()).resolves.toBe(true);

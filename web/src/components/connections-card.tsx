@@ -2,6 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { requestJson, type ApiFailure } from '../api.ts';
 import { syncStartedSchema, type ConnectionCardView, type NextSync, type StreamProgress } from '../api-types.ts';
+import { pagerDutyRoleLabel } from '../../../src/exports/labels.ts';
 import { formatCount, formatRelative, humanize, labelOf } from '../format.ts';
 import { ErrorMessage, SupportLine, TextWithTimes, Time } from './common.tsx';
 import { ApiKeyConnect } from './api-key-connect.tsx';
@@ -293,7 +294,9 @@ function AccountDetails({ card }: { card: ConnectionCardView }): JSX.Element | n
       <dd>{REGION_LABELS[account.region]}</dd>
       <dt>Connected by</dt>
       <dd>
-        {account.connectedBy.name} ({account.connectedBy.email}), PagerDuty role: {humanize(account.connectedBy.role)}
+        {account.connectedBy.role === 'api_key'
+          ? 'An account REST API key, which belongs to no PagerDuty user'
+          : `${account.connectedBy.name} (${account.connectedBy.email}), PagerDuty role: ${pagerDutyRoleLabel(account.connectedBy.role)}`}
       </dd>
       <dt>Granted scope</dt>
       <dd>

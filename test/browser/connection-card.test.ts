@@ -146,10 +146,12 @@ async function storedStream(database: SeatwiseStack['database'], syncRunId: stri
     .executeTakeFirstOrThrow();
 }
 
-/** Formats a stored stream's duration as the card does in en-US, e.g. "3 s" or "1 min 5 s". */
+/** Formats a stored stream's duration as the card does in en-US, e.g. "under 1 s", "3 s" or "1 min 5 s". */
 function expectedDuration(stream: StoredStream): string {
   if (stream.started_at === null || stream.finished_at === null) return '–';
-  const totalSeconds = Math.round((stream.finished_at.getTime() - stream.started_at.getTime()) / 1000);
+  const milliseconds = stream.finished_at.getTime() - stream.started_at.getTime();
+  if (milliseconds < 500) return 'under 1 s';
+  const totalSeconds = Math.round(milliseconds / 1000);
   const minutes = Math.floor(totalSeconds / 60);
   return minutes === 0 ? `${totalSeconds} s` : `${minutes.toLocaleString('en-US')} min ${totalSeconds % 60} s`;
 }

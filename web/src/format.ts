@@ -57,6 +57,7 @@ export function formatDuration(startIso: string | null, endIso: string | null): 
   if (startIso === null || endIso === null) return null;
   const ms = new Date(endIso).getTime() - new Date(startIso).getTime();
   if (!Number.isFinite(ms) || ms < 0) return null;
+  if (ms < 500) return 'under 1 s';
   const totalSeconds = Math.round(ms / 1000);
   const minutes = Math.floor(totalSeconds / 60);
   const seconds = totalSeconds % 60;

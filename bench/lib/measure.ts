@@ -31,12 +31,13 @@ export function printRow(benchmark: string, caseName: string, figures: BenchRow[
 }
 
 /**
- * Runs `script` with `args` in a new Node.js process, relays its output and raises when it fails.
- * Each case runs this way so that the process's maximum RSS belongs to that case alone.
+ * Runs `script` with `args` in a new Node.js process, relays its output (each line through
+ * `relay` when given) and raises when it fails. Each case runs this way so that the process's
+ * maximum RSS belongs to that case alone.
  */
-export async function runCaseProcess(script: string, args: string[]): Promise<void> {
+export async function runCaseProcess(script: string, args: string[], relay: (line: string) => string = (line) => line): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  createInterface({ input: child.stdout }).on('line', (line) => console.log(line));
+  createInterface({ input: child.stdout }).on('line', (line) => console.log(relay(line)));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited with code ${code}`);
 }

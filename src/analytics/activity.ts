@@ -11,25 +11,51 @@ import { daysBefore } from './scope.ts';
  */
 
 /**
- * Writes the catalogue to the `features` table, so SQL and presenters can join on it. It upserts
- * rather than replacing, because crunches of other connections may write the same rows at once.
+ * Writes the catalogue to the `features` table, so SQL and presenters can join on it. It changes
+ * the table only when the stored rows differ from the catalogue, which happens once after an
+ * upgrade: an upsert takes a row lock on every feature even when nothing changes, and that lock
+ * would make the crunches of all other connections wait for this whole crunch transaction.
  */
 export async function writeFeatureCatalogue(trx: Transaction<DB>, features: readonly FeatureDefinition[] = PAGERDUTY_FEATURES): Promise<void> {
+  const rows = features.map((feature, position) => ({
+    provider: PAGERDUTY_PROVIDER,
+    key: feature.key,
+    name: feature.name,
+    description: feature.description,
+    category: feature.category,
+    scope: feature.scope,
+    requirement: feature.requirement,
+    signals: JSON.stringify(feature.signals),
+    position,
+  }));
+  const stored = await trx
+    .selectFrom('features')
+    .select(['key', 'name', 'description', 'category', 'scope', 'requirement', 'signals', 'position'])
+    .where('provider', '=', PAGERDUTY_PROVIDER)
+    .orderBy('position')
+    .execute();
+  const isCurrent =
+    stored.length === rows.length &&
+    stored.every((row, index) => {
+      const expected = rows[index];
+      return (
+        expected !== undefined &&
+        row.key === expected.key &&
+        row.name === expected.name &&
+        row.description === expected.description &&
+        row.category === expected.category &&
+        row.scope === expected.scope &&
+        row.requirement === expected.requirement &&
+        JSON.stringify(row.signals) === expected.signals &&
+        row.position === expected.position
+      );
+    });
+  if (isCurrent) return;
+
+  // Crunches of other connections may write the same rows at once, so this upserts rather than replacing.
   await trx
     .insertInto('features')
-    .values(
-      features.map((feature, position) => ({
-        provider: PAGERDUTY_PROVIDER,
-        key: feature.key,
-        name: feature.name,
-        description: feature.description,
-        category: feature.category,
-        scope: feature.scope,
-        requirement: feature.requirement,
-        signals: JSON.stringify(feature.signals),
-        position,
-      })),
-    )
+    .values(rows)
     .onConflict((oc) =>
       oc.columns(['provider', 'key']).doUpdateSet((eb) => ({
         name: eb.ref('excluded.name'),
@@ -131,26 +157,35 @@ export async function recomputeActivityDaily(trx: Transaction<DB>, scope: Crunch
   `.execute(trx);
   await sql`analyze crunch_activity_changes`.execute(trx);
 
-  await sql`
-    delete from activity_daily a
-    using crunch_activity_changes c
-    where c.is_removed and a.connection_id = ${connection}
-      and a.external_id = c.external_id and a.feature_key = c.feature_key and a.day = c.day
+  // The stored rows are found by the connection and day index, so each write joins the changes with
+  // the connection's rows of the recomputed days, and is skipped when no change needs it.
+  const counts = await sql<{ removed: number; changed: number }>`
+    select count(*) filter (where is_removed)::int as removed, count(*) filter (where not is_new and not is_removed)::int as changed
+    from crunch_activity_changes
   `.execute(trx);
-  await sql`
-    update activity_daily a
-    set event_count = c.event_count, first_at = c.first_at, last_at = c.last_at
-    from crunch_activity_changes c
-    where not c.is_new and not c.is_removed and a.connection_id = ${connection}
-      and a.external_id = c.external_id and a.feature_key = c.feature_key and a.day = c.day
-  `.execute(trx);
-  // Inserting in primary-key order appends to the index instead of splitting pages at random.
+  if ((counts.rows[0]?.removed ?? 0) > 0) {
+    await sql`
+      delete from activity_daily a
+      using crunch_activity_changes c
+      where c.is_removed and a.connection_id = ${connection} and ${dayFilter}
+        and a.external_id = c.external_id and a.feature_key = c.feature_key and a.day = c.day
+    `.execute(trx);
+  }
+  if ((counts.rows[0]?.changed ?? 0) > 0) {
+    await sql`
+      update activity_daily a
+      set event_count = c.event_count, first_at = c.first_at, last_at = c.last_at
+      from crunch_activity_changes c
+      where not c.is_new and not c.is_removed and a.connection_id = ${connection} and ${dayFilter}
+        and a.external_id = c.external_id and a.feature_key = c.feature_key and a.day = c.day
+    `.execute(trx);
+  }
+  // Only keys the full join found missing are inserted, which keeps each key unique.
   await sql`
     insert into activity_daily (connection_id, organization_id, external_id, feature_key, day, event_count, first_at, last_at)
     select ${connection}, ${scope.organizationId}::uuid, c.external_id, c.feature_key, c.day, c.event_count, c.first_at, c.last_at
     from crunch_activity_changes c
     where c.is_new
-    order by c.external_id, c.feature_key, c.day
   `.execute(trx);
   return firstDay ?? undefined;
 }
@@ -174,7 +209,7 @@ async function includePassedEvents(trx: Transaction<DB>, scope: CrunchScope, cha
 async function insertActivityFacts(trx: Transaction<DB>, scope: CrunchScope, firstDay: Date | null): Promise<void> {
   const events = featureEvents(scope, firstDay);
   if (events === null) return;
-  // Inserting in primary-key order appends to the index instead of splitting pages at random.
+  // Grouping by the key makes each key unique, and no row of these days exists yet.
   await sql`
     insert into activity_daily (connection_id, organization_id, external_id, feature_key, day, event_count, first_at, last_at)
     select ${scope.connectionId}::uuid, ${scope.organizationId}::uuid, facts.external_id, facts.feature_key, facts.day, facts.event_count, facts.first_at, facts.last_at
@@ -184,7 +219,6 @@ async function insertActivityFacts(trx: Transaction<DB>, scope: CrunchScope, fir
       from (${events}) events
       group by events.person_id, events.feature_key, (events.at at time zone 'UTC')::date
     ) facts
-    order by facts.external_id, facts.feature_key, facts.day
   `.execute(trx);
   // Autovacuum has not seen these rows yet, and the rest of the crunch and the next one plan by them.
   await sql`analyze activity_daily`.execute(trx);

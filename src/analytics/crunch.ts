@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { DB } from '../db/schema.ts';
 import { raiseWorkMemory, recomputeActivityDaily, recomputePersonFeatures, writeFeatureCatalogue } from './activity.ts';
@@ -53,6 +53,9 @@ export async function crunchConnection(db: Kysely<DB>, connectionId: string, asO
       throw new Error(`Cannot crunch connection ${connectionId}: no such connection. Sync an existing connection.`);
     }
     const scope: CrunchScope = { connectionId, organizationId: connection.organization_id, asOf };
+    // One crunch at a time per connection: the activity facts have no unique index, and a second
+    // crunch that read the same missing days would insert them twice.
+    await sql`select pg_advisory_xact_lock(hashtext(${`seatwise.crunch:${connectionId}`}))`.execute(trx);
 
     const timeStep = async <T>(step: string, action: () => Promise<T>): Promise<T> => {
       const startedMs = performance.now();

@@ -1,0 +1,142 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../db/database.ts';
+import { migrate } from '../db/migrate.ts';
+import { testDatabaseTargets } from '../../test/support/databases.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { recomputeActivityDaily, writeFeatureCatalogue } from './activity.ts';
+import { crunchConnection } from './crunch.ts';
+import { createTenant, insertLogEntries, insertUsers } from './testing.ts';
+
+const DAY = 86_400_000;
+const AS_OF = new Date('2026-06-01T12:00:00Z');
+
+/**
+ * `activity_daily` has no unique index, so the crunch alone keeps one row per connection, person,
+ * feature and day. These tests count rows per key after the crunches that write the table.
+ */
+describe.each(testDatabaseTargets())('activity fact keys on $name', ({ open }) => {
+  let database: Database;
+
+  beforeAll(async () => {
+    database = await open();
+    await migrate(database);
+  });
+
+  afterAll(async () => {
+    await database.close();
+  });
+
+  async function seedTenant(name: string): Promise<string> {
+    const tenant = await createTenant(database.db, name);
+    await insertUsers(database.db, tenant.connectionId, [{ id: 'PALICE' }, { id: 'PBOB' }]);
+    const entries = [];
+    for (let day = 1; day <= 20; day += 1) {
+      const createdAt = new Date(AS_OF.getTime() - day * DAY);
+      entries.push({ id: `${name}-A${day}`, type: 'acknowledge_log_entry', createdAt, agentId: 'PALICE', channelType: 'mobile' });
+      entries.push({ id: `${name}-B${day}`, type: 'resolve_log_entry', createdAt, agentId: 'PBOB', channelType: 'website' });
+    }
+    await insertLogEntries(database.db, tenant.connectionId, entries);
+    return tenant.connectionId;
+  }
+
+  async function countRows(connectionId: string): Promise<{ rows: number; keys: number }> {
+    const result = await sql<{ rows: number; keys: number }>`
+      select count(*)::int as rows,
+        (select count(*)::int from (select distinct external_id, feature_key, day from activity_daily where connection_id = ${connectionId}::uuid) k) as keys
+      from activity_daily where connection_id = ${connectionId}::uuid
+    `.execute(database.db);
+    return result.rows[0] ?? { rows: 0, keys: 0 };
+  }
+
+  it('repeated and incremental crunches keep keys unique', async () => {
+    const connectionId = await seedTenant('Repeat');
+    await crunchConnection(database.db, connectionId, AS_OF);
+    const first = await countRows(connectionId);
+    expect(first.rows).toBeGreaterThan(0);
+
+    // A new event on a day that already has facts, and one on a new day.
+    await insertLogEntries(database.db, connectionId, [
+      { id: 'Repeat-A1-again', type: 'acknowledge_log_entry', createdAt: new Date(AS_OF.getTime() - DAY + 60_000), agentId: 'PALICE', channelType: 'mobile' },
+      { id: 'Repeat-new-day', type: 'acknowledge_log_entry', createdAt: new Date(AS_OF.getTime() - 60_000), agentId: 'PBOB', channelType: 'mobile' },
+    ]);
+    await crunchConnection(database.db, connectionId, AS_OF, { changedSince: new Date(AS_OF.getTime() - 2 * DAY) });
+    await crunchConnection(database.db, connectionId, AS_OF);
+
+    const after = await countRows(connectionId);
+    expect(after.rows).toBe(after.keys);
+    expect(after.keys).toBeGreaterThan(first.keys);
+  });
+
+  it('concurrent crunches write each key once', async () => {
+    const connectionId = await seedTenant('Concurrent');
+
+    await Promise.all([crunchConnection(database.db, connectionId, AS_OF), crunchConnection(database.db, connectionId, AS_OF)]);
+
+    const counted = await countRows(connectionId);
+    expect(counted.rows).toBeGreaterThan(0);
+    expect(counted.rows).toBe(counted.keys);
+  });
+});
+
+/** Locks between crunches need a server with several connections, so these run on PostgreSQL only. */
+describe.each(testDatabaseTargets().filter((target) => target.name === 'PostgreSQL'))('crunch locks on $name', ({ open }) => {
+  let database: Database;
+
+  beforeAll(async () => {
+    database = await open();
+    await migrate(database);
+  });
+
+  afterAll(async () => {
+    await database.close();
+  });
+
+  async function seedTenant(name: string): Promise<{ organizationId: string; connectionId: string }> {
+    const tenant = await createTenant(database.db, name);
+    await insertUsers(database.db, tenant.connectionId, [{ id: 'PALICE' }]);
+    await insertLogEntries(database.db, tenant.connectionId, [
+      { id: `${name}-1`, type: 'acknowledge_log_entry', createdAt: new Date(AS_OF.getTime() - DAY), agentId: 'PALICE', channelType: 'mobile' },
+    ]);
+    return tenant;
+  }
+
+  it('crunch waits for its connection lock', async () => {
+    const tenant = await seedTenant('Waiting');
+    let isFinished = false;
+
+    const crunch = await database.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`seatwise.crunch:${tenant.connectionId}`}))`.execute(trx);
+      const running = crunchConnection(database.db, tenant.connectionId, AS_OF).then(() => {
+        isFinished = true;
+      });
+      await sleep(1_000);
+      expect(isFinished).toBe(false);
+      return running;
+    });
+    await crunch;
+
+    expect(isFinished).toBe(true);
+  });
+
+  it('crunches of other connections run alongside', async () => {
+    const busy = await seedTenant('Busy');
+    const other = await seedTenant('Other');
+    // The first crunch writes the feature catalogue, as on any server that crunched before.
+    await crunchConnection(database.db, busy.connectionId, AS_OF);
+
+    await database.db.transaction().execute(async (trx) => {
+      // The first steps of a crunch of Busy, left uncommitted while Other is crunched.
+      await writeFeatureCatalogue(trx);
+      await recomputeActivityDaily(trx, { ...busy, asOf: AS_OF }, undefined);
+      const controller = new AbortController();
+      const timeout = sleep(15_000, 'still waiting' as const, { signal: controller.signal }).catch(() => 'aborted' as const);
+      const outcome = await Promise.race([crunchConnection(database.db, other.connectionId, AS_OF).then(() => 'finished' as const), timeout]);
+      controller.abort();
+      expect(outcome).toBe('finished');
+    });
+
+    const rows = await sql<{ count: number }>`select count(*)::int as count from people where connection_id = ${other.connectionId}::uuid`.execute(database.db);
+    expect(rows.rows[0]?.count).toBe(1);
+  });
+});

@@ -105,16 +105,18 @@ describe.each(testDatabaseTargets().filter((target) => target.name === 'PostgreS
     const tenant = await seedTenant('Waiting');
     let isFinished = false;
 
-    const crunch = await database.db.transaction().execute(async (trx) => {
+    // The running crunch is wrapped in an object, because a returned promise would make the
+    // transaction wait for the crunch that waits for the transaction's lock.
+    const { running } = await database.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext(${`seatwise.crunch:${tenant.connectionId}`}))`.execute(trx);
       const running = crunchConnection(database.db, tenant.connectionId, AS_OF).then(() => {
         isFinished = true;
       });
       await sleep(1_000);
       expect(isFinished).toBe(false);
-      return running;
+      return { running };
     });
-    await crunch;
+    await running;
 
     expect(isFinished).toBe(true);
   });

@@ -13,7 +13,7 @@ import { daysBefore } from './scope.ts';
 /**
  * Writes the catalogue to the `features` table, so SQL and presenters can join on it. It changes
  * the table only when the stored rows differ from the catalogue, which happens once after an
- * upgrade: an upsert takes a row lock on every feature even when nothing changes, and that lock
+ * upgrade. An upsert takes a row lock on every feature even when nothing changes, and that lock
  * would make the crunches of all other connections wait for this whole crunch transaction.
  */
 export async function writeFeatureCatalogue(trx: Transaction<DB>, features: readonly FeatureDefinition[] = PAGERDUTY_FEATURES): Promise<void> {

@@ -111,7 +111,7 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
       expect(csv.length).toBe(users.length);
       for (const line of csv) {
         const user = users.find((candidate) => candidate.email === line.Email);
-        expect(line.License, line.Email).toBe(FULL_USER.has(user?.role ?? '') ? 'Full User (from role)' : 'Stakeholder (from role)');
+        expect(line.License, line.Email).toBe(FULL_USER.has(user?.role ?? '') ? 'Full User (by role)' : 'Stakeholder (by role)');
       }
     } finally {
       await simulator.close();

@@ -49,12 +49,12 @@ const ROLE_GROUP_LABELS: Record<string, string> = {
 
 /**
  * Describes a person's license: its name, or null without a license. When seats are grouped by
- * role, it is the seat type the person's PagerDuty role needs, marked "(from role)".
+ * role, it is the seat type the person's PagerDuty role needs, marked "(by role)" like the seat rows.
  */
 export function licenseLabel(person: { licenseName: string | null; roleGroup: string | null; seatBasis: 'license' | 'role' }): string | null {
   if (person.seatBasis === 'license') return person.licenseName;
   const seatType = person.roleGroup === null ? 'Unknown seat type' : (ROLE_GROUP_LABELS[person.roleGroup] ?? humanize(person.roleGroup));
-  return `${seatType} (from role)`;
+  return `${seatType} (by role)`;
 }
 
 /** Turns an identifier such as `incident_action` into words: "Incident action". */

@@ -270,6 +270,13 @@ describe('dashboard in Chromium', () => {
     const withoutTeamText = withoutTeam.total === 0 ? 'No people match these filters.' : `of ${withoutTeam.total} people`;
     await page.getByRole('status').filter({ hasText: withoutTeamText }).waitFor();
 
+    // A link that names a team and "No team" lists the people in no team, as the select shows.
+    await page.goto(`/people?${new URLSearchParams({ team, noTeam: 'true' }).toString()}`);
+    await page.locator('table[aria-busy="false"]').waitFor();
+    await page.getByRole('status').filter({ hasText: withoutTeamText }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await expect(page.getByLabel('Team').inputValue()).resolves.toBe('none');
+
     await page.getByLabel('Team').selectOption({ label: team });
     await page.waitForURL((url) => url.searchParams.get('team') === team);
     await page.getByLabel('Activity').selectOption('inactive30d');

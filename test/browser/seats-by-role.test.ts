@@ -13,7 +13,7 @@ const OWNER = { organizationName: 'Role Seats Corp', name: 'Rui Owner', email: '
 const PEOPLE = 12;
 const SYNC_TIMEOUT_MS = 90_000;
 const TEST_TIMEOUT_MS = 180_000;
-const FROM_ROLE = /^(Full User|Stakeholder) \(from role\)$/;
+const FROM_ROLE = /^(Full User|Stakeholder) \(by role\)$/;
 
 let stack: SeatwiseStack;
 let chromium: LaunchedBrowser;
@@ -62,8 +62,8 @@ it('people pages mark license from role', async () => {
     const name = (await firstPerson.textContent()) ?? '';
     await firstPerson.click();
     await page.getByRole('heading', { name, level: 1 }).waitFor();
-    const license = page.getByRole('definition').filter({ hasText: '(from role)' });
-    await expect(license.textContent()).resolves.toMatch(/^(Full User|Stakeholder) \(from role\)PagerDuty did not allow reading licenses/);
+    const license = page.getByRole('definition').filter({ hasText: '(by role)' });
+    await expect(license.textContent()).resolves.toMatch(/^(Full User|Stakeholder) \(by role\)PagerDuty did not allow reading licenses/);
     expect(describeViolations(await findAccessibilityViolations(page))).toBe('');
     await harness.screenshot('person license from role');
     harness.assertNoProblems();

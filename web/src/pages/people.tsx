@@ -24,6 +24,9 @@ import { RECOMMENDATION_KIND_LABELS, recommendationKindLabel, recommendationStat
 import { Link, navigate } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
 
+/** The longest search the people API accepts. */
+const MAX_SEARCH_LENGTH = 200;
+
 const PAGE_SIZES = [25, 50, 100] as const;
 const DEFAULT_PAGE_SIZE = 50;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -122,6 +125,7 @@ function Filters({ query, licenses, teams, onChange }: FiltersProps): JSX.Elemen
           id="people-search"
           type="search"
           placeholder="Name or email"
+          maxLength={MAX_SEARCH_LENGTH}
           value={search}
           onInput={(event) => setSearch((event.currentTarget as HTMLInputElement).value)}
         />
@@ -249,7 +253,7 @@ function PeopleTable({ view, query, isLoading, onChange }: PeopleTableProps): JS
     <>
       {view.rows.some((person) => person.seatBasis === 'role') && (
         <p class="hint" role="note">
-          PagerDuty did not allow reading licenses, so the License column shows the seat type each person's PagerDuty role needs, marked "from role".
+          PagerDuty did not allow reading licenses, so the License column shows the seat type each person's PagerDuty role needs, marked "by role".
         </p>
       )}
       <div class="table-toolbar">
@@ -423,9 +427,10 @@ function readPeopleQuery(params: URLSearchParams): PeopleQuery {
   const pageSize = Number(params.get('pageSize'));
   const page = Number(params.get('page'));
   return {
-    search: params.get('search') ?? '',
+    search: (params.get('search') ?? '').slice(0, MAX_SEARCH_LENGTH),
     license: params.get('license') ?? '',
-    team: params.get('team') ?? '',
+    // "No team" and a team exclude each other, and the select shows "No team" for such a link.
+    team: params.get('noTeam') === 'true' ? '' : (params.get('team') ?? ''),
     noTeam: params.get('noTeam') === 'true',
     activity: params.get('activity') ?? '',
     seat: params.get('seat') ?? '',

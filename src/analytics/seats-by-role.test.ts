@@ -10,6 +10,7 @@ import { crunchConnection } from './crunch.ts';
 import { presentOverview } from '../dashboard/overview.ts';
 import { MAX_PAGE_SIZE, presentPeople } from '../dashboard/people.ts';
 import { presentPerson } from '../dashboard/person.ts';
+import { presentRecommendations } from '../dashboard/recommendations.ts';
 import { exportPeopleCsv } from '../exports/people.ts';
 import { buildReport } from '../report/build.ts';
 
@@ -113,6 +114,11 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
         const user = users.find((candidate) => candidate.email === line.Email);
         expect(line.License, line.Email).toBe(FULL_USER.has(user?.role ?? '') ? 'Full User (by role)' : 'Stakeholder (by role)');
       }
+
+      // Without licenses no seat can be recommended, and the recommendations view says why.
+      const recommendations = await presentRecommendations(database.db, organizationId);
+      expect(recommendations.licensesUnreadable).toBe(true);
+      expect(recommendations.rows).toEqual([]);
     } finally {
       await simulator.close();
     }
@@ -125,6 +131,7 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
       const { licenses, users } = simulator.generated;
 
       expect((await presentOverview(database.db, organizationId)).seatsByRole).toBeNull();
+      expect((await presentRecommendations(database.db, organizationId)).licensesUnreadable).toBe(false);
 
       const people = await presentPeople(database.db, organizationId, { pageSize: MAX_PAGE_SIZE });
       expect(people.rows.length).toBe(users.length);

@@ -20,6 +20,11 @@ export interface RecommendationRow {
 
 export interface RecommendationsView {
   computedAt: string | null;
+  /**
+   * True when PagerDuty did not allow reading licenses, so seats are grouped by role. Reclaiming
+   * and downgrading need each person's license, so the crunch makes no recommendation then.
+   */
+  licensesUnreadable: boolean;
   currency: string | null;
   /** Savings of recommendations that no guardrail blocks. */
   totals: { yearlySavingMinor: number; ready: number; flagged: number; blocked: number };
@@ -65,11 +70,21 @@ export async function presentRecommendations(db: Kysely<DB>, organizationId: str
     if (row.status !== 'blocked') totals.yearlySavingMinor += row.yearly_saving_minor ?? 0;
   }
 
+  const seatByRole = await db
+    .selectFrom('seat_summaries')
+    .select('connection_id')
+    .where('organization_id', '=', organizationId)
+    .where('connection_id', 'in', liveConnectionIds(db, organizationId))
+    .where('basis', '=', 'role')
+    .limit(1)
+    .executeTakeFirst();
+
   let computedAt: Date | null = null;
   for (const row of rows) if (computedAt === null || row.computed_at > computedAt) computedAt = row.computed_at;
 
   return {
     computedAt: toIso(computedAt),
+    licensesUnreadable: seatByRole !== undefined,
     currency: rows.find((row) => row.currency !== null)?.currency ?? null,
     totals,
     rows: sorted.map((row) => ({

@@ -259,6 +259,7 @@ export const personSchema = z.object({
 /** Mirrors RecommendationsView of src/dashboard/recommendations.ts. */
 export const recommendationsSchema = z.object({
   computedAt: isoInstant.nullable(),
+  licensesUnreadable: z.boolean().describe('PagerDuty did not allow reading licenses, so no seat can be recommended for reclaim or downgrade'),
   currency: z.string().nullable(),
   totals: z
     .object({ yearlySavingMinor: z.number(), ready: z.number(), flagged: z.number(), blocked: z.number() })

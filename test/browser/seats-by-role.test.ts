@@ -66,6 +66,13 @@ it('people pages mark license from role', async () => {
     await expect(license.textContent()).resolves.toMatch(/^(Full User|Stakeholder) \(by role\)PagerDuty did not allow reading licenses/);
     expect(describeViolations(await findAccessibilityViolations(page))).toBe('');
     await harness.screenshot('person license from role');
+
+    await page.goto('/recommendations');
+    const explanation = page.getByRole('note').filter({ hasText: 'Recommendations need PagerDuty licenses' });
+    await explanation.waitFor();
+    await expect(explanation.textContent()).resolves.toContain('Reconnect as a PagerDuty Global Admin');
+    expect(describeViolations(await findAccessibilityViolations(page))).toBe('');
+    await harness.screenshot('recommendations need licenses');
     harness.assertNoProblems();
   } finally {
     await harness.close();

@@ -323,6 +323,8 @@ export type RecommendationRowView = z.infer<typeof recommendationRowSchema>;
 
 export const recommendationsSchema = z.object({
   computedAt: instant.nullable(),
+  /** PagerDuty did not allow reading licenses, so no seat can be recommended for reclaim or downgrade. */
+  licensesUnreadable: z.boolean(),
   currency: z.string().nullable(),
   /** Savings of recommendations that no guardrail blocks. */
   totals: z.object({ yearlySavingMinor: z.number(), ready: z.number(), flagged: z.number(), blocked: z.number() }),

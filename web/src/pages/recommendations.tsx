@@ -52,6 +52,18 @@ export function RecommendationsPage({ session, onSessionExpired }: PageProps): J
 type ExemptAction = ((row: RecommendationRowView) => Promise<void>) | null;
 
 function RecommendationsContent({ view, onExempt }: { view: RecommendationsView; onExempt: ExemptAction }): JSX.Element {
+  if (view.licensesUnreadable) {
+    return (
+      <div class="card empty-state" role="note">
+        <h2>Recommendations need PagerDuty licenses</h2>
+        <p>
+          PagerDuty did not allow reading licenses, so Seatwise cannot tell which seat each person holds and makes no
+          recommendation to reclaim, downgrade or remove one. Reconnect as a PagerDuty Global Admin or Account Owner on
+          the PagerDuty app page.
+        </p>
+      </div>
+    );
+  }
   if (view.rows.length === 0) {
     return (
       <div class="card empty-state">

@@ -23,8 +23,8 @@ export function recommendationStatusLabel(status: string): string {
 
 /**
  * The role names PagerDuty's web app shows for the `role` values of its REST API, by the mapping of
- * the Ansible module `community.general.pagerduty_user` (`pd_role_gui_value`); the account owner has no
- * other value. Unknown values are shown as humanized words.
+ * the Ansible module `community.general.pagerduty_user` (`pd_role_gui_value`). That mapping leaves
+ * out the account owner, whose API value is `owner`. Unknown values are shown as humanized words.
  */
 const PAGERDUTY_ROLE_LABELS: Record<string, string> = {
   owner: 'Account Owner',

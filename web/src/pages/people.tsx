@@ -24,7 +24,7 @@ import { RECOMMENDATION_KIND_LABELS, recommendationKindLabel, recommendationStat
 import { Link, navigate } from '../router.tsx';
 import { useSessionGuard } from '../session-guard.ts';
 
-/** The longest search the people API accepts. */
+/** Maximum length of a search, in characters, that the people API accepts. */
 const MAX_SEARCH_LENGTH = 200;
 
 const PAGE_SIZES = [25, 50, 100] as const;

@@ -52,7 +52,7 @@ export interface ConnectionCardView {
   nextSync: {
     /** A run waits in the queue and starts when a sync worker is free. */
     isQueued: boolean;
-    /** The next scheduled run; it is full while the connection has no last sync. */
+    /** The next scheduled run, which is a full run while the connection has no last sync. */
     scheduled: { at: string; kind: ScheduledSyncKind };
   } | null;
   /** The sentence for the `result` code of an OAuth redirect. */

@@ -56,6 +56,7 @@ function input(candidates: RecommendationCandidate[], overrides: Partial<Recomme
     exemptEmails: new Set(),
     adminCount: 2,
     stakeholderSeatsAvailable: 5,
+    seatBasis: 'license',
     candidates,
     ...overrides,
   };
@@ -119,6 +120,24 @@ describe('buildRecommendations', () => {
 
   it('ignores people without a license', () => {
     expect(buildRecommendations(input([candidate({ licenseId: null, licenseName: null, roleGroup: null, lastActivityAt: null })]))).toEqual([]);
+  });
+
+  it('recommends seats by role', () => {
+    const byRole = { licenseId: null, licenseName: null, lastActivityAt: null, role: 'limited_user' };
+    const [recommendation] = buildRecommendations(input([candidate(byRole)], { seatBasis: 'role', stakeholderSeatsAvailable: null }));
+    expect(recommendation?.kind).toBe('reclaim_seat');
+    expect(recommendation?.licenseId).toBeNull();
+    expect(recommendation?.licenseName).toBe('Full User (by role)');
+    expect(recommendation?.yearlySavingMinor).toBe(4_100 * 12);
+    expect(recommendation?.evidence).toMatchObject({ license: 'Full User (by role)', seatBasis: 'role' });
+    expect(recommendation?.status).toBe('flagged');
+    expect(recommendation?.guardrails).toEqual([expect.objectContaining({ code: 'seat_by_role', severity: 'flag' })]);
+    expect(recommendation?.guardrails[0]?.message).toContain('Responder role');
+  });
+
+  it('skips roles without a seat type', () => {
+    const unknownRole = { licenseId: null, licenseName: null, roleGroup: null, lastActivityAt: null };
+    expect(buildRecommendations(input([candidate(unknownRole)], { seatBasis: 'role' }))).toEqual([]);
   });
 
   it('leaves saving unknown without contract', () => {

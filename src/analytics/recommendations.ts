@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { BillingPeriod, DB, RecommendationKind, RecommendationStatus } from '../db/schema.ts';
+import { licenseLabel, pagerDutyRoleLabel } from '../exports/labels.ts';
 import { PAGERDUTY_FEATURES, PAGERDUTY_PROVIDER } from './pagerduty-features.ts';
 import { activitySignalOf } from './people.ts';
 import { daysBefore, type CrunchScope } from './scope.ts';
@@ -19,7 +20,8 @@ export type GuardrailCode =
   | 'account_owner'
   | 'last_admin'
   | 'exempt'
-  | 'no_stakeholder_seat';
+  | 'no_stakeholder_seat'
+  | 'seat_by_role';
 
 export interface Guardrail {
   code: GuardrailCode;
@@ -75,6 +77,11 @@ export interface RecommendationInput {
   adminCount: number;
   /** Free stakeholder seats; null when unlimited or unknown. */
   stakeholderSeatsAvailable: number | null;
+  /**
+   * `license` when each candidate's seat is their PagerDuty license. `role` when PagerDuty did not
+   * allow reading licenses, so each seat is the seat type the person's role needs.
+   */
+  seatBasis: 'license' | 'role';
   candidates: RecommendationCandidate[];
 }
 
@@ -110,7 +117,8 @@ export function buildRecommendations(input: RecommendationInput): Recommendation
   const recommendations: Recommendation[] = [];
 
   for (const candidate of input.candidates) {
-    if (candidate.licenseId === null) continue;
+    const seat = seatOf(candidate, input.seatBasis);
+    if (seat === null) continue;
     const kind = classify(candidate, unusedSince);
     if (kind === null) continue;
 
@@ -121,17 +129,30 @@ export function buildRecommendations(input: RecommendationInput): Recommendation
       externalId: candidate.externalId,
       email: candidate.email,
       name: candidate.name,
-      licenseId: candidate.licenseId,
-      licenseName: candidate.licenseName,
+      licenseId: seat.licenseId,
+      licenseName: seat.licenseName,
       status: statusOf(guardrails),
       currency: input.contract?.currency ?? null,
       yearlySavingMinor: saving,
       effectiveDate,
-      evidence: evidenceOf(kind, candidate, input),
+      evidence: evidenceOf(kind, candidate, seat.licenseName, input),
       guardrails,
     });
   }
   return recommendations;
+}
+
+/**
+ * Returns the seat a recommendation would change: the person's license, or with seats by role the
+ * seat type their role needs, labelled like the people pages ("Full User (by role)"). Null when the
+ * person holds no seat that Seatwise knows of.
+ */
+function seatOf(candidate: RecommendationCandidate, seatBasis: RecommendationInput['seatBasis']): { licenseId: string | null; licenseName: string | null } | null {
+  if (seatBasis === 'license') {
+    return candidate.licenseId === null ? null : { licenseId: candidate.licenseId, licenseName: candidate.licenseName };
+  }
+  if (candidate.roleGroup === null) return null;
+  return { licenseId: null, licenseName: licenseLabel({ licenseName: null, roleGroup: candidate.roleGroup, seatBasis }) };
 }
 
 function classify(candidate: RecommendationCandidate, unusedSince: Date): RecommendationKind | null {
@@ -185,6 +206,12 @@ function evaluateGuardrails(kind: RecommendationKind, candidate: RecommendationC
   if (kind === 'downgrade_to_stakeholder' && input.stakeholderSeatsAvailable !== null && input.stakeholderSeatsAvailable <= 0) {
     flag('no_stakeholder_seat', 'No free Stakeholder seat: buy a Stakeholder seat or reclaim one first.');
   }
+  if (input.seatBasis === 'role') {
+    flag(
+      'seat_by_role',
+      `PagerDuty did not allow reading licenses, so the seat is the one the ${pagerDutyRoleLabel(candidate.role)} role needs; check this person's license in PagerDuty first.`,
+    );
+  }
   return guardrails;
 }
 
@@ -194,10 +221,11 @@ function statusOf(guardrails: Guardrail[]): RecommendationStatus {
   return 'ready';
 }
 
-function evidenceOf(kind: RecommendationKind, candidate: RecommendationCandidate, input: RecommendationInput): Record<string, unknown> {
+function evidenceOf(kind: RecommendationKind, candidate: RecommendationCandidate, licenseName: string | null, input: RecommendationInput): Record<string, unknown> {
   return {
     windowDays: input.unusedDays,
-    license: candidate.licenseName,
+    license: licenseName,
+    seatBasis: input.seatBasis,
     role: candidate.role,
     lastActivityAt: candidate.lastActivityAt?.toISOString() ?? null,
     lastActivitySignal: candidate.lastActivitySignal,
@@ -288,6 +316,7 @@ export async function recomputeRecommendations(trx: Transaction<DB>, scope: Crun
     .where('provider', '=', PAGERDUTY_PROVIDER)
     .executeTakeFirst();
   const unusedDays = toUnusedDays(settings?.unused_days ?? DEFAULT_UNUSED_DAYS);
+  const seatBasis = await loadSeatBasis(trx, scope.connectionId);
 
   const input: RecommendationInput = {
     asOf: scope.asOf,
@@ -295,7 +324,8 @@ export async function recomputeRecommendations(trx: Transaction<DB>, scope: Crun
     contract: await loadContractTerms(trx, scope.organizationId),
     exemptEmails: await loadExemptEmails(trx, scope.organizationId),
     adminCount: await countAdmins(trx, scope.connectionId),
-    stakeholderSeatsAvailable: await loadStakeholderSeatsAvailable(trx, scope.connectionId),
+    stakeholderSeatsAvailable: await loadStakeholderSeatsAvailable(trx, scope.connectionId, seatBasis),
+    seatBasis,
     candidates: await loadCandidates(trx, scope, unusedDays),
   };
   const recommendations = buildRecommendations(input);
@@ -379,7 +409,24 @@ async function countAdmins(trx: Transaction<DB>, connectionId: string): Promise<
   return Number(row.count);
 }
 
-async function loadStakeholderSeatsAvailable(trx: Transaction<DB>, connectionId: string): Promise<number | null> {
+/**
+ * Returns the free Stakeholder seats. With seats by role, PagerDuty's license figures are unknown,
+ * so they are the Stakeholder seats of the contract less the people whose role needs one, or null
+ * when the contract does not state that seat count.
+ */
+async function loadStakeholderSeatsAvailable(trx: Transaction<DB>, connectionId: string, seatBasis: RecommendationInput['seatBasis']): Promise<number | null> {
+  if (seatBasis === 'role') {
+    const byRole = await trx
+      .selectFrom('seat_summaries')
+      .select(['paid', 'allocated'])
+      .where('connection_id', '=', connectionId)
+      .where('basis', '=', 'role')
+      .where('role_group', '=', 'Stakeholder')
+      .executeTakeFirst();
+    if (byRole === undefined || byRole.paid === null) return null;
+    return byRole.paid - byRole.allocated;
+  }
+
   const rows = await trx
     .selectFrom('pd_licenses')
     .select('allocations_available')
@@ -389,6 +436,12 @@ async function loadStakeholderSeatsAvailable(trx: Transaction<DB>, connectionId:
   if (rows.length === 0) return 0;
   if (rows.some((row) => row.allocations_available === null)) return null;
   return rows.reduce((sum, row) => sum + (row.allocations_available ?? 0), 0);
+}
+
+/** Returns the seat basis the seat summaries of the crunch used, which runs before the recommendations. */
+async function loadSeatBasis(trx: Transaction<DB>, connectionId: string): Promise<RecommendationInput['seatBasis']> {
+  const row = await trx.selectFrom('seat_summaries').select('basis').where('connection_id', '=', connectionId).where('basis', '=', 'role').limit(1).executeTakeFirst();
+  return row === undefined ? 'license' : 'role';
 }
 
 const RESPONDER_FEATURE_KEYS = PAGERDUTY_FEATURES.filter((feature) => activitySignalOf(feature) === 'incident_action').map((feature) => feature.key);

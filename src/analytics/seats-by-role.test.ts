@@ -115,12 +115,49 @@ describe.each(testDatabaseTargets())('seats without licenses on $name', (target)
         expect(line.License, line.Email).toBe(FULL_USER.has(user?.role ?? '') ? 'Full User (by role)' : 'Stakeholder (by role)');
       }
 
-      // Without licenses no seat can be recommended, and the recommendations view says why.
+      // Recommendations take the seat the role needs, and each is flagged for a check in PagerDuty.
       const recommendations = await presentRecommendations(database.db, organizationId);
       expect(recommendations.licensesUnreadable).toBe(true);
-      expect(recommendations.rows).toEqual([]);
+      expect(recommendations.rows.length).toBeGreaterThan(0);
+      for (const row of recommendations.rows) {
+        const user = users.find((candidate) => candidate.id === row.externalId);
+        expect(row.licenseName, row.externalId).toBe(FULL_USER.has(user?.role ?? '') ? 'Full User (by role)' : 'Stakeholder (by role)');
+        expect(row.status, row.externalId).not.toBe('ready');
+        expect(row.guardrails, row.externalId).toContainEqual(expect.objectContaining({ code: 'seat_by_role', severity: 'flag' }));
+        expect(row.evidence.seatBasis, row.externalId).toBe('role');
+      }
+      expect(report.recommendations.length).toBe(recommendations.rows.length);
+      for (const recommendation of report.recommendations) expect(recommendation.guardrails.map((guardrail) => guardrail.code)).toContain('seat_by_role');
     } finally {
       await simulator.close();
+    }
+  });
+
+  it('recommends by role as by license', async () => {
+    // The same generated account twice: once with licenses readable and once without. Where the
+    // license a person holds is of the seat type their role needs, both find the same change.
+    const withLicenses = await startSimulator({ people: 40, seed: 17, now: NOW, rateLimitPerMinute: 60_000 });
+    const withoutLicenses = await startSimulator({ people: 40, seed: 17, now: NOW, licenseAccess: 'forbidden', rateLimitPerMinute: 60_000 });
+    try {
+      const byLicense = await presentRecommendations(database.db, (await syncSeats(database, withLicenses)).organizationId);
+      const byRole = await presentRecommendations(database.db, (await syncSeats(database, withoutLicenses)).organizationId);
+      const { licenses, users } = withLicenses.generated;
+      const isSeatOfRole = (externalId: string) => {
+        const user = users.find((candidate) => candidate.id === externalId);
+        const license = licenses.find((candidate) => candidate.id === user?.licenseId);
+        return license !== undefined && license.roleGroup === (FULL_USER.has(user?.role ?? '') ? 'FullUser' : 'Stakeholder');
+      };
+      const changes = (rows: typeof byRole.rows) =>
+        rows
+          .filter((row) => isSeatOfRole(row.externalId))
+          .map((row) => `${row.kind}/${row.externalId}`)
+          .sort();
+
+      expect(changes(byLicense.rows).length).toBeGreaterThan(0);
+      expect(changes(byRole.rows)).toEqual(changes(byLicense.rows));
+    } finally {
+      await withLicenses.close();
+      await withoutLicenses.close();
     }
   });
 

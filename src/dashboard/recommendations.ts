@@ -21,8 +21,8 @@ export interface RecommendationRow {
 export interface RecommendationsView {
   computedAt: string | null;
   /**
-   * True when PagerDuty did not allow reading licenses, so seats are grouped by role. Reclaiming
-   * and downgrading need each person's license, so the crunch makes no recommendation then.
+   * True when PagerDuty did not allow reading licenses, so seats are grouped by role. Each
+   * recommendation then changes the seat the person's role needs and is flagged for a check.
    */
   licensesUnreadable: boolean;
   currency: string | null;

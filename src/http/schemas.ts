@@ -26,6 +26,7 @@ const guardrailCode = z.enum([
   'last_admin',
   'exempt',
   'no_stakeholder_seat',
+  'seat_by_role',
 ]);
 // Fails to compile when the analytics layer adds a guardrail code this schema does not list.
 type GuardrailCodesCovered = AssertNone<Exclude<GuardrailCode, z.infer<typeof guardrailCode>>>;
@@ -259,7 +260,7 @@ export const personSchema = z.object({
 /** Mirrors RecommendationsView of src/dashboard/recommendations.ts. */
 export const recommendationsSchema = z.object({
   computedAt: isoInstant.nullable(),
-  licensesUnreadable: z.boolean().describe('PagerDuty did not allow reading licenses, so no seat can be recommended for reclaim or downgrade'),
+  licensesUnreadable: z.boolean().describe('PagerDuty did not allow reading licenses, so each recommendation changes the seat the role needs and is flagged'),
   currency: z.string().nullable(),
   totals: z
     .object({ yearlySavingMinor: z.number(), ready: z.number(), flagged: z.number(), blocked: z.number() })

@@ -5,8 +5,9 @@ import { describeViolations, findAccessibilityViolations, launchChromium, openPa
 import { startStack, type SeatwiseStack } from './stack.ts';
 
 /**
- * The people and person pages of an account whose licenses PagerDuty does not let Seatwise read:
- * each seat type comes from the person's PagerDuty role, and the pages and the export say so.
+ * The pages of an account whose licenses PagerDuty does not let Seatwise read: each seat type
+ * comes from the person's PagerDuty role, and the people pages, the export, the recommendations
+ * and the overview's savings say so.
  */
 
 const OWNER = { organizationName: 'Role Seats Corp', name: 'Rui Owner', email: 'rui@roles.test', password: 'role seats owner password' };
@@ -62,17 +63,34 @@ it('people pages mark license from role', async () => {
     const name = (await firstPerson.textContent()) ?? '';
     await firstPerson.click();
     await page.getByRole('heading', { name, level: 1 }).waitFor();
-    const license = page.getByRole('definition').filter({ hasText: '(by role)' });
+    const license = page.locator('dt:text-is("License") + dd').first();
     await expect(license.textContent()).resolves.toMatch(/^(Full User|Stakeholder) \(by role\)PagerDuty did not allow reading licenses/);
     expect(describeViolations(await findAccessibilityViolations(page))).toBe('');
     await harness.screenshot('person license from role');
 
     await page.goto('/recommendations');
-    const explanation = page.getByRole('note').filter({ hasText: 'Recommendations need PagerDuty licenses' });
+    const explanation = page.getByRole('note').filter({ hasText: 'Seats taken from roles' });
     await explanation.waitFor();
-    await expect(explanation.textContent()).resolves.toContain('Reconnect as a PagerDuty Global Admin');
+    await expect(explanation.textContent()).resolves.toContain('reconnect as a PagerDuty Global Admin');
+    // Every recommendation names the seat the role needs and requires a check in PagerDuty first,
+    // so none is ready.
+    const recommendationRows = page.locator('table.stacked-table tbody tr');
+    await recommendationRows.first().waitFor();
+    const rowCount = await recommendationRows.count();
+    expect(rowCount).toBeGreaterThan(0);
+    for (let index = 0; index < rowCount; index += 1) {
+      const row = recommendationRows.nth(index);
+      await expect(row.locator('td[data-label="License"]').textContent()).resolves.toMatch(FROM_ROLE);
+      await expect(row.locator('td[data-label="Status"]').textContent()).resolves.toMatch(/^(Check first|Blocked)$/);
+      await expect(row.locator('td[data-label="Guardrails"]').textContent()).resolves.toContain('PagerDuty did not allow reading licenses');
+    }
     expect(describeViolations(await findAccessibilityViolations(page))).toBe('');
-    await harness.screenshot('recommendations need licenses');
+    await harness.screenshot('recommendations by role');
+
+    await page.goto('/overview');
+    const savings = page.getByRole('region', { name: 'Potential yearly savings' });
+    await savings.getByText('PagerDuty did not allow reading licenses, so these recommendations').waitFor();
+    await harness.screenshot('overview savings by role');
     harness.assertNoProblems();
   } finally {
     await harness.close();

@@ -6,9 +6,10 @@ import { RECOMMENDATION_KIND_LABELS } from './recommendation-labels.ts';
 
 /**
  * Renders the potential yearly savings of the open recommendations per kind, or the number of
- * open recommendations with a note when no contract prices are entered.
+ * open recommendations with a note when no contract prices are entered. With `seatsByRole`, a note
+ * explains that the seats come from people's roles.
  */
-export function SavingsCard({ savings }: { savings: SavingsView }): JSX.Element {
+export function SavingsCard({ savings, seatsByRole }: { savings: SavingsView; seatsByRole: boolean }): JSX.Element {
   const openCount = savings.byKind.reduce((total, kind) => total + kind.openCount, 0);
   const unpricedCount = savings.byKind.reduce((total, kind) => total + kind.unpricedCount, 0);
   const blockedCount = savings.byKind.reduce((total, kind) => total + kind.blockedCount, 0);
@@ -47,6 +48,12 @@ export function SavingsCard({ savings }: { savings: SavingsView }): JSX.Element 
         <p class="hint">
           {formatCount(unpricedCount)} open {unpricedCount === 1 ? 'recommendation has' : 'recommendations have'} no saving in {currency} and {unpricedCount === 1 ? 'is' : 'are'} not
           counted: {unpricedCount === 1 ? 'its license has' : 'their licenses have'} no price, or the figures predate the current contract and the next sync updates them.
+        </p>
+      )}
+      {seatsByRole && (
+        <p class="hint">
+          PagerDuty did not allow reading licenses, so these recommendations change the seat each person's role needs. Check
+          each license in PagerDuty first. <Link href="/recommendations">See the recommendations</Link>.
         </p>
       )}
       {blockedCount > 0 && (

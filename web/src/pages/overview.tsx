@@ -61,7 +61,7 @@ function OverviewContent({ overview }: { overview: OverviewView }): JSX.Element 
     <>
       <FrozenNotice overview={overview} connectionState={overview.freshness.connectionStatus} />
       <SummaryTiles totals={totals} />
-      <SavingsCard savings={overview.savings} />
+      <SavingsCard savings={overview.savings} seatsByRole={overview.seatsByRole !== null} />
       {overview.costs !== null && overview.costs !== undefined && <CostTiles costs={overview.costs} />}
       <section class="card" aria-labelledby="seats-heading">
         <h2 id="seats-heading">{overview.seatsByRole === null ? 'Seats by license' : 'Seats by role'}</h2>

@@ -52,18 +52,24 @@ export function RecommendationsPage({ session, onSessionExpired }: PageProps): J
 type ExemptAction = ((row: RecommendationRowView) => Promise<void>) | null;
 
 function RecommendationsContent({ view, onExempt }: { view: RecommendationsView; onExempt: ExemptAction }): JSX.Element {
-  if (view.licensesUnreadable) {
-    return (
-      <div class="card empty-state" role="note">
-        <h2>Recommendations need PagerDuty licenses</h2>
-        <p>
-          PagerDuty did not allow reading licenses, so Seatwise cannot tell which seat each person holds and makes no
-          recommendation to reclaim, downgrade or remove one. Reconnect as a PagerDuty Global Admin or Account Owner on
-          the PagerDuty app page.
-        </p>
-      </div>
-    );
-  }
+  return (
+    <>
+      {view.licensesUnreadable && (
+        <div class="card" role="note" aria-labelledby="seats-by-role-heading">
+          <h2 id="seats-by-role-heading">Seats taken from roles</h2>
+          <p>
+            PagerDuty did not allow reading licenses, so each recommendation changes the seat that the person's PagerDuty
+            role needs, and each is marked Check first: confirm the person's license in PagerDuty before you act. To use
+            the licenses themselves, reconnect as a PagerDuty Global Admin or Account Owner on the PagerDuty app page.
+          </p>
+        </div>
+      )}
+      <RecommendationList view={view} onExempt={onExempt} />
+    </>
+  );
+}
+
+function RecommendationList({ view, onExempt }: { view: RecommendationsView; onExempt: ExemptAction }): JSX.Element {
   if (view.rows.length === 0) {
     return (
       <div class="card empty-state">

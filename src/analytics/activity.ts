@@ -118,7 +118,11 @@ async function isPglite(trx: Transaction<DB>): Promise<boolean> {
  * rows, which made a full recompute several times slower.
  */
 export async function recomputeActivityDaily(trx: Transaction<DB>, scope: CrunchScope, changedSince: Date | undefined): Promise<Date | undefined> {
-  const firstDay = changedSince === undefined ? null : startOfUtcDay(await includePassedEvents(trx, scope, changedSince));
+  let firstDay = changedSince === undefined ? null : startOfUtcDay(await includePassedEvents(trx, scope, changedSince));
+  // The table is unlogged, so a server crash or a restored physical backup empties it while the
+  // other figures stay. Without any fact of the connection, every day is recomputed, which costs
+  // nothing more for a connection whose raw records hold no event.
+  if (firstDay !== null && !(await hasActivityFacts(trx, scope.connectionId))) firstDay = null;
   const dayFilter = firstDay === null ? sql`true` : sql`a.day >= ${firstDay.toISOString().slice(0, 10)}::date`;
   const connection = sql`${scope.connectionId}::uuid`;
 
@@ -188,6 +192,14 @@ export async function recomputeActivityDaily(trx: Transaction<DB>, scope: Crunch
     where c.is_new
   `.execute(trx);
   return firstDay ?? undefined;
+}
+
+/** Returns whether `activity_daily` holds any fact of the connection. */
+async function hasActivityFacts(trx: Transaction<DB>, connectionId: string): Promise<boolean> {
+  const result = await sql<{ has_facts: boolean }>`
+    select exists (select 1 from activity_daily a where a.connection_id = ${connectionId}::uuid) as has_facts
+  `.execute(trx);
+  return result.rows[0]?.has_facts === true;
 }
 
 /**

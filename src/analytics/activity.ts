@@ -194,7 +194,7 @@ export async function recomputeActivityDaily(trx: Transaction<DB>, scope: Crunch
   return firstDay ?? undefined;
 }
 
-/** Returns whether `activity_daily` holds any fact of the connection. */
+/** Returns whether `activity_daily` contains any fact of the connection. */
 async function hasActivityFacts(trx: Transaction<DB>, connectionId: string): Promise<boolean> {
   const result = await sql<{ has_facts: boolean }>`
     select exists (select 1 from activity_daily a where a.connection_id = ${connectionId}::uuid) as has_facts

@@ -261,6 +261,47 @@ describe('access rules', () => {
   });
 });
 
+describe('incident subscriber rules', () => {
+  const subscribersPath = async (sim = simulator) => {
+    const { body } = await get('/incidents?date_range=all&limit=100', `Token token=${sim.apiKey}`, sim);
+    return (body.incidents as { id: string }[]).map((incident) => `/incidents/${incident.id}/status_updates/subscribers`);
+  };
+
+  it('requires the subscribers scope', async () => {
+    const [path] = await subscribersPath();
+    if (path === undefined) throw new Error('The account has no incidents');
+    const incidentsOnly = await tokenFor(simulator.login.email, 'incidents.read');
+    expect((await get(path, `Bearer ${incidentsOnly.access_token}`)).status).toBe(403);
+    const subscribers = await tokenFor(simulator.login.email, 'subscribers.read');
+    expect((await get(path, `Bearer ${subscribers.access_token}`)).status).toBe(200);
+  });
+
+  it('answers 404 for an unknown incident', async () => {
+    const { status, body } = await get('/incidents/PNOSUCH/status_updates/subscribers');
+    expect(status).toBe(404);
+    expect(errorCode(body)).toBe(2100);
+  });
+
+  it('leaves some incidents without subscribers', async () => {
+    const counts = await Promise.all((await subscribersPath()).map(async (path) => ((await get(path)).body.subscribers as unknown[]).length));
+    expect(counts.some((count) => count === 0)).toBe(true);
+    expect(counts.some((count) => count > 0)).toBe(true);
+  });
+
+  it('has none below the Business plan', async () => {
+    const professional = await startSimulator({ people: 10, plan: 'professional' });
+    try {
+      for (const path of await subscribersPath(professional)) {
+        const { status, body } = await get(path, `Token token=${professional.apiKey}`, professional);
+        expect(status).toBe(200);
+        expect(body.subscribers).toEqual([]);
+      }
+    } finally {
+      await professional.close();
+    }
+  });
+});
+
 describe('analytics rules', () => {
   async function post(path: string, body: unknown, authorization = `Token token=${simulator.apiKey}`) {
     const response = await fetch(`${simulator.apiUrl}${path}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -279,6 +279,19 @@ describe('OpenAPI contract', () => {
     for (const override of overrides) expect(validator.validateAt('/components/schemas/Override', override)).toEqual([]);
   });
 
+  it('matches incident subscribers', async () => {
+    // An incident numbered a multiple of 30 has a stakeholder, a team and a member of that team as subscribers.
+    const incidents = await call('GET', '/incidents?date_range=all&limit=100');
+    const incident = (incidents.body as { incidents: { id: string; incident_number: number }[] }).incidents.find((candidate) => candidate.incident_number % 30 === 0);
+    if (incident === undefined) throw new Error('The first 100 incidents have none numbered a multiple of 30');
+    const { status, body } = await call('GET', `/incidents/${incident.id}/status_updates/subscribers`);
+    expect(status).toBe(200);
+    const subscribers = (body as { subscribers: { subscriber_type: string }[] }).subscribers;
+    expect(subscribers.map((subscriber) => subscriber.subscriber_type).sort()).toEqual(['team', 'user', 'user']);
+    const errors = validator.validate('GET', '/incidents/{id}/status_updates/subscribers', 200, body);
+    expect(errors, describeErrors(errors)).toEqual([]);
+  });
+
   it('fails on a broken response', async () => {
     const { body } = await call('GET', '/users?limit=3');
     const broken = structuredClone(body) as { users: Record<string, unknown>[] };

@@ -1,5 +1,6 @@
 import type { IncidentState } from '../account-index.ts';
 import { PdError } from '../errors.ts';
+import { incidentSubscribers } from '../incident-subscribers.ts';
 import type { SimIncident, SimLogEntry, SimUser } from '../model.ts';
 import { offsetPage, parseOffsetRequest } from '../paging.ts';
 import { logEntryObject, teamObject, teamReference, userObject, userReference, type WireContext } from '../wire.ts';
@@ -107,6 +108,21 @@ function findIncident(input: RouteInput): { incident: SimIncident; state: Incide
 function listIncidentLogEntries(input: RouteInput): Json {
   const { state } = findIncident(input);
   return pageLogEntries(input, [...state.entries].reverse());
+}
+
+/**
+ * `GET /incidents/{id}/status_updates/subscribers`: the users and teams that follow one incident.
+ * None of them follows it through a business service, so the context fields are false and null.
+ */
+function listIncidentSubscribers(input: RouteInput): Json {
+  const { incident } = findIncident(input);
+  const subscribers = incidentSubscribers(input.context.account, incident);
+  const page = offsetPage(parseOffsetRequest(input.params), subscribers.length, (start, end) => subscribers.slice(start, end));
+  return {
+    subscribers: page.items.map((subscriber) => ({ subscriber_id: subscriber.subscriberId, subscriber_type: subscriber.subscriberType, has_indirect_subscription: false, subscribed_via: null })),
+    ...page.envelope,
+    account_id: input.context.account.id,
+  };
 }
 
 function agentRef(wire: WireContext, agent: SimLogEntry['agent']): Json {
@@ -339,6 +355,7 @@ export const INCIDENT_ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/incidents$/, scope: 'incidents.read', handle: listIncidents },
   { method: 'GET', pattern: new RegExp(`^/incidents/${ID}$`), scope: 'incidents.read', handle: getIncident },
   { method: 'GET', pattern: new RegExp(`^/incidents/${ID}/log_entries$`), scope: 'incidents.read', handle: listIncidentLogEntries },
+  { method: 'GET', pattern: new RegExp(`^/incidents/${ID}/status_updates/subscribers$`), scope: 'subscribers.read', handle: listIncidentSubscribers },
   { method: 'GET', pattern: /^\/log_entries$/, scope: 'incidents.read', handle: listLogEntries },
   { method: 'GET', pattern: new RegExp(`^/log_entries/${ID}$`), scope: 'incidents.read', handle: getLogEntry },
   { method: 'GET', pattern: /^\/notifications$/, scope: 'users:notifications.read', handle: listNotifications },

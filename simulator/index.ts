@@ -19,7 +19,7 @@ export type { GroundTruth, PersonAction, PersonTruth, SeatTruth } from './ground
 export type { LicenseAccess, RequestLogEntry, TokenExchangeFailure } from './context.ts';
 export type { FaultRates } from './faults.ts';
 export type { PlanName, SimAccount } from './model.ts';
-export type { CoverageTruth, FeatureSignals, FeatureUseTruth, RecommendationTruth, UsageTruth, UsageTruthOptions } from './usage-truth.ts';
+export type { CoverageTruth, FeatureSignals, FeatureUseTruth, IncidentSubscriberReads, RecommendationTruth, UsageTruth, UsageTruthOptions } from './usage-truth.ts';
 
 export interface SimulatorOptions {
   /** Default '127.0.0.1'. */

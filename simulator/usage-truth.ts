@@ -8,7 +8,8 @@
  * catalogue belongs to the product under test and not to PagerDuty.
  */
 import { AccountIndex } from './account-index.ts';
-import type { SimAccount, SimUser } from './model.ts';
+import { incidentSubscribers } from './incident-subscribers.ts';
+import type { SimAccount, SimIncident, SimUser } from './model.ts';
 import { onCallEntries, type OnCallEntry } from './oncall.ts';
 import { notificationTypeFor } from './routes/incidents.ts';
 
@@ -33,11 +34,20 @@ export interface FeatureSignals {
   activity: Record<string, 'responder' | 'on_call' | 'configuration' | 'other'>;
 }
 
+/** The bound on the incidents a sync reads the subscribers of, which belongs to the product under test. */
+export interface IncidentSubscriberReads {
+  /** Incidents open at `asOf`, or whose last status change is at most this many days before it. */
+  recentDays: number;
+  /** Of those, at most this many, latest status change first and then highest id. */
+  maxIncidents: number;
+}
+
 export interface UsageTruthOptions {
   asOf: Date;
   /** The history a sync read: records from `asOf` minus this many days. */
   historyDays: number;
   signals: FeatureSignals;
+  incidentSubscriberReads: IncidentSubscriberReads;
   /** Days without activity before a seat counts as unused. */
   unusedDays: 30 | 60 | 90;
   /** Lower-case emails never to recommend. */
@@ -161,7 +171,11 @@ function collectEvents(account: SimAccount, options: UsageTruthOptions, shifts: 
   return events;
 }
 
-/** Summarizes events per person and feature, and adds subscriptions, held directly or through a team, from the sync at `asOf`. */
+/**
+ * Summarizes events per person and feature, and adds the subscriptions a single sync at `asOf`
+ * reads, held directly or through a team. That sync is the first and the latest to read each
+ * subscription, so each counts in every window, and its first and last use are `asOf`.
+ */
 function summarizeFeatures(events: Event[], account: SimAccount, options: UsageTruthOptions): FeatureUseTruth[] {
   const asOfMs = options.asOf.getTime();
   const byKey = new Map<string, { personId: string; featureKey: string; first: number; last: number; counts: number[] }>();
@@ -177,8 +191,8 @@ function summarizeFeatures(events: Event[], account: SimAccount, options: UsageT
   for (const event of events) {
     touch(event.personId, event.featureKey, event.atMs, COUNT_WINDOWS_DAYS.map((days) => (event.atMs >= asOfMs - days * DAY_MS ? 1 : 0)));
   }
-  for (const [personId, businessServiceIds] of subscribedServices(account)) {
-    const count = businessServiceIds.size;
+  for (const [personId, subscribables] of subscribedObjects(account, options)) {
+    const count = subscribables.size;
     for (const featureKey of options.signals.subscription) touch(personId, featureKey, asOfMs, [count, count, count]);
   }
 
@@ -194,23 +208,47 @@ function summarizeFeatures(events: Event[], account: SimAccount, options: UsageT
 }
 
 /**
- * Lists the business services whose status updates reach each person: those the person subscribed
- * to, and those a team of the person subscribed to. A service reached both ways counts once.
+ * Lists the business services and incidents whose status updates reach each person, as
+ * `business_service:ID` and `incident:ID`: those the person subscribed to, and those a team of the
+ * person subscribed to. An object reached both ways counts once. Incidents are those a sync at
+ * `asOf` reads the subscribers of (`listIncidentsReadForSubscribers`).
  */
-function subscribedServices(account: SimAccount): Map<string, Set<string>> {
+function subscribedObjects(account: SimAccount, options: UsageTruthOptions): Map<string, Set<string>> {
   const byPerson = new Map<string, Set<string>>();
-  const reach = (personId: string, businessServiceId: string) => {
-    byPerson.set(personId, (byPerson.get(personId) ?? new Set()).add(businessServiceId));
+  const reach = (subscriber: { subscriberType: 'user' | 'team'; subscriberId: string }, subscribable: string) => {
+    const personIds = subscriber.subscriberType === 'user' ? [subscriber.subscriberId] : account.users.filter((user) => user.teamIds.includes(subscriber.subscriberId)).map((user) => user.id);
+    for (const personId of personIds) byPerson.set(personId, (byPerson.get(personId) ?? new Set()).add(subscribable));
   };
-  for (const subscriber of account.inventory.businessServiceSubscribers) {
-    if (subscriber.subscriberType === 'user') {
-      reach(subscriber.subscriberId, subscriber.businessServiceId);
-      continue;
-    }
-    const members = account.users.filter((user) => user.teamIds.includes(subscriber.subscriberId));
-    for (const member of members) reach(member.id, subscriber.businessServiceId);
+  for (const subscriber of account.inventory.businessServiceSubscribers) reach(subscriber, `business_service:${subscriber.businessServiceId}`);
+  for (const incident of listIncidentsReadForSubscribers(account, options)) {
+    for (const subscriber of incidentSubscribers(account, incident)) reach(subscriber, `incident:${incident.id}`);
   }
   return byPerson;
+}
+
+/**
+ * Lists the incidents whose subscribers a sync at `asOf` reads: of the incidents created in the
+ * synced history, those open at `asOf` or whose last status change, in whole seconds as served, is
+ * at most `recentDays` before it. It keeps the first `maxIncidents` by latest change, then highest id.
+ */
+export function listIncidentsReadForSubscribers(account: SimAccount, options: Pick<UsageTruthOptions, 'asOf' | 'historyDays' | 'incidentSubscriberReads'>): SimIncident[] {
+  const asOfMs = options.asOf.getTime();
+  const recentSinceMs = asOfMs - options.incidentSubscriberReads.recentDays * DAY_MS;
+  const index = new AccountIndex(account);
+  const candidates: { incident: SimIncident; changedAtMs: number }[] = [];
+  account.history.scanIncidents(asOfMs - options.historyDays * DAY_MS, asOfMs, 'oldest_first', (incident) => {
+    const state = index.incidentState(incident.id);
+    if (state === undefined) return;
+    const changedAtMs = Math.floor(state.lastStatusChangeAt.getTime() / 1000) * 1000;
+    if (state.status !== 'resolved' || changedAtMs >= recentSinceMs) candidates.push({ incident, changedAtMs });
+  });
+  candidates.sort((left, right) => right.changedAtMs - left.changedAtMs || compareCodeUnits(right.incident.id, left.incident.id));
+  return candidates.slice(0, options.incidentSubscriberReads.maxIncidents).map((candidate) => candidate.incident);
+}
+
+function compareCodeUnits(left: string, right: string): number {
+  if (left === right) return 0;
+  return left < right ? -1 : 1;
 }
 
 /** Computes what removing `user` would leave uncovered, from the policies, schedules, shifts and incidents. */

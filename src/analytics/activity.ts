@@ -336,8 +336,9 @@ function countWindow(asOf: Date, days: number): { start: Date; nextDay: Date; ne
  * of its own, so it is used from the first sync that read it to the latest (capped at `asOf`), and
  * it counts in each window that the latest sync to read it falls in. A user subscriber counts for
  * that person, and a team subscriber for each current member of the team, because every member
- * receives the team's status updates. A person counts each business service once, however many of
- * their subscriptions reach it. Subscription features have no event sources, so they add no row
+ * receives the team's status updates. A person counts each business service and each incident
+ * once, however many of their subscriptions reach it, so following a business service and one of
+ * its incidents counts twice. Subscription features have no event sources, so they add no row
  * that the events already wrote.
  *
  * NOTE: team membership is synced as it is now, without history, so a member counts from the team

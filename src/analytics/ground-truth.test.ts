@@ -5,7 +5,8 @@ import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import type { DB } from '../db/schema.ts';
 import { testDatabaseTargets } from '../../test/support/databases.ts';
-import { startSimulator, type GroundTruth, type RunningSimulator } from '../../simulator/index.ts';
+import { startSimulator, type FeatureSignals, type GroundTruth, type RunningSimulator } from '../../simulator/index.ts';
+import { INCIDENT_SUBSCRIBERS_RECENT_DAYS, MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN } from '../sync/streams/subscriptions.ts';
 import { crunchConnection } from './crunch.ts';
 import { PAGERDUTY_FEATURES } from './pagerduty-features.ts';
 import { createTenant } from './testing.ts';
@@ -15,6 +16,8 @@ const DAY_MS = 86_400_000;
 /** Log entries are read a week at a time, so no window reaches PagerDuty's 10,000 offset cap. */
 const WINDOW_DAYS = 7;
 const HISTORY_DAYS = 100;
+/** The features that count stakeholder subscriptions. */
+const SUBSCRIPTION_FEATURE_KEYS = PAGERDUTY_FEATURES.filter((feature) => feature.events.some((source) => source.kind === 'notification_subscription')).map((feature) => feature.key);
 
 const reference = z.object({ id: z.string(), type: z.string() });
 const usersPage = z.object({
@@ -45,7 +48,19 @@ const logEntriesPage = z.object({
   more: z.boolean(),
 });
 
-/** Reads the simulator's REST API with its account API key, as a sync of users, licenses and log entries would. */
+const teamsPage = z.object({ teams: z.array(z.object({ id: z.string() })), more: z.boolean() });
+const membersPage = z.object({ members: z.array(z.object({ user: reference })), more: z.boolean() });
+const businessServicesPage = z.object({ business_services: z.array(z.object({ id: z.string() })), more: z.boolean() });
+const subscribersPage = z.object({ subscribers: z.array(z.object({ subscriber_id: z.string(), subscriber_type: z.enum(['user', 'team']) })), more: z.boolean() });
+const incidentsPage = z.object({
+  incidents: z.array(z.object({ id: z.string(), status: z.string(), created_at: z.string(), last_status_change_at: z.string() })),
+  more: z.boolean(),
+});
+
+/**
+ * Reads the simulator's REST API with its account API key, as a sync of users, licenses, log
+ * entries, team members and subscriptions would.
+ */
 async function loadSimulatedAccount(simulator: RunningSimulator, db: Kysely<DB>, connectionId: string): Promise<void> {
   const get = async <T>(schema: z.ZodType<T>, path: string, query: Record<string, string>): Promise<T> => {
     const url = new URL(`${simulator.apiUrl}${path}`);
@@ -53,6 +68,14 @@ async function loadSimulatedAccount(simulator: RunningSimulator, db: Kysely<DB>,
     const response = await fetch(url, { headers: { Authorization: `Token token=${simulator.apiKey}`, Accept: 'application/vnd.pagerduty+json;version=2' } });
     if (!response.ok) throw new Error(`GET ${url.pathname} failed with HTTP ${response.status}: ${await response.text()}`);
     return schema.parse(await response.json());
+  };
+  const getAll = async <T>(schema: z.ZodType<{ more: boolean } & Record<string, unknown>>, path: string, key: string, query: Record<string, string> = {}): Promise<T[]> => {
+    const items: T[] = [];
+    for (let offset = 0; ; offset += 100) {
+      const page = await get(schema, path, { ...query, limit: '100', offset: String(offset) });
+      items.push(...(page[key] as T[]));
+      if (!page.more) return items;
+    }
   };
 
   for (let offset = 0; ; offset += 100) {
@@ -133,6 +156,75 @@ async function loadSimulatedAccount(simulator: RunningSimulator, db: Kysely<DB>,
       if (!page.more) break;
     }
   }
+
+  await loadSubscriptions(db, connectionId, getAll);
+}
+
+type GetAll = <T>(schema: z.ZodType<{ more: boolean } & Record<string, unknown>>, path: string, key: string, query?: Record<string, string>) => Promise<T[]>;
+
+/**
+ * Loads team members and the subscriptions one sync at NOW reads: every business service's, and
+ * those of the incidents open at NOW or whose status changed in the sync's recent days, newest
+ * change first, as many as the sync reads in one run.
+ */
+async function loadSubscriptions(db: Kysely<DB>, connectionId: string, getAll: GetAll): Promise<void> {
+  for (const team of await getAll<{ id: string }>(teamsPage, '/teams', 'teams')) {
+    const members = await getAll<{ user: { id: string } }>(membersPage, `/teams/${team.id}/members`, 'members');
+    if (members.length === 0) continue;
+    await db
+      .insertInto('pd_team_members')
+      .values(members.map((member) => ({ connection_id: connectionId, team_id: team.id, user_id: member.user.id, role: null })))
+      .execute();
+  }
+
+  const subscribables: { type: 'business_service' | 'incident'; id: string; path: string }[] = [];
+  for (const service of await getAll<{ id: string }>(businessServicesPage, '/business_services', 'business_services')) {
+    subscribables.push({ type: 'business_service', id: service.id, path: `/business_services/${service.id}/subscribers` });
+  }
+  const historyStartMs = NOW.getTime() - HISTORY_DAYS * DAY_MS;
+  const recentSinceMs = NOW.getTime() - INCIDENT_SUBSCRIBERS_RECENT_DAYS * DAY_MS;
+  const incidents = (await getAll<z.infer<typeof incidentsPage>['incidents'][number]>(incidentsPage, '/incidents', 'incidents', { date_range: 'all' }))
+    .filter((incident) => Date.parse(incident.created_at) >= historyStartMs && Date.parse(incident.created_at) < NOW.getTime())
+    .filter((incident) => incident.status !== 'resolved' || Date.parse(incident.last_status_change_at) >= recentSinceMs)
+    .sort((left, right) => Date.parse(right.last_status_change_at) - Date.parse(left.last_status_change_at) || compareText(right.id, left.id))
+    .slice(0, MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN);
+  for (const incident of incidents) subscribables.push({ type: 'incident', id: incident.id, path: `/incidents/${incident.id}/status_updates/subscribers` });
+
+  for (const subscribable of subscribables) {
+    const subscribers = await getAll<z.infer<typeof subscribersPage>['subscribers'][number]>(subscribersPage, subscribable.path, 'subscribers');
+    if (subscribers.length === 0) continue;
+    await db
+      .insertInto('pd_notification_subscriptions')
+      .values(
+        subscribers.map((subscriber) => ({
+          connection_id: connectionId,
+          subscribable_type: subscribable.type,
+          subscribable_id: subscribable.id,
+          subscriber_type: subscriber.subscriber_type,
+          subscriber_id: subscriber.subscriber_id,
+          first_seen_at: NOW,
+          synced_at: NOW,
+          deleted_at: null,
+        })),
+      )
+      .execute();
+  }
+}
+
+/** Maps only subscriptions to features, so the simulator's use truth holds subscription counts alone. */
+function subscriptionSignals(): FeatureSignals {
+  return {
+    logEntryTypes: {},
+    logEntryChannels: {},
+    notificationTypes: {},
+    delegationTypes: {},
+    oncallShift: [],
+    scheduleOverride: [],
+    signIn: [],
+    auditRecord: [],
+    subscription: SUBSCRIPTION_FEATURE_KEYS,
+    activity: {},
+  };
 }
 
 /** Orders ids by code unit on both sides, so the database's collation plays no part. */
@@ -148,7 +240,8 @@ describe.each(testDatabaseTargets())('crunch against simulator on $name', ({ ope
   let truth: GroundTruth;
 
   beforeAll(async () => {
-    simulator = await startSimulator({ seed: 7, people: 60, now: NOW, historyDays: HISTORY_DAYS, port: 0, euPort: 0 });
+    // One request per incident read for subscribers goes past the default rate limit.
+    simulator = await startSimulator({ seed: 7, people: 60, now: NOW, historyDays: HISTORY_DAYS, port: 0, euPort: 0, rateLimitPerMinute: 60_000 });
     database = await open();
     await migrate(database);
     const tenant = await createTenant(database.db, 'Simulated');
@@ -214,6 +307,29 @@ describe.each(testDatabaseTargets())('crunch against simulator on $name', ({ ope
         expected.set(`${action.userId}/${key}`, counts);
       }
     }
+
+    // Subscriptions count once per business service or incident that reaches the person, directly or through a team.
+    const subscriptionUse = simulator.usageTruth({
+      asOf: NOW,
+      historyDays: HISTORY_DAYS,
+      signals: subscriptionSignals(),
+      incidentSubscriberReads: { recentDays: INCIDENT_SUBSCRIBERS_RECENT_DAYS, maxIncidents: MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN },
+      unusedDays: 30,
+      exemptEmails: [],
+      monthlyPrices: null,
+    }).features;
+    const businessServiceUse = simulator.usageTruth({
+      asOf: NOW,
+      historyDays: HISTORY_DAYS,
+      signals: subscriptionSignals(),
+      incidentSubscriberReads: { recentDays: INCIDENT_SUBSCRIBERS_RECENT_DAYS, maxIncidents: 0 },
+      unusedDays: 30,
+      exemptEmails: [],
+      monthlyPrices: null,
+    }).features;
+    expect(subscriptionUse.length).toBeGreaterThan(0);
+    expect(subscriptionUse, 'incident subscriptions add to the counts').not.toEqual(businessServiceUse);
+    for (const use of subscriptionUse) expected.set(`${use.personId}/${use.featureKey}`, { count30d: use.count30d, count60d: use.count60d, count90d: use.count90d });
 
     const rows = await database.db
       .selectFrom('person_features')

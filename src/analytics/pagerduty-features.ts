@@ -5,6 +5,8 @@
  * from here.
  */
 
+import { INCIDENT_SUBSCRIBERS_RECENT_DAYS, MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN } from '../sync/streams/subscriptions.ts';
+
 export type FeatureScope = 'person' | 'account';
 
 export type FeatureCategory = 'incident_response' | 'on_call' | 'mobile' | 'notifications' | 'chat' | 'web' | 'configuration' | 'stakeholder' | 'account';
@@ -28,8 +30,8 @@ export type FeatureEventSource =
   /** A configuration change recorded in the audit trail with the person as actor. */
   | { kind: 'audit_record' }
   /**
-   * A subscription of the person to a business service's status updates. It is a standing state
-   * rather than an event, so it counts in every window in which a sync saw it held.
+   * A subscription of the person to a business service's or an incident's status updates. It is a
+   * standing state rather than an event, so it counts in every window in which a sync saw it held.
    */
   | { kind: 'notification_subscription' };
 
@@ -266,9 +268,11 @@ export const PAGERDUTY_FEATURES: readonly FeatureDefinition[] = [
     category: 'stakeholder',
     scope: 'person',
     requirement: 'a token that may read status update subscribers',
-    signals: ['/business_services/{id}/subscribers of type user', '/business_services/{id}/subscribers of type team, for each current member of the team'],
-    // NOTE: subscriptions to single incidents are not counted, because reading their subscribers
-    // takes one request per incident of the synced history.
+    signals: [
+      '/business_services/{id}/subscribers of type user',
+      '/business_services/{id}/subscribers of type team, for each current member of the team',
+      `/incidents/{id}/status_updates/subscribers of type user or team, for incidents open or changed in the last ${INCIDENT_SUBSCRIBERS_RECENT_DAYS} days, at most ${MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN} a sync`,
+    ],
     events: [{ kind: 'notification_subscription' }],
   },
   ...accountFeature('status_pages', 'Status pages', 'Public or private status pages for stakeholders.', 'Status pages add-on'),

@@ -3,9 +3,12 @@ import { sql } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { runSync } from '../sync/run-sync.ts';
+import { INCIDENT_SUBSCRIBERS_RECENT_DAYS, MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN } from '../sync/streams/subscriptions.ts';
 import { createQueuedRun, createTestConnection, testSyncDeps, testVault, type TestConnection } from '../sync/testing.ts';
 import { testDatabaseTargets } from '../../test/support/databases.ts';
 import { startSimulator, type FeatureSignals, type GroundTruth, type RunningSimulator, type UsageTruth, type UsageTruthOptions } from '../../simulator/index.ts';
+import { incidentSubscribers } from '../../simulator/incident-subscribers.ts';
+import { listIncidentsReadForSubscribers } from '../../simulator/usage-truth.ts';
 import { crunchConnection } from './crunch.ts';
 import { PAGERDUTY_FEATURES, PAGERDUTY_PROVIDER } from './pagerduty-features.ts';
 import { activitySignalOf } from './people.ts';
@@ -20,6 +23,8 @@ const UNUSED_DAYS = 60;
 const SYNC_TIMEOUT_MS = 600_000;
 /** Monthly prices per seat in cents, entered under PagerDuty's license names. */
 const MONTHLY_PRICES = { 'Business (Full User)': 4_100, 'Business (Stakeholder)': 1_500 };
+/** The incidents a sync reads the subscribers of, by the sync's own bound. */
+const INCIDENT_SUBSCRIBER_READS = { recentDays: INCIDENT_SUBSCRIBERS_RECENT_DAYS, maxIncidents: MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN };
 
 /** Translates the product's feature catalogue into the simulator's terms, so the simulator can count uses itself. */
 function featureSignals(): FeatureSignals {
@@ -77,6 +82,7 @@ describe.each(testDatabaseTargets())('usage against simulator truth on $name', (
   let database: Database;
   let connection: TestConnection;
   let truth: UsageTruth;
+  let truthOptions: UsageTruthOptions;
   let seen: GroundTruth;
   let exemptEmail: string;
 
@@ -87,14 +93,23 @@ describe.each(testDatabaseTargets())('usage against simulator truth on $name', (
     const vault = testVault();
     connection = await createTestConnection(database, vault, { apiBaseUrl: simulator.apiUrl, method: 'api_key', accessToken: simulator.apiKey });
 
-    const truthOptions: UsageTruthOptions = { asOf: NOW, historyDays: HISTORY_DAYS, signals: featureSignals(), unusedDays: UNUSED_DAYS, exemptEmails: [], monthlyPrices: MONTHLY_PRICES };
+    const unexemptedOptions: UsageTruthOptions = {
+      asOf: NOW,
+      historyDays: HISTORY_DAYS,
+      signals: featureSignals(),
+      incidentSubscriberReads: INCIDENT_SUBSCRIBER_READS,
+      unusedDays: UNUSED_DAYS,
+      exemptEmails: [],
+      monthlyPrices: MONTHLY_PRICES,
+    };
     // Exempt the first person the rules would reclaim with nothing else in the way.
-    const unexempted = simulator.usageTruth(truthOptions);
+    const unexempted = simulator.usageTruth(unexemptedOptions);
     const plainReclaim = unexempted.recommendations.filter((recommendation) => recommendation.kind === 'reclaim_seat' && recommendation.guardrails.length === 0).sort(byText((item) => item.personId))[0];
     const exemptPerson = simulator.groundTruth(NOW).people.find((person) => person.id === plainReclaim?.personId);
     if (exemptPerson === undefined) throw new Error('The generated account has no reclaimable seat to exempt; pick another seed.');
     exemptEmail = exemptPerson.email.toLowerCase();
-    truth = simulator.usageTruth({ ...truthOptions, exemptEmails: [exemptEmail] });
+    truthOptions = { ...unexemptedOptions, exemptEmails: [exemptEmail] };
+    truth = simulator.usageTruth(truthOptions);
     seen = simulator.groundTruth(NOW);
 
     const { db } = database;
@@ -263,10 +278,45 @@ describe.each(testDatabaseTargets())('usage against simulator truth on $name', (
       .where('feature_key', '=', 'stakeholder_subscription')
       .execute();
     const counts = new Map(rows.map((row) => [row.external_id, row.count_30d]));
+    // Incidents count beside business services, each once, however the person follows it.
+    const incidentSubscriptions = listIncidentsReadForSubscribers(simulator.generated, truthOptions).map((incident) => ({ incidentId: incident.id, subscribers: incidentSubscribers(simulator.generated, incident) }));
+    const incidentsReaching = (user: (typeof reachedOnlyByTeam)[number]) =>
+      incidentSubscriptions.filter(({ subscribers }) =>
+        subscribers.some((subscriber) => (subscriber.subscriberType === 'user' ? subscriber.subscriberId === user.id : user.teamIds.includes(subscriber.subscriberId))),
+      ).length;
     for (const member of reachedOnlyByTeam) {
       const expected = teamSubscriptions.filter((subscription) => member.teamIds.includes(subscription.subscriberId)).map((subscription) => subscription.businessServiceId);
-      expect(counts.get(member.id), member.id).toBe(new Set(expected).size);
+      expect(counts.get(member.id), member.id).toBe(new Set(expected).size + incidentsReaching(member));
     }
+  });
+
+  it('account has incident subscriptions', async () => {
+    const account = simulator.generated;
+    const incidents = listIncidentsReadForSubscribers(account, truthOptions);
+    const subscribersOf = new Map(incidents.map((incident) => [incident.id, incidentSubscribers(account, incident)]));
+    const subscribedCount = [...subscribersOf.values()].filter((subscribers) => subscribers.length > 0).length;
+    expect(subscribedCount).toBeGreaterThan(0);
+    expect(subscribedCount).toBeLessThan(incidents.length);
+    const isReachedTwice = [...subscribersOf.values()].some((subscribers) => {
+      const teamIds = subscribers.filter((subscriber) => subscriber.subscriberType === 'team').map((subscriber) => subscriber.subscriberId);
+      const users = subscribers.filter((subscriber) => subscriber.subscriberType === 'user').map((subscriber) => account.users.find((user) => user.id === subscriber.subscriberId));
+      return users.some((user) => user?.teamIds.some((teamId) => teamIds.includes(teamId)) === true);
+    });
+    expect(isReachedTwice, 'a person subscribed to one incident directly and through a team').toBe(true);
+
+    const stored = await database.db
+      .selectFrom('pd_notification_subscriptions')
+      .select(['subscribable_id', 'subscriber_type', 'subscriber_id'])
+      .where('connection_id', '=', connection.connectionId)
+      .where('subscribable_type', '=', 'incident')
+      .execute();
+    const expected = [...subscribersOf].flatMap(([incidentId, subscribers]) => subscribers.map((subscriber) => `${incidentId}/${subscriber.subscriberType}/${subscriber.subscriberId}`));
+    expect(stored.map((row) => `${row.subscribable_id}/${row.subscriber_type}/${row.subscriber_id}`).sort()).toEqual(expected.sort());
+
+    // Without them the expected use differs, so the comparison of feature use covers them.
+    const withoutIncidents = simulator.usageTruth({ ...truthOptions, incidentSubscriberReads: { ...INCIDENT_SUBSCRIBER_READS, maxIncidents: 0 } });
+    const subscriptionCounts = (uses: UsageTruth['features']) => uses.filter((use) => use.featureKey === 'stakeholder_subscription').map((use) => `${use.personId}:${use.count30d}`).sort();
+    expect(subscriptionCounts(withoutIncidents.features)).not.toEqual(subscriptionCounts(truth.features));
   });
 
   it('account has every guardrail case', () => {

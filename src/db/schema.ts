@@ -506,7 +506,7 @@ export interface PdFeatureResourcesTable {
   deleted_at: Timestamp | null;
 }
 
-/** A user or team following a business service's status updates; times are of the syncs that read it. */
+/** A user or team following a business service's or an incident's status updates; times are of the syncs that read it. */
 export interface PdNotificationSubscriptionsTable {
   connection_id: string;
   subscribable_type: 'business_service' | 'incident';
@@ -516,6 +516,15 @@ export interface PdNotificationSubscriptionsTable {
   first_seen_at: Timestamp;
   synced_at: SyncedAt;
   deleted_at: Timestamp | null;
+}
+
+/** An incident whose subscribers a sync read, with its status and last status change at that read. */
+export interface PdIncidentSubscriberReadsTable {
+  connection_id: string;
+  incident_id: string;
+  status: string;
+  status_changed_at: Timestamp;
+  read_at: Timestamp;
 }
 
 export interface PdFeatureInventoryTable {
@@ -765,6 +774,7 @@ export interface DB {
   pd_feature_resources: PdFeatureResourcesTable;
   pd_feature_inventory: PdFeatureInventoryTable;
   pd_notification_subscriptions: PdNotificationSubscriptionsTable;
+  pd_incident_subscriber_reads: PdIncidentSubscriberReadsTable;
   pd_capabilities: PdCapabilitiesTable;
   people: PeopleTable;
   seat_summaries: SeatSummariesTable;

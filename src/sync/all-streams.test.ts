@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator, type SimAccount } from '../../simulator/index.ts';
+import { incidentSubscribers } from '../../simulator/incident-subscribers.ts';
 import { onCallEntries } from '../../simulator/oncall.ts';
+import { listIncidentsReadForSubscribers } from '../../simulator/usage-truth.ts';
 import { migrate } from '../db/migrate.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { runSync } from './run-sync.ts';
 import { STREAM_NAMES } from './streams/catalogue.ts';
+import { INCIDENT_SUBSCRIBERS_RECENT_DAYS, MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN } from './streams/subscriptions.ts';
 import { createQueuedRun, createTestConnection, testSyncDeps, testVault } from './testing.ts';
 
 /**
@@ -370,8 +373,28 @@ describe('sync of every stream', () => {
       subscriber_id: subscriber.subscriberId,
     }));
     expect(expected.length).toBeGreaterThan(0);
-    expect(await rows(`select subscribable_id, subscriber_type, subscriber_id from pd_notification_subscriptions where connection_id = :connection and deleted_at is null`).then(sorted)).toEqual(
-      sorted(expected),
+    expect(
+      await rows(`select subscribable_id, subscriber_type, subscriber_id from pd_notification_subscriptions where connection_id = :connection and subscribable_type = 'business_service' and deleted_at is null`).then(sorted),
+    ).toEqual(sorted(expected));
+  });
+
+  it('incident subscribers', async () => {
+    const qualifying = listIncidentsReadForSubscribers(account, {
+      asOf: NOW,
+      historyDays: HISTORY_DAYS,
+      incidentSubscriberReads: { recentDays: INCIDENT_SUBSCRIBERS_RECENT_DAYS, maxIncidents: Number.POSITIVE_INFINITY },
+    });
+    // More incidents qualify than one run reads, so the bound decides which ones were read.
+    expect(qualifying.length).toBeGreaterThan(MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN);
+    const incidents = qualifying.slice(0, MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN);
+    const expected = incidents.flatMap((incident) =>
+      incidentSubscribers(account, incident).map((subscriber) => ({ subscribable_id: incident.id, subscriber_type: subscriber.subscriberType, subscriber_id: subscriber.subscriberId })),
     );
+    expect(expected.length).toBeGreaterThan(0);
+    expect(
+      await rows(`select subscribable_id, subscriber_type, subscriber_id from pd_notification_subscriptions where connection_id = :connection and subscribable_type = 'incident' and deleted_at is null`).then(sorted),
+    ).toEqual(sorted(expected));
+    const reads = await rows(`select incident_id from pd_incident_subscriber_reads where connection_id = :connection`);
+    expect(reads.map((read) => read.incident_id).sort()).toEqual(incidents.map((incident) => incident.id).sort());
   });
 });

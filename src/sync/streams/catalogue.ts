@@ -12,7 +12,7 @@ import {
   usersStream,
 } from './roster.ts';
 import { analyticsUsersStream, oauthDelegationsStream } from './sessions.ts';
-import { notificationSubscriptionsStream } from './subscriptions.ts';
+import { incidentSubscriptionsStream, notificationSubscriptionsStream } from './subscriptions.ts';
 import type { StreamDefinition, StreamName } from './types.ts';
 
 /** Every stream a sync reads, in the order runs start them when they may run at once. */
@@ -34,6 +34,7 @@ export const STREAMS: readonly StreamDefinition[] = [
   auditRecordsStream,
   featureInventoryStream,
   notificationSubscriptionsStream,
+  incidentSubscriptionsStream,
 ];
 
 /** The streams of the first version of the sync, which the dashboard's seat figures need. */

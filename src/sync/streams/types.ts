@@ -24,7 +24,8 @@ export type StreamName =
   | 'oauth_delegations'
   | 'audit_records'
   | 'feature_inventory'
-  | 'notification_subscriptions';
+  | 'notification_subscriptions'
+  | 'incident_subscriptions';
 
 /** The connection's read access, from the capability probe. */
 export interface Capabilities {

@@ -87,7 +87,8 @@ describe.each(testDatabaseTargets())('usage against simulator truth on $name', (
   let exemptEmail: string;
 
   beforeAll(async () => {
-    simulator = await startSimulator({ seed: 7, people: 60, now: NOW, historyDays: 100, plan: 'business', guardrailCases: true, port: 0, euPort: 0 });
+    // A rate limit far above PagerDuty's keeps the per-incident subscriber reads from pausing the sync.
+    simulator = await startSimulator({ seed: 7, people: 60, now: NOW, historyDays: 100, plan: 'business', guardrailCases: true, port: 0, euPort: 0, rateLimitPerMinute: 600_000 });
     database = await open();
     await migrate(database);
     const vault = testVault();

@@ -11,6 +11,7 @@ import type { StreamName } from './types.ts';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 const LATER = new Date('2026-06-16T12:00:00Z');
+const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const SUBSCRIBERS_PATH = /^\/incidents\/([A-Z0-9]+)\/status_updates\/subscribers$/;
@@ -276,12 +277,25 @@ describe.each(testDatabaseTargets())('incident subscriptions on $name', ({ open 
 
     const unread = (await incidentSet(laterNow)).filter((id) => !firstRead.includes(id));
     expect(unread.length).toBeGreaterThan(0);
-    expect(requestedIncidents()).toEqual(unread.sort(compareText));
+    expect(requestedIncidents()).toEqual(unread.slice(0, MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN).sort(compareText));
 
-    simulator.control.clearRequestLog();
-    const again = await sync(['incident_subscriptions'], new Date(NOW.getTime() + 2 * HOUR_MS), 'incremental');
-    expect(again.errorMessage).toBeNull();
-    expect(requestedIncidents()).toEqual([]);
+    // Later runs read the rest of the set, at most the bound each, and then nothing.
+    const read = new Set([...firstRead, ...requestedIncidents()]);
+    const maxRuns = Math.ceil(unread.length / MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN) + 1;
+    let runAt = laterNow;
+    let requested: string[] = [];
+    for (let run = 0; run < maxRuns; run += 1) {
+      runAt = new Date(runAt.getTime() + 10 * MINUTE_MS);
+      simulator.control.clearRequestLog();
+      const outcome = await sync(['incident_subscriptions'], runAt, 'incremental');
+      expect(outcome.errorMessage).toBeNull();
+      requested = requestedIncidents();
+      expect(requested.length).toBeLessThanOrEqual(MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN);
+      for (const id of requested) read.add(id);
+      if (requested.length === 0) break;
+    }
+    expect(requested).toEqual([]);
+    for (const id of await incidentSet(runAt)) expect(read.has(id), id).toBe(true);
   });
 
   it('re-reads changed incidents and skips a 404', async () => {

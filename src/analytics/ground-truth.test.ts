@@ -163,9 +163,9 @@ async function loadSimulatedAccount(simulator: RunningSimulator, db: Kysely<DB>,
 type GetAll = <T>(schema: z.ZodType<{ more: boolean } & Record<string, unknown>>, path: string, key: string, query?: Record<string, string>) => Promise<T[]>;
 
 /**
- * Loads team members and the subscriptions one sync at NOW reads: every business service's, and
- * those of the incidents open at NOW or whose status changed in the sync's recent days, newest
- * change first, as many as the sync reads in one run.
+ * Loads team members and the subscriptions one sync at NOW reads. That is every business service's,
+ * and those of the incidents open at NOW or whose status changed recently, newest change first, up
+ * to the number a sync reads in one run.
  */
 async function loadSubscriptions(db: Kysely<DB>, connectionId: string, getAll: GetAll): Promise<void> {
   for (const team of await getAll<{ id: string }>(teamsPage, '/teams', 'teams')) {
@@ -211,7 +211,7 @@ async function loadSubscriptions(db: Kysely<DB>, connectionId: string, getAll: G
   }
 }
 
-/** Maps only subscriptions to features, so the simulator's use truth holds subscription counts alone. */
+/** Maps only subscriptions to features, so the simulator's use truth contains subscription counts alone. */
 function subscriptionSignals(): FeatureSignals {
   return {
     logEntryTypes: {},

@@ -1,6 +1,6 @@
-import { stringify } from 'csv-stringify/sync';
 import * as echarts from 'echarts';
 import { PAGERDUTY_FEATURES } from '../analytics/pagerduty-features.ts';
+import { toCsv } from '../exports/csv.ts';
 import { pagerDutyRoleLabel, recommendationKindLabel, recommendationStatusLabel } from '../exports/labels.ts';
 import type { UtilizationReport } from './build.ts';
 
@@ -29,7 +29,9 @@ const PERSON_FEATURE_KEYS = PAGERDUTY_FEATURES.filter((feature) => feature.scope
 
 /**
  * Renders one CSV row per person: identity, seat, last seen and last activity, recommendation, then
- * for each per-person feature of the catalogue its count in 90 days and its last use.
+ * for each per-person feature of the catalogue its count in 90 days and its last use. It goes
+ * through the dashboard's CSV writer, so a name synced from PagerDuty that starts a formula is
+ * neutralised here too.
  */
 function renderCsv(report: UtilizationReport): string {
   const recommendationByEmail = new Map(report.recommendations.map((recommendation) => [recommendation.email, recommendation]));
@@ -61,23 +63,23 @@ function renderCsv(report: UtilizationReport): string {
       person.license ?? '',
       person.roleGroup ?? '',
       person.teams.join('; '),
-      person.deleted,
-      person.invitedNeverSignedUp,
+      String(person.deleted),
+      String(person.invitedNeverSignedUp),
       person.lastSeenAt ?? '',
       person.lastSeenSignal ?? '',
       person.lastActivityAt ?? '',
       person.lastActivitySignal ?? '',
       recommendation?.kind ?? '',
       recommendation?.status ?? '',
-      recommendation?.yearlySaving ?? '',
+      recommendation?.yearlySaving === null || recommendation?.yearlySaving === undefined ? '' : String(recommendation.yearlySaving),
       recommendation?.effectiveDate ?? '',
       ...PERSON_FEATURE_KEYS.flatMap((key) => {
         const use = person.features[key];
-        return [use?.count90d ?? 0, use?.lastUsedAt ?? ''];
+        return [String(use?.count90d ?? 0), use?.lastUsedAt ?? ''];
       }),
     ];
   });
-  return stringify([header, ...rows], { cast: { boolean: (value) => (value ? 'true' : 'false') } });
+  return toCsv(header, rows);
 }
 
 function escapeHtml(text: string): string {

@@ -159,6 +159,45 @@ describe('seatwise report', () => {
   });
 });
 
+describe('seatwise report CSV with hostile names', () => {
+  const HOSTILE_NAMES = ['=HYPERLINK("http://evil.example","x")', '+SUM(1,2)', '-2+3', '@cmd', '\tTabbed'];
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'seatwise-report-hostile-'));
+    const database = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      await migrate(database);
+      const { db } = database;
+      const tenant = await createTenant(db, 'Hostile');
+      await insertUsers(
+        db,
+        tenant.connectionId,
+        HOSTILE_NAMES.map((name, index) => ({ id: `PHOSTILE${index}`, name, email: `hostile${index}@acme.test` })),
+      );
+      await crunchConnection(db, tenant.connectionId, AS_OF);
+    } finally {
+      await database.close();
+    }
+  });
+
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('csv formula cells are neutralised', async () => {
+    const result = await runReport(['--data-dir', dataDir, '--format', 'csv']);
+    expect(result.exitCode).toBe(0);
+    const rows = parse(result.out, { columns: true }) as Array<Record<string, string>>;
+    const names = rows.map((row) => row.name ?? '');
+    expect(names).toHaveLength(HOSTILE_NAMES.length);
+    for (const hostile of HOSTILE_NAMES) {
+      expect(names, `${JSON.stringify(hostile)} is not left as a formula`).not.toContain(hostile);
+      expect(names).toContain(`'${hostile}`);
+    }
+  });
+});
+
 describe('seatwise report with an API key', () => {
   let simulator: RunningSimulator;
   let dataDir: string;

@@ -113,6 +113,19 @@ describe.each(testDatabaseTargets())('contract storage on $name', ({ open }) => 
     expect(saved.error.problems.map((problem) => problem.field).sort()).toEqual(['billingPeriod', 'lines', 'renewalDate']);
   });
 
+  it('reads thousands separators, not decimal commas', async () => {
+    const grouped = await saveContract(database.db, organizationId, { billingPeriod: 'annual', lines: [{ licenseName: 'Business (Full User)', pricePerSeat: '1,234.50' }] });
+    expect(grouped.ok).toBe(true);
+    if (grouped.ok) expect(grouped.value.lines[0]?.pricePerSeatMinor).toBe(123_450);
+
+    for (const price of ['41,50', '1,23', '12,34,567', ',5']) {
+      const saved = await saveContract(database.db, organizationId, { billingPeriod: 'annual', lines: [{ licenseName: 'Business (Full User)', pricePerSeat: price }] });
+      expect(saved.ok, `price ${price} is rejected`).toBe(false);
+      if (saved.ok) continue;
+      expect(saved.error.problems.map((problem) => problem.field)).toEqual(['lines.0.pricePerSeat']);
+    }
+  });
+
   it('stores the unused window', async () => {
     expect((await setUnusedDays(database.db, organizationId, 45)).ok).toBe(false);
     expect((await setUnusedDays(database.db, organizationId, 60)).ok).toBe(true);

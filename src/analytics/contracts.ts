@@ -13,17 +13,39 @@ import { UNUSED_DAYS_CHOICES } from './recommendations.ts';
 
 const MAX_NOTICE_PERIOD_DAYS = 366;
 
+/**
+ * The largest amount in minor units that the `integer` columns holding a seat's price and a
+ * recommendation's yearly saving can store, so one seat may cost at most 21,474,836.47 a year.
+ */
+const MAX_AMOUNT_MINOR = 2_147_483_647;
+
+/**
+ * A bound on the seats of one license. With it, one line's yearly total stays below 2.2e15 minor
+ * units, which JavaScript numbers hold exactly.
+ */
+const MAX_SEATS = 1_000_000;
+
+/**
+ * A price in major units with a point for decimals and optional commas between groups of three
+ * digits: `41`, `41.50`, `1,234.50`. A comma anywhere else, as in the decimal comma of `41,50`,
+ * does not match, so it is rejected rather than read as 4150.
+ */
+const PRICE_PATTERN = /^(\d{1,9}|\d{1,3}(?:,\d{3}){1,2})(?:\.(\d{1,2}))?$/;
+
 /** A price such as `41`, `41.5` or `41.50` in major units, turned into minor units without floating point. */
 const priceSchema = z
   .union([z.number(), z.string().trim()])
   .transform((value, context) => {
-    const text = typeof value === 'number' ? String(value) : value.replace(/,/g, '');
-    const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(text);
+    const text = typeof value === 'number' ? String(value) : value;
+    const match = PRICE_PATTERN.exec(text);
     if (match === null) {
-      context.addIssue({ code: 'custom', message: `must be a non-negative amount with at most two decimals, such as 41.00; got ${JSON.stringify(value)}` });
+      context.addIssue({
+        code: 'custom',
+        message: `must be a non-negative amount with a point and at most two decimals, such as 41.00 or 1,234.50; got ${JSON.stringify(value)}`,
+      });
       return z.NEVER;
     }
-    const whole = Number.parseInt(match[1] ?? '0', 10);
+    const whole = Number.parseInt((match[1] ?? '0').replaceAll(',', ''), 10);
     const fraction = Number.parseInt((match[2] ?? '').padEnd(2, '0'), 10);
     return whole * 100 + fraction;
   });
@@ -33,7 +55,7 @@ const isoDateSchema = z.iso.date({ message: 'must be a date as YYYY-MM-DD' });
 export const contractLineSchema = z.object({
   licenseName: z.string().trim().min(1, 'must name the license, such as "Business (Full User)"').max(200),
   roleGroup: z.enum(['FullUser', 'Stakeholder']).nullable().default(null),
-  seats: z.coerce.number().int().min(0, 'must be 0 or more').nullable().default(null),
+  seats: z.coerce.number().int().min(0, 'must be 0 or more').max(MAX_SEATS, `must be at most ${MAX_SEATS.toLocaleString('en-US')}`).nullable().default(null),
   /** Price of one seat per billing period, in major units; stored in minor units. */
   pricePerSeat: priceSchema,
 });
@@ -54,12 +76,26 @@ export const contractInputSchema = z
   })
   .superRefine((contract, context) => {
     const seen = new Set<string>();
+    const periodsPerYear = PERIODS_PER_YEAR[contract.billingPeriod];
     contract.lines.forEach((line, index) => {
       const key = line.licenseName.toLowerCase();
       if (seen.has(key)) context.addIssue({ code: 'custom', path: ['lines', index, 'licenseName'], message: `lists "${line.licenseName}" twice` });
       seen.add(key);
+      if (line.pricePerSeat * periodsPerYear > MAX_AMOUNT_MINOR) {
+        context.addIssue({
+          code: 'custom',
+          path: ['lines', index, 'pricePerSeat'],
+          message: `is too large: one seat may cost at most ${formatMinor(MAX_AMOUNT_MINOR)} a year, and ${formatMinor(line.pricePerSeat)} per ${contract.billingPeriod === 'monthly' ? 'month' : 'year'} is ${formatMinor(line.pricePerSeat * periodsPerYear)}`,
+        });
+      }
     });
   });
+
+const PERIODS_PER_YEAR: Record<BillingPeriod, number> = { monthly: 12, annual: 1 };
+
+function formatMinor(amountMinor: number): string {
+  return (amountMinor / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
 
 export type ContractInput = z.input<typeof contractInputSchema>;
 
@@ -155,7 +191,7 @@ export async function getContract(db: Kysely<DB>, organizationId: string, provid
     .where('contract_id', '=', contract.id)
     .orderBy('license_name')
     .execute();
-  const periodsPerYear = contract.billing_period === 'monthly' ? 12 : 1;
+  const periodsPerYear = PERIODS_PER_YEAR[contract.billing_period];
   return {
     provider,
     plan: contract.plan,

@@ -144,4 +144,25 @@ describe('contract prices over HTTP', () => {
     expect(overview.body.savings.yearlyTotalMinor).toBe(41_00 * 12 * openCount);
     for (const kind of overview.body.savings.byKind) expect(kind.unpricedCount).toBe(0);
   });
+
+  it.each([
+    { case: 'a yearly price past the integer range', line: { seats: 3, pricePerSeat: '1800000.00' }, field: 'lines.0.pricePerSeat' },
+    { case: 'a price past the integer range', line: { seats: 3, pricePerSeat: '25000000' }, field: 'lines.0.pricePerSeat' },
+    { case: 'seats past the integer range', line: { seats: 3_000_000_000, pricePerSeat: '41.00' }, field: 'lines.0.seats' },
+  ])('contract with $case answers 400', async ({ line, field }) => {
+    type Contract = { contract: { lines: { pricePerSeatMinor: number }[] } | null };
+    const before = await browser.json<Contract>('/api/settings');
+
+    const response = await browser.json<{ error: { code: string; message: string } }>('/api/settings/contract', {
+      method: 'PUT',
+      json: { billingPeriod: 'monthly', lines: [{ licenseName: 'Business (Full User)', ...line }] },
+      headers: { 'x-csrf-token': csrfToken },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toContain(field);
+
+    const after = await browser.json<Contract>('/api/settings');
+    expect(after.body.contract).toEqual(before.body.contract);
+    expect((await browser.json('/api/recommendations')).status).toBe(200);
+  });
 });

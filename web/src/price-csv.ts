@@ -20,10 +20,20 @@ export function parsePriceCsv(text: string, knownLicenses: ReadonlySet<string>):
   text.split(/\r?\n/).forEach((line, index) => {
     if (line.trim() === '') return;
     const lineNumber = index + 1;
-    const [licenseName = '', seats = '', price = ''] = splitCsvLine(line).map((cell) => cell.trim());
+    const split = splitCsvLine(line);
+    if (split === null) {
+      problems.push(`Line ${lineNumber}: a quote is not closed; put a license name in quotes as a whole, such as "Business (Full User)".`);
+      return;
+    }
+    const cells = split.map((cell) => cell.trim());
+    const [licenseName = '', seats = '', price = '', ...extraCells] = cells;
     if (rows.length === 0 && problems.length === 0 && /^license/i.test(licenseName)) return;
 
     const lineProblems: string[] = [];
+    // A decimal comma, as in 41,50, splits the price into two cells, so reading only the first would import 41.00.
+    if (extraCells.some((cell) => cell !== '')) {
+      lineProblems.push(`the line has ${cells.length} cells but expected 3 (license, seats, price); quote a license name that contains a comma, and write the price with a point, such as 41.50`);
+    }
     if (licenseName === '') lineProblems.push('the license name is empty');
     else if (!knownLicenses.has(licenseName)) lineProblems.push(`the synced PagerDuty account has no license named "${licenseName}"`);
     else if (seen.has(licenseName)) lineProblems.push(`"${licenseName}" already appears on an earlier line`);
@@ -39,7 +49,8 @@ export function parsePriceCsv(text: string, knownLicenses: ReadonlySet<string>):
   return { rows, problems };
 }
 
-function splitCsvLine(line: string): string[] {
+/** Splits one CSV line into cells, or returns null when a quoted cell is not closed. */
+function splitCsvLine(line: string): string[] | null {
   const cells: string[] = [];
   let cell = '';
   let isQuoted = false;
@@ -57,6 +68,7 @@ function splitCsvLine(line: string): string[] {
       cell += character;
     }
   }
+  if (isQuoted) return null;
   cells.push(cell);
   return cells;
 }

@@ -9,6 +9,10 @@ import { createConnectionLeases, type ConnectionLeases, type DeadSyncJob } from 
 const TIMING = { heartbeatSeconds: 1, timeoutSeconds: 3 };
 const QUEUE = 'sync';
 const WAIT_TIMEOUT_MS = 20_000;
+/** How long pg_terminate_backend waits for the terminated backend to exit. */
+const TERMINATE_TIMEOUT_MS = 10_000;
+/** Reaper passes the hand-back test waits for. Every pass before the last one checks the live job. */
+const REAPER_PASSES = 3;
 
 async function waitFor<T>(description: string, probe: () => Promise<T | null> | T | null): Promise<T> {
   const deadline = Date.now() + WAIT_TIMEOUT_MS;
@@ -87,7 +91,15 @@ describe.runIf(Boolean(adminUrl) || Boolean(process.env.CI))('connection leases 
     });
     await leased.opened;
     // Ends the holder's session from outside, as a restarted database or a cut connection would.
-    await admin.query(`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and pid <> pg_backend_pid() and database = (select oid from pg_database where datname = current_database())`);
+    // The timeout makes each call wait until the backend has exited and so released its locks. The
+    // holder's client sees its session end before that, so without it the takeover below could
+    // find the lock still held.
+    const { rows: terminated } = await admin.query<{ terminated: boolean }>(
+      `select pg_terminate_backend(pid, $1) as terminated from pg_locks
+       where locktype = 'advisory' and granted and pid <> pg_backend_pid() and database = (select oid from pg_database where datname = current_database())`,
+      [TERMINATE_TIMEOUT_MS],
+    );
+    expect(terminated).toEqual([{ terminated: true }]);
 
     expect(await firstRun).toEqual({ value: 'stopped', isLost: true });
     expect(await second.withLease(connectionId, async () => 'taken over')).toEqual({ value: 'taken over', isLost: false });
@@ -118,9 +130,10 @@ describe.runIf(Boolean(adminUrl) || Boolean(process.env.CI))('connection leases 
       const handedBack: DeadSyncJob[] = [];
       const survivor = leases();
       survivor.startReaper({ queueName: QUEUE, handBack: async (job) => void handedBack.push(job) });
-      await waitFor('the dead job to be handed back', () => (handedBack.length > 0 ? true : null));
-      // Two more heartbeats, in which the live job must stay untouched.
-      await new Promise((resolve) => setTimeout(resolve, 2_500 * TIMING.heartbeatSeconds));
+      // This handBack leaves the job active, so every pass of the reaper hands the dead job back
+      // again. Once it has done so REAPER_PASSES times, the passes before the last one have each
+      // also looked at the live job, however slowly the heartbeats ran.
+      await waitFor(`the dead job to be handed back in ${REAPER_PASSES} reaper passes`, () => (handedBack.length >= REAPER_PASSES ? true : null));
 
       expect(handedBack.map((job) => job.jobId)).toContain(deadJob);
       expect(handedBack.every((job) => job.connectionId === deadConnection)).toBe(true);

@@ -10,6 +10,8 @@ import { createTenant, insertLogEntries, insertUsers } from './testing.ts';
 
 const DAY = 86_400_000;
 const AS_OF = new Date('2026-06-01T12:00:00Z');
+/** How long the lock test waits for the crunch to reach its connection lock. */
+const LOCK_WAIT_TIMEOUT_MS = 30_000;
 
 /**
  * `activity_daily` has no unique index, so the crunch alone keeps one row per connection, person,
@@ -101,18 +103,43 @@ describe.each(testDatabaseTargets().filter((target) => target.name === 'PostgreS
     return tenant;
   }
 
+  /**
+   * Waits until another session requests the advisory lock `key` and PostgreSQL makes it wait, or
+   * until `hasFinished` returns true because the session got past the lock without waiting.
+   */
+  async function waitForLockWaiter(key: string, hasFinished: () => boolean): Promise<void> {
+    const deadline = Date.now() + LOCK_WAIT_TIMEOUT_MS;
+    for (;;) {
+      // A one-key advisory lock shows its 64-bit key split into classid (high half) and objid.
+      const { rows } = await sql<{ waiting: boolean }>`
+        select exists (
+          select 1 from pg_locks
+          where locktype = 'advisory' and not granted and objsubid = 1
+            and database = (select oid from pg_database where datname = current_database())
+            and ((classid::bigint << 32) | objid::bigint) = hashtext(${key})::bigint
+        ) as waiting
+      `.execute(database.db);
+      if (rows[0]?.waiting === true || hasFinished()) return;
+      if (Date.now() > deadline) throw new Error(`Timed out after ${LOCK_WAIT_TIMEOUT_MS} ms waiting for a session to wait on the advisory lock ${key}`);
+      await sleep(50);
+    }
+  }
+
   it('crunch waits for its connection lock', async () => {
     const tenant = await seedTenant('Waiting');
+    const lockKey = `seatwise.crunch:${tenant.connectionId}`;
     let isFinished = false;
 
     // The running crunch is wrapped in an object, because a returned promise would make the
     // transaction wait for the crunch that waits for the transaction's lock.
     const { running } = await database.db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(hashtext(${`seatwise.crunch:${tenant.connectionId}`}))`.execute(trx);
+      await sql`select pg_advisory_xact_lock(hashtext(${lockKey}))`.execute(trx);
       const running = crunchConnection(database.db, tenant.connectionId, AS_OF).then(() => {
         isFinished = true;
       });
-      await sleep(1_000);
+      // The crunch must be seen blocked on the lock. A fixed pause could end before a slow
+      // machine got the crunch that far, and the test would pass without a wait to check.
+      await waitForLockWaiter(lockKey, () => isFinished);
       expect(isFinished).toBe(false);
       return { running };
     });

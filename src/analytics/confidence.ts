@@ -100,6 +100,8 @@ export async function recomputeAccountFeatures(trx: Transaction<DB>, scope: Crun
 
   const exercised = await countExercisedAccountFeatures(trx, scope, start90);
 
+  // Once the inventory stream has run, a feature without a row is one the stream has no list to read for.
+  const unreadReason = inventory.length === 0 ? 'The account inventory has not been synced yet.' : 'Seatwise does not read whether this feature is set up in PagerDuty.';
   const rows = PAGERDUTY_FEATURES.filter((feature) => feature.scope === 'account' && feature.inventoryFeature !== undefined).map((feature) => {
     const inventoryFeature = feature.inventoryFeature ?? feature.key;
     const row = inventoryByFeature.get(inventoryFeature);
@@ -110,7 +112,7 @@ export async function recomputeAccountFeatures(trx: Transaction<DB>, scope: Crun
       organization_id: scope.organizationId,
       feature_key: feature.key,
       status,
-      reason: row === undefined ? 'The account inventory has not been synced yet.' : row.reason,
+      reason: row === undefined ? unreadReason : row.reason,
       configured_count: row === undefined || status === 'unavailable' ? null : (resourceCounts.get(inventoryFeature) ?? row.resource_count),
       exercised_count_90d: exercised.get(inventoryFeature) ?? null,
       computed_at: scope.asOf,

@@ -364,6 +364,7 @@ describe.each(testDatabaseTargets())('feature analytics on $name', ({ open }) =>
     expect(workflows).toMatchObject({ status: 'unavailable', configuredCount: null });
     const priorities = view.accountFeatures.find((feature) => feature.key === 'account_priorities');
     expect(priorities).toMatchObject({ status: 'unknown', exercisedCount90d: 1 });
+    expect(priorities?.reason).toBe('Seatwise does not read whether this feature is set up in PagerDuty.');
   });
 
   it('presents one person in full', async () => {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { DataFolderInUseError } from '../db/data-folder-lock.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -77,7 +78,17 @@ program
 async function runServer(options: StartOptions): Promise<void> {
   const config = readConfigOrExit();
   const logger = createLogger(config.logLevel);
-  const running = await startSeatwise(config, options, logger);
+  let running: Awaited<ReturnType<typeof startSeatwise>>;
+  try {
+    running = await startSeatwise(config, options, logger);
+  } catch (error) {
+    if (!(error instanceof DataFolderInUseError)) throw error;
+    // The database is the first thing a start opens, so nothing else runs yet. Returning instead
+    // of calling process.exit lets the log transport flush.
+    logger.fatal({ dataDir: error.dataDir, pid: error.pid }, error.message);
+    process.exitCode = 1;
+    return;
+  }
 
   let isStopping = false;
   const stop = (signal: NodeJS.Signals) => {

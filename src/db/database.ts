@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { acquireDataFolderLock } from './data-folder-lock.ts';
 import { Mutex } from './mutex.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
@@ -77,13 +78,20 @@ async function openPostgres(url: string): Promise<Database> {
 
 async function openPGlite(dataDir: string | 'memory'): Promise<Database> {
   let pglite: PGlite;
+  let releaseLock = () => {};
   if (dataDir === 'memory') {
     pglite = new PGlite();
   } else {
     mkdirSync(dataDir, { recursive: true });
+    releaseLock = acquireDataFolderLock(dataDir);
     pglite = new PGlite(join(dataDir, 'pgdata'));
   }
-  await pglite.waitReady;
+  try {
+    await pglite.waitReady;
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
 
   const mutex = new Mutex();
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite, mutex) });
@@ -113,8 +121,12 @@ async function openPGlite(dataDir: string | 'memory'): Promise<Database> {
       );
     },
     async close() {
-      await db.destroy();
-      await pglite.close();
+      try {
+        await db.destroy();
+        await pglite.close();
+      } finally {
+        releaseLock();
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, type Config } from '../config/env.ts';
+import { DataFolderInUseError } from '../db/data-folder-lock.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { buildReport } from './build.ts';
@@ -9,7 +10,10 @@ import { renderReport, type ReportFormat } from './formats.ts';
 /** Exit codes of `seatwise report`. */
 export const REPORT_EXIT_CODES = {
   succeeded: 0,
-  /** No organization or no synced PagerDuty account to report on, or the report could not be written. */
+  /**
+   * No organization or no synced PagerDuty account to report on, another process has the data
+   * folder open, or the report could not be written.
+   */
   failed: 1,
   /** The command line or configuration is invalid. */
   usage: 64,
@@ -54,7 +58,14 @@ export async function runReportCommand(argv: string[], output: CommandOutput = {
     }
   }
 
-  const database = await openReportDatabase(config, options.dataDir);
+  let database: Database;
+  try {
+    database = await openReportDatabase(config, options.dataDir);
+  } catch (error) {
+    if (!(error instanceof DataFolderInUseError)) throw error;
+    output.err.write(`${error.message}\n`);
+    return REPORT_EXIT_CODES.failed;
+  }
   try {
     await migrate(database);
     const organizationId = await findOrganization(database, options.organization);

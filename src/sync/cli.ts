@@ -5,6 +5,7 @@ import { saveCredentials } from '../connections/credentials.ts';
 import { loadVault } from '../connections/vault.ts';
 import { probeApiKey } from '../connectors/pagerduty/identity.ts';
 import { PAGERDUTY_API_HOSTS, regionOfApiBaseUrl, type PagerDutyRegion } from '../connectors/pagerduty/provider.ts';
+import { DataFolderInUseError } from '../db/data-folder-lock.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -14,7 +15,7 @@ import { DAY_MS } from './windows.ts';
 /** Exit codes of `seatwise sync`. */
 export const SYNC_EXIT_CODES = {
   succeeded: 0,
-  /** Some or all streams failed; the next run continues from the checkpoints. */
+  /** Some or all streams failed (the next run continues from the checkpoints), or another process has the data folder open. */
   failed: 1,
   /** PagerDuty rejected the API key. */
   needsAction: 2,
@@ -79,7 +80,14 @@ export async function runSyncCommand(
   }
   const dataDir = parsed.dataDir ?? config.dataDir;
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const database = await openCommandDatabase(config, parsed.dataDir);
+  let database: Database;
+  try {
+    database = await openCommandDatabase(config, parsed.dataDir);
+  } catch (error) {
+    if (!(error instanceof DataFolderInUseError)) throw error;
+    output.err.write(`${error.message}\n`);
+    return SYNC_EXIT_CODES.failed;
+  }
   try {
     await migrate(database);
     const vault = loadVault({ encryptionKey: config.encryptionKey, dataDir, logger });

@@ -14,6 +14,9 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number.parseFloat(v
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
+/** The folder inside a data folder that contains PGlite's database files. */
+export const PGLITE_FOLDER_NAME = 'pgdata';
+
 /** The one database a Seatwise process uses: PGlite in the data folder, or PostgreSQL. */
 export interface Database {
   kind: DatabaseKind;
@@ -84,7 +87,7 @@ async function openPGlite(dataDir: string | 'memory'): Promise<Database> {
   } else {
     mkdirSync(dataDir, { recursive: true });
     releaseLock = acquireDataFolderLock(dataDir);
-    pglite = new PGlite(join(dataDir, 'pgdata'));
+    pglite = new PGlite(join(dataDir, PGLITE_FOLDER_NAME));
   }
   try {
     await pglite.waitReady;

@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, type Config } from '../config/env.ts';
 import { DataFolderInUseError } from '../db/data-folder-lock.ts';
-import { openDatabase, type Database } from '../db/database.ts';
+import { openDatabase, PGLITE_FOLDER_NAME, type Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { buildReport } from './build.ts';
 import { renderReport, type ReportFormat } from './formats.ts';
@@ -56,6 +58,13 @@ export async function runReportCommand(argv: string[], output: CommandOutput = {
       output.err.write(`The sync before the report failed (exit code ${syncExitCode}); no report was written. Fix the sync error above and run the command again.\n`);
       return syncExitCode;
     }
+  }
+
+  // Opening an embedded database creates it, which a report must not do in a mistyped folder.
+  const embeddedDataDir = options.dataDir ?? (config.databaseUrl === undefined ? config.dataDir : undefined);
+  if (embeddedDataDir !== undefined && !existsSync(join(embeddedDataDir, PGLITE_FOLDER_NAME))) {
+    output.err.write(`No Seatwise database in ${embeddedDataDir}. Check --data-dir or SEATWISE_DATA_DIR, or run \`seatwise sync --api-key KEY\` to create one.\n`);
+    return REPORT_EXIT_CODES.failed;
   }
 
   let database: Database;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -155,6 +155,20 @@ describe('seatwise report', () => {
       expect(result.err).toContain('seatwise sync --api-key');
     } finally {
       rmSync(emptyDir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves a missing data folder alone', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'seatwise-missing-'));
+    const missingDir = join(parent, 'typo');
+    try {
+      const result = await runReport(['--data-dir', missingDir]);
+      expect(result.exitCode).toBe(1);
+      expect(result.err).toContain(`No Seatwise database in ${missingDir}`);
+      expect(result.err).toContain('seatwise sync --api-key');
+      expect(existsSync(missingDir)).toBe(false);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 });

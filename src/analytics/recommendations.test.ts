@@ -210,6 +210,12 @@ describe('computeEffectiveDate', () => {
     expect(computeEffectiveDate(AS_OF, annual)).toBe('2027-07-01');
   });
 
+  it('keeps a leap day renewal in February', () => {
+    const annual: ContractTerms = { ...CONTRACT, billingPeriod: 'annual', renewalDate: '2024-02-29', noticePeriodDays: 0 };
+    expect(computeEffectiveDate(AS_OF, annual)).toBe('2027-02-28');
+    expect(computeEffectiveDate(new Date('2027-06-15T12:00:00Z'), annual)).toBe('2028-02-29');
+  });
+
   it('accepts the deadline day itself', () => {
     const annual: ContractTerms = { ...CONTRACT, billingPeriod: 'annual', renewalDate: '2026-07-15', noticePeriodDays: 30 };
     expect(computeEffectiveDate(AS_OF, annual)).toBe('2026-07-15');

@@ -298,13 +298,21 @@ export function computeEffectiveDate(asOf: Date, contract: ContractTerms | null)
     return nextMonth.toISOString().slice(0, 10);
   }
 
-  const renewal = new Date(`${contract.renewalDate}T00:00:00Z`);
-  if (Number.isNaN(renewal.getTime())) throw new Error(`Invalid contract renewal date ${JSON.stringify(contract.renewalDate)}; expected YYYY-MM-DD.`);
+  const firstRenewal = new Date(`${contract.renewalDate}T00:00:00Z`);
+  if (Number.isNaN(firstRenewal.getTime())) throw new Error(`Invalid contract renewal date ${JSON.stringify(contract.renewalDate)}; expected YYYY-MM-DD.`);
   const today = new Date(Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth(), asOf.getUTCDate()));
-  while (daysBefore(renewal, contract.noticePeriodDays) < today) {
-    renewal.setUTCFullYear(renewal.getUTCFullYear() + 1);
+  let renewal = firstRenewal;
+  for (let years = 1; daysBefore(renewal, contract.noticePeriodDays) < today; years += 1) {
+    renewal = anniversary(firstRenewal, years);
   }
   return renewal.toISOString().slice(0, 10);
+}
+
+/** Returns the date `years` years after `date`; a 29 February falls on 28 February in other years. */
+function anniversary(date: Date, years: number): Date {
+  const year = date.getUTCFullYear() + years;
+  const lastDayOfMonth = new Date(Date.UTC(year, date.getUTCMonth() + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(year, date.getUTCMonth(), Math.min(date.getUTCDate(), lastDayOfMonth)));
 }
 
 /** Loads the candidates, contract, settings and exemptions of a connection and rewrites its recommendations. */

@@ -163,4 +163,16 @@ describe('seatwise sync command', () => {
     expect(code).toBe(SYNC_EXIT_CODES.usage);
     expect(err.text()).toContain('Missing PagerDuty API key: pass --api-key-file FILE, set SEATWISE_PAGERDUTY_API_KEY, or pass --api-key KEY.');
   });
+
+  it('rejects a blank API key', async () => {
+    const out = capture();
+    const err = capture();
+    // Unused ports on the loopback interface, so a key that slipped through would reach nothing.
+    const regionHosts = { us: 'http://127.0.0.1:9', eu: 'http://127.0.0.1:9' };
+
+    const code = await runSyncCommand(['--api-key', ' '], { out: out.stream, err: err.stream }, { regionHosts });
+
+    expect(code).toBe(SYNC_EXIT_CODES.usage);
+    expect(err.text()).toContain('The API key passed to --api-key is empty');
+  });
 });

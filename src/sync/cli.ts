@@ -151,7 +151,11 @@ function parseArguments(argv: string[], output: { out: NodeJS.WritableStream; er
 
 /** Takes the API key from `--api-key`, `--api-key-file` or SEATWISE_PAGERDUTY_API_KEY, in that order. */
 async function resolveApiKey(options: SyncCommandOptions, config: Config): Promise<{ ok: true; value: string } | { ok: false; message: string }> {
-  if (options.apiKey !== undefined) return { ok: true, value: options.apiKey };
+  if (options.apiKey !== undefined) {
+    const key = options.apiKey.trim();
+    if (key === '') return { ok: false, message: 'The API key passed to --api-key is empty; pass the PagerDuty REST API key, or use --api-key-file FILE.' };
+    return { ok: true, value: key };
+  }
   if (options.apiKeyFile !== undefined) {
     let text: string;
     try {

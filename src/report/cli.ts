@@ -123,6 +123,10 @@ function parseArguments(argv: string[], output: CommandOutput): ReportOptions | 
     throw error;
   }
   const values = command.opts<{ dataDir?: string; format: ReportFormat; output?: string; organization?: string; apiKey?: string; apiUrl?: string }>();
+  if (values.output !== undefined && values.output.trim() === '') {
+    output.err.write('--output is empty; pass the path of the file to write, or leave the option out to print the report.\n');
+    return REPORT_EXIT_CODES.usage;
+  }
   if (values.apiUrl !== undefined && values.apiKey === undefined) {
     output.err.write('--api-url needs --api-key: the URL is only used to sync first.\n');
     return REPORT_EXIT_CODES.usage;

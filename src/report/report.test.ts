@@ -141,6 +141,12 @@ describe('seatwise report', () => {
     }
   });
 
+  it('rejects an empty output path', async () => {
+    const result = await runReport(['--data-dir', dataDir, '--output', '']);
+    expect(result.exitCode).toBe(64);
+    expect(result.err).toContain('--output');
+  });
+
   it('rejects an unknown format', async () => {
     const result = await runReport(['--data-dir', dataDir, '--format', 'pdf']);
     expect(result.exitCode).toBe(64);

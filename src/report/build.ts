@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { liveConnectionIds } from '../connections/repository.ts';
 import type { DB } from '../db/schema.ts';
+import { STALE_SYNC_MS } from '../analytics/confidence.ts';
 import type { Guardrail } from '../analytics/recommendations.ts';
 import { presentFeatures, type AccountFeatureView, type FeatureUsage, type WeeklyActive } from '../dashboard/features.ts';
 import { presentOverview, toIso } from '../dashboard/overview.ts';
@@ -92,8 +93,15 @@ export async function buildReport(db: Kysely<DB>, organizationId: string, genera
   const recommendations = await presentRecommendations(db, organizationId);
   const people = await loadPeople(db, organizationId);
 
+  // The crunch runs right after a sync, so it never finds its own sync stale. A report written
+  // later judges staleness at `generatedAt`.
+  const lastSyncAt = overview.connection?.lastSyncAt ?? null;
+  const isStale = lastSyncAt !== null && generatedAt.getTime() - new Date(lastSyncAt).getTime() > STALE_SYNC_MS;
   const dataConfidence: UtilizationReport['dataConfidence'] = {};
-  for (const signal of features.signals) dataConfidence[signal.signal] = { status: signal.status, reason: signal.reason };
+  for (const signal of features.signals) {
+    const staleReason = isStale && signal.status === 'available' && signal.reason === null ? `Stale: the last sync finished at ${lastSyncAt}.` : null;
+    dataConfidence[signal.signal] = { status: signal.status, reason: staleReason ?? signal.reason };
+  }
 
   return {
     formatVersion: REPORT_FORMAT_VERSION,

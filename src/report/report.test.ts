@@ -10,6 +10,7 @@ import { crunchConnection, daysBefore } from '../analytics/crunch.ts';
 import { saveContract } from '../analytics/contracts.ts';
 import { createTenant, insertLicenses, insertLogEntries, insertUsers } from '../analytics/testing.ts';
 import { startSimulator, type RunningSimulator } from '../../simulator/index.ts';
+import { buildReport } from './build.ts';
 import { runReportCommand } from './cli.ts';
 import type { UtilizationReport } from './build.ts';
 import { launchChromium, PHONE_VIEWPORT } from '../../test/support/browser.ts';
@@ -245,6 +246,26 @@ describe('seatwise report with an API key', () => {
     expect(seats.sort((left, right) => left.licenseId.localeCompare(right.licenseId))).toEqual(
       expectedSeats.sort((left, right) => left.licenseId.localeCompare(right.licenseId)),
     );
+  });
+
+  it('marks signals stale two days on', async () => {
+    const database = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      const organization = await database.db.selectFrom('organizations').select('id').executeTakeFirstOrThrow();
+      const fresh = await buildReport(database.db, organization.id);
+      const lastSyncAt = new Date(fresh.account?.lastSyncAt ?? 0);
+      const available = Object.entries(fresh.dataConfidence).filter(([, state]) => state.status === 'available');
+      expect(available.length).toBeGreaterThan(0);
+      for (const [signal, state] of available) expect(state.reason, signal).toBeNull();
+
+      const later = await buildReport(database.db, organization.id, new Date(lastSyncAt.getTime() + 49 * 3_600_000));
+      for (const [signal] of available) {
+        expect(later.dataConfidence[signal]?.status, signal).toBe('available');
+        expect(later.dataConfidence[signal]?.reason, signal).toBe(`Stale: the last sync finished at ${lastSyncAt.toISOString()}.`);
+      }
+    } finally {
+      await database.close();
+    }
   });
 
   it('names the synced account without a contract', async () => {

@@ -18,6 +18,7 @@ import { computeUsageTruth, type UsageTruth, type UsageTruthOptions } from './us
 export type { GroundTruth, PersonAction, PersonTruth, SeatTruth } from './ground-truth.ts';
 export type { LicenseAccess, RequestLogEntry, TokenExchangeFailure } from './context.ts';
 export type { FaultRates } from './faults.ts';
+export { incidentPriority } from './incident-priority.ts';
 export type { PlanName, SimAccount } from './model.ts';
 export type { CoverageTruth, FeatureSignals, FeatureUseTruth, IncidentSubscriberReads, RecommendationTruth, UsageTruth, UsageTruthOptions } from './usage-truth.ts';
 

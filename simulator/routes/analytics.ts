@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PdError } from '../errors.ts';
+import { incidentPriority } from '../incident-priority.ts';
 import type { SimIncident, SimUser } from '../model.ts';
 import { formatInstant, isValidTimeZone } from '../time.ts';
 import { pathParam, type Json, type Route, type RouteInput } from './common.ts';
@@ -213,6 +214,7 @@ function rawIncidentRow(input: RouteInput, incident: SimIncident, timeZone: stri
   const firstAck = entries.find((entry) => entry.type === 'acknowledge_log_entry');
   const name = (userId: string): string => wire.index.anyUser(userId)?.name ?? userId;
   const seconds = (entryAt: Date): number => Math.round((entryAt.getTime() - incident.createdAt.getTime()) / 1000);
+  const priority = incidentPriority(context.account, incident);
 
   return {
     id: incident.id,
@@ -244,9 +246,9 @@ function rawIncidentRow(input: RouteInput, incident: SimIncident, timeZone: stri
     ...(resolve?.agent.type === 'user_reference' ? { resolved_by_user_id: resolve.agent.id, resolved_by_user_name: name(resolve.agent.id) } : {}),
     ...(firstAck === undefined ? {} : { seconds_to_first_ack: seconds(firstAck.createdAt) }),
     total_notifications: entries.filter((entry) => entry.type === 'notify_log_entry').length,
-    priority_id: null,
-    priority_name: null,
-    priority_order: null,
+    priority_id: priority?.id ?? null,
+    priority_name: priority?.name ?? null,
+    priority_order: priority === null ? null : context.account.inventory.priorities.indexOf(priority) + 1,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { IncidentState } from '../account-index.ts';
 import { PdError } from '../errors.ts';
+import { incidentPriority } from '../incident-priority.ts';
 import { incidentSubscribers } from '../incident-subscribers.ts';
 import type { SimIncident, SimLogEntry, SimUser } from '../model.ts';
 import { offsetPage, parseOffsetRequest } from '../paging.ts';
@@ -144,6 +145,7 @@ function incidentObject(input: RouteInput, incident: SimIncident, include: Set<s
   const policy = context.account.escalationPolicies.find((candidate) => candidate.id === service?.escalationPolicyId);
   const team = service === undefined ? undefined : wire.index.team(service.teamId);
   const status = state?.status ?? 'triggered';
+  const priority = incidentPriority(context.account, incident);
 
   return {
     id: incident.id,
@@ -178,7 +180,10 @@ function incidentObject(input: RouteInput, incident: SimIncident, include: Set<s
     alert_counts: { all: 1, triggered: status === 'resolved' ? 0 : 1, resolved: status === 'resolved' ? 1 : 0 },
     is_mergeable: true,
     urgency: incident.urgency,
-    priority: null,
+    priority:
+      priority === null
+        ? null
+        : { id: priority.id, type: 'priority', summary: priority.name, self: `${wire.apiUrl}/priorities/${priority.id}`, html_url: null, name: priority.name, description: priority.description },
     incidents_responders: [],
     responder_requests: [],
   };

@@ -492,7 +492,8 @@ export type InventoryFeature =
   | 'event_orchestrations'
   | 'extensions'
   | 'addons'
-  | 'automation_actions';
+  | 'automation_actions'
+  | 'priorities';
 
 export interface PdFeatureResourcesTable {
   connection_id: string;

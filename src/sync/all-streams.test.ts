@@ -359,6 +359,7 @@ describe('sync of every stream', () => {
       extensions: inventory.extensions,
       addons: inventory.addons,
       automation_actions: inventory.automationActions,
+      priorities: inventory.priorities,
     };
     const stored = await rows(`select feature, id, name from pd_feature_resources where connection_id = :connection and deleted_at is null`);
     expect(sorted(stored)).toEqual(sorted(Object.entries(resources).flatMap(([feature, items]) => items.map((item) => ({ feature, id: item.id, name: item.name })))));

@@ -28,6 +28,7 @@ const FEATURE_SOURCES: FeatureSource[] = [
   { feature: 'extensions', label: 'Extensions', path: '/extensions', key: 'extensions', paging: 'offset' },
   { feature: 'addons', label: 'Add-ons', path: '/addons', key: 'addons', paging: 'offset' },
   { feature: 'automation_actions', label: 'Automation actions', path: '/automation_actions/actions', key: 'actions', paging: 'cursor' },
+  { feature: 'priorities', label: 'Priorities', path: '/priorities', key: 'priorities', paging: 'offset' },
 ];
 
 /**

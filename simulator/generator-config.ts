@@ -3,7 +3,9 @@ import type {
   EscalationTarget,
   PlanName,
   SimAuditRecord,
+  SimCustomField,
   SimEscalationPolicy,
+  SimIncidentType,
   SimInventory,
   SimLicense,
   SimSchedule,
@@ -37,10 +39,13 @@ const MOBILE_CLIENT_ID = 'PagerDutyMobile';
 export const PLAN_ABILITIES: Record<PlanName, readonly string[]> = {
   free: [],
   professional: ['teams', 'urgencies', 'service_support_hours'],
-  business: ['teams', 'urgencies', 'service_support_hours', 'read_only_users', 'advanced_permissions', 'coordinated_responding', 'audit_records', 'incident_workflows', 'priorities'],
+  business: [
+    'teams', 'urgencies', 'service_support_hours', 'read_only_users', 'advanced_permissions', 'coordinated_responding', 'audit_records', 'incident_workflows',
+    'priorities', 'custom_fields',
+  ],
   enterprise: [
     'teams', 'urgencies', 'service_support_hours', 'read_only_users', 'advanced_permissions', 'coordinated_responding', 'audit_records', 'incident_workflows',
-    'priorities', 'automation_actions', 'event_orchestration', 'status_pages',
+    'priorities', 'custom_fields', 'automation_actions', 'event_orchestration', 'status_pages',
   ],
 };
 
@@ -309,6 +314,36 @@ function atLeast(plan: PlanName, minimum: PlanName): boolean {
   return order.indexOf(plan) >= order.indexOf(minimum);
 }
 
+/**
+ * Returns the incident types and custom fields of a plan, with fixed ids so that adding them draws
+ * nothing from the generator's random or id sources and leaves every other generated record as it was.
+ */
+function incidentTypesFor(plan: PlanName, now: number): Pick<SimInventory, 'incidentTypes' | 'customFields'> {
+  const createdAt = new Date(now - 200 * DAY_MS);
+  const base: SimIncidentType = { id: 'PITBASE', name: 'incident_default', displayName: 'Base Incident', enabled: true, parentId: null, createdAt };
+  if (!atLeast(plan, 'business')) return { incidentTypes: [base], customFields: [] };
+  const security: SimIncidentType = { id: 'PITSECU', name: 'security', displayName: 'Security', enabled: true, parentId: base.id, createdAt };
+  const fraud: SimIncidentType = { id: 'PITFRAU', name: 'fraud', displayName: 'Fraud', enabled: false, parentId: base.id, createdAt };
+  const field = (id: string, incidentType: SimIncidentType, name: string, displayName: string, enabled: boolean): SimCustomField => ({
+    id,
+    incidentTypeId: incidentType.id,
+    name,
+    displayName,
+    enabled,
+    createdAt,
+  });
+  return {
+    incidentTypes: [base, security, fraud],
+    customFields: [
+      field('PCFENVI', base, 'environment', 'Environment', true),
+      field('PCFCUST', base, 'customer_impact', 'Customer impact', true),
+      field('PCFOLDR', base, 'legacy_region', 'Legacy region', false),
+      field('PCFCVES', security, 'cve', 'CVE', true),
+      field('PCFAMNT', fraud, 'amount', 'Amount', true),
+    ],
+  };
+}
+
 /** Account-level features the plan allows, some configured but idle (a disabled workflow, an unpublished page). */
 export function generateInventory(random: Random, ids: IdSource, options: ConfigOptions, users: SimUser[], teams: SimTeam[], services: SimService[]): SimInventory {
   const now = options.now.getTime();
@@ -316,7 +351,7 @@ export function generateInventory(random: Random, ids: IdSource, options: Config
   const team = (): SimTeam => random.pick(teams);
   const daysAgo = (minimum: number, maximum: number): Date => new Date(now - random.integer(minimum, maximum) * DAY_MS);
 
-  const inventory: Omit<SimInventory, 'businessServiceSubscribers'> = {
+  const inventory: Omit<SimInventory, 'businessServiceSubscribers' | 'incidentTypes' | 'customFields'> = {
     vendors: VENDORS.map(([name, description, websiteUrl]) => ({ id: ids.object(), name, description, websiteUrl })),
     extensions: atLeast(plan, 'professional')
       ? services.slice(0, 3).map((service, index) => ({
@@ -354,7 +389,7 @@ export function generateInventory(random: Random, ids: IdSource, options: Config
       ? [{ id: ids.object(), name: 'Restart web tier', description: 'Rolls the web servers', createdAt: daysAgo(60, 400), runnerId: ids.object(), serviceIds: services.slice(0, 2).map((service) => service.id) }]
       : [],
   };
-  return { ...inventory, businessServiceSubscribers: generateSubscribers(inventory.businessServices, users, teams) };
+  return { ...inventory, ...incidentTypesFor(plan, now), businessServiceSubscribers: generateSubscribers(inventory.businessServices, users, teams) };
 }
 
 /**

@@ -156,8 +156,30 @@ export interface SimInventory {
   priorities: { id: string; name: string; description: string }[];
   vendors: { id: string; name: string; description: string; websiteUrl: string }[];
   automationActions: { id: string; name: string; description: string; createdAt: Date; runnerId: string; serviceIds: string[] }[];
+  /** Incident types; every account has the base type `incident_default`. */
+  incidentTypes: SimIncidentType[];
+  /** Custom fields, each defined on one incident type. */
+  customFields: SimCustomField[];
   /** Stakeholders subscribed to status updates of a business service, served by `/business_services/{id}/subscribers`. */
   businessServiceSubscribers: SimSubscriber[];
+}
+
+export interface SimIncidentType {
+  id: string;
+  name: string;
+  displayName: string;
+  enabled: boolean;
+  parentId: string | null;
+  createdAt: Date;
+}
+
+export interface SimCustomField {
+  id: string;
+  incidentTypeId: string;
+  name: string;
+  displayName: string;
+  enabled: boolean;
+  createdAt: Date;
 }
 
 /** A user or team that receives a business service's status updates. */

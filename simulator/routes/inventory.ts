@@ -257,6 +257,53 @@ function listAutomationActions(input: RouteInput): Json {
   };
 }
 
+/** Serves `GET /incidents/types`: the enabled incident types, the base type among them, without paging. `filter` selects disabled or all types. */
+function listIncidentTypes(input: RouteInput): Json {
+  const filter = input.params.get('filter') ?? 'enabled';
+  if (filter !== 'enabled' && filter !== 'disabled' && filter !== 'all') throw new PdError('invalidInput', [`filter must be "enabled", "disabled" or "all", got "${filter}"`]);
+  const types = input.context.account.inventory.incidentTypes.filter((type) => filter === 'all' || type.enabled === (filter === 'enabled'));
+  return {
+    incident_types: types.map((type) => ({
+      id: type.id,
+      type: 'incident_type',
+      name: type.name,
+      display_name: type.displayName,
+      description: null,
+      enabled: type.enabled,
+      parent: type.parentId === null ? null : { id: type.parentId, type: 'incident_type_reference' },
+      created_at: input.wire.formatTime(type.createdAt),
+      updated_at: input.wire.formatTime(type.createdAt),
+    })),
+  };
+}
+
+/** Serves `GET /incidents/types/{type_id_or_name}/custom_fields`: the fields defined on one incident type, without paging. */
+function listIncidentTypeCustomFields(input: RouteInput): Json {
+  requireAbility(input.context, 'custom_fields');
+  const key = pathParam(input);
+  const incidentType = input.context.account.inventory.incidentTypes.find((type) => type.id === key || type.name === key);
+  if (incidentType === undefined) throw new PdError('notFound', [`Incident type ${key} not found; list the types with GET /incidents/types`]);
+  const fields = input.context.account.inventory.customFields.filter((field) => field.incidentTypeId === incidentType.id);
+  return {
+    fields: fields.map((field) => ({
+      id: field.id,
+      type: 'field',
+      summary: field.name,
+      self: `${input.wire.apiUrl}/incidents/types/${incidentType.id}/custom_fields/${field.id}`,
+      name: field.name,
+      display_name: field.displayName,
+      description: null,
+      field_type: 'single_value',
+      data_type: 'string',
+      default_value: null,
+      enabled: field.enabled,
+      incident_type: incidentType.name,
+      created_at: input.wire.formatTime(field.createdAt),
+      updated_at: input.wire.formatTime(field.createdAt),
+    })),
+  };
+}
+
 export const INVENTORY_ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/services$/, scope: 'services.read', handle: listServices },
   { method: 'GET', pattern: new RegExp(`^/services/${ID}$`), scope: 'services.read', handle: getService },
@@ -271,4 +318,6 @@ export const INVENTORY_ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/priorities$/, scope: 'priorities.read', handle: listPriorities },
   { method: 'GET', pattern: /^\/vendors$/, scope: 'vendors.read', handle: listVendors },
   { method: 'GET', pattern: /^\/automation_actions\/actions$/, scope: null, handle: listAutomationActions },
+  { method: 'GET', pattern: /^\/incidents\/types$/, scope: 'incident_types.read', handle: listIncidentTypes },
+  { method: 'GET', pattern: /^\/incidents\/types\/([A-Za-z0-9_]+)\/custom_fields$/, scope: 'custom_fields.read', handle: listIncidentTypeCustomFields },
 ];

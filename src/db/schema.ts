@@ -493,7 +493,8 @@ export type InventoryFeature =
   | 'extensions'
   | 'addons'
   | 'automation_actions'
-  | 'priorities';
+  | 'priorities'
+  | 'custom_fields';
 
 export interface PdFeatureResourcesTable {
   connection_id: string;

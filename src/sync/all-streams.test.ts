@@ -360,6 +360,10 @@ describe('sync of every stream', () => {
       addons: inventory.addons,
       automation_actions: inventory.automationActions,
       priorities: inventory.priorities,
+      // PagerDuty lists enabled incident types unless asked otherwise, so fields of disabled types stay unread.
+      custom_fields: inventory.customFields
+        .filter((field) => inventory.incidentTypes.some((type) => type.id === field.incidentTypeId && type.enabled))
+        .map((field) => ({ id: field.id, name: field.displayName })),
     };
     const stored = await rows(`select feature, id, name from pd_feature_resources where connection_id = :connection and deleted_at is null`);
     expect(sorted(stored)).toEqual(sorted(Object.entries(resources).flatMap(([feature, items]) => items.map((item) => ({ feature, id: item.id, name: item.name })))));

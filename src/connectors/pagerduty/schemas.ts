@@ -241,6 +241,16 @@ export const featureResourceSchema = z.looseObject({
   is_enabled: nullableBoolean,
 });
 
+/** Response of `GET /incidents/types`, which lists every type of the filter at once, without paging. */
+export const incidentTypesResponseSchema = z.looseObject({
+  incident_types: z.array(z.looseObject({ id: z.string(), name: nullableString, enabled: nullableBoolean })),
+});
+
+/** Response of `GET /incidents/types/{id}/custom_fields`: the custom fields of one incident type, without paging. */
+export const incidentTypeCustomFieldsResponseSchema = z.looseObject({
+  fields: z.array(z.looseObject({ id: z.string(), name: nullableString, display_name: nullableString, created_at: nullableString, enabled: nullableBoolean })),
+});
+
 export const currentUserResponseSchema = z.looseObject({ user: userSchema });
 
 /** Builds the envelope schema of a classic offset-paginated list whose items are under `key`. */

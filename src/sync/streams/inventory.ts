@@ -3,7 +3,7 @@ import type { CursorPage } from '../../connectors/pagerduty/client.ts';
 import type { ApiError } from '../../connectors/pagerduty/errors.ts';
 import * as map from '../../connectors/pagerduty/mappers.ts';
 import { describeApiError } from '../../connectors/pagerduty/errors.ts';
-import { featureResourceSchema } from '../../connectors/pagerduty/schemas.ts';
+import { featureResourceSchema, incidentTypeCustomFieldsResponseSchema, incidentTypesResponseSchema } from '../../connectors/pagerduty/schemas.ts';
 import type { InventoryFeature } from '../../db/schema.ts';
 import { ok, type Result } from '../../lib/result.ts';
 import { upsertRows } from '../upsert.ts';
@@ -16,7 +16,8 @@ interface FeatureSource {
   label: string;
   path: string;
   key: string;
-  paging: 'offset' | 'cursor';
+  /** `incident_types`: the list at `path` names incident types, each with its own list of custom fields. */
+  paging: 'offset' | 'cursor' | 'incident_types';
 }
 
 /** Account-level features and the list that shows whether each is configured. */
@@ -29,6 +30,7 @@ const FEATURE_SOURCES: FeatureSource[] = [
   { feature: 'addons', label: 'Add-ons', path: '/addons', key: 'addons', paging: 'offset' },
   { feature: 'automation_actions', label: 'Automation actions', path: '/automation_actions/actions', key: 'actions', paging: 'cursor' },
   { feature: 'priorities', label: 'Priorities', path: '/priorities', key: 'priorities', paging: 'offset' },
+  { feature: 'custom_fields', label: 'Custom fields', path: '/incidents/types', key: 'incident_types', paging: 'incident_types' },
 ];
 
 /**
@@ -84,6 +86,7 @@ async function readFeature(context: StreamContext, source: FeatureSource) {
     await context.progress.page({ records: items.length });
   };
 
+  if (source.paging === 'incident_types') return readCustomFields(context, source, store);
   if (source.paging === 'offset') {
     const result = await context.client.listAll(source.path, {}, source.key, featureResourceSchema, (page) => store(page.items));
     return result.ok ? ok(count) : result;
@@ -97,6 +100,36 @@ async function readFeature(context: StreamContext, source: FeatureSource) {
     if (page.value.nextCursor === null) return ok(count);
     cursor = page.value.nextCursor;
   }
+}
+
+/**
+ * Reads the custom fields of every enabled incident type (PagerDuty lists only enabled types unless
+ * asked otherwise). A field that two types list is stored once, as enabled if either lists it enabled.
+ */
+async function readCustomFields(
+  context: StreamContext,
+  source: FeatureSource,
+  store: (items: z.infer<typeof featureResourceSchema>[]) => Promise<void>,
+): Promise<Result<number, ApiError>> {
+  const types = await context.client.get(source.path, {}, incidentTypesResponseSchema);
+  if (!types.ok) return types;
+  await context.progress.page({ records: 0 });
+
+  const fields = new Map<string, z.infer<typeof featureResourceSchema>>();
+  for (const incidentType of types.value.incident_types) {
+    const listed = await context.client.get(`${source.path}/${encodeURIComponent(incidentType.id)}/custom_fields`, {}, incidentTypeCustomFieldsResponseSchema);
+    if (!listed.ok) return listed;
+    const typeFields = listed.value.fields.map((field) => ({
+      id: field.id,
+      name: field.display_name ?? field.name ?? null,
+      created_at: field.created_at ?? null,
+      is_enabled: field.enabled !== false || fields.get(field.id)?.is_enabled === true,
+    }));
+    for (const field of typeFields) fields.set(field.id, field);
+    // One stored page per request, so the run's page count matches its requests.
+    await store(typeFields);
+  }
+  return ok(fields.size);
 }
 
 async function recordInventory(context: StreamContext, feature: InventoryFeature, status: 'available' | 'unavailable', reason: string | null, count: number): Promise<void> {

@@ -330,6 +330,8 @@ function recommend(account: SimAccount, options: UsageTruthOptions, features: Fe
     const lastActivityMs = activityUses.length === 0 ? null : Math.max(...activityUses.map((use) => Date.parse(use.lastUsedAt)));
     const sumOf = (kind: 'responder' | 'on_call' | 'configuration') => uses.filter((use) => activityKind(use) === kind).reduce((sum, use) => sum + countIn(use), 0);
 
+    // Seatwise reads creation times from PagerDuty's analytics and skips people created within the window.
+    if (user.createdAt.getTime() > unusedSinceMs) continue;
     let kind: RecommendationKindTruth | null = null;
     if (user.invitationSent && lastActivityMs === null && !actedInHistory.has(user.id)) kind = 'remove_invitation';
     else if (lastActivityMs === null || lastActivityMs < unusedSinceMs) kind = 'reclaim_seat';

@@ -343,6 +343,29 @@ describe.each(testDatabaseTargets())('feature analytics on $name', ({ open }) =>
     expect(recommendation?.yearly_saving_minor).toBe(49_200);
   });
 
+  it('waits a window for new invitees', async () => {
+    const newco = await createTenant(database.db, 'Newco');
+    await insertLicenses(database.db, newco.connectionId, [{ id: 'LNEW', name: 'Business (Full User)', roleGroup: 'FullUser', currentValue: 2, allocationsAvailable: 0 }]);
+    await insertUsers(database.db, newco.connectionId, [
+      { id: 'PJUSTINVITED', licenseId: 'LNEW', invitationSent: true },
+      { id: 'PLONGINVITED', licenseId: 'LNEW', invitationSent: true },
+    ]);
+    const analyticsRow = (userId: string, createdAt: Date) => ({
+      connection_id: newco.connectionId,
+      user_id: userId,
+      signed_up: false,
+      raw: JSON.stringify({ id: userId, created_at: createdAt.toISOString(), signed_up: false }),
+    });
+    await database.db
+      .insertInto('pd_analytics_users')
+      .values([analyticsRow('PJUSTINVITED', daysBefore(AS_OF, 3)), analyticsRow('PLONGINVITED', daysBefore(AS_OF, 120))])
+      .execute();
+    await crunchConnection(database.db, newco.connectionId, AS_OF);
+
+    const recommendations = await database.db.selectFrom('recommendations').select(['external_id', 'kind']).where('connection_id', '=', newco.connectionId).execute();
+    expect(recommendations).toEqual([{ external_id: 'PLONGINVITED', kind: 'remove_invitation' }]);
+  });
+
   it('presents recommendations with totals', async () => {
     const view = await presentRecommendations(database.db, tenant.organizationId);
     expect(view.currency).toBe('USD');

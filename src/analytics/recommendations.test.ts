@@ -32,6 +32,7 @@ function candidate(overrides: Partial<RecommendationCandidate>): RecommendationC
     roleGroup: 'FullUser',
     invitationSent: false,
     isInvitedNeverSignedUp: false,
+    createdAt: null,
     lastActivityAt: daysBefore(AS_OF, 2),
     lastActivitySignal: 'incident_action',
     responderActions: 4,
@@ -65,6 +66,18 @@ function input(candidates: RecommendationCandidate[], overrides: Partial<Recomme
 describe('buildRecommendations', () => {
   it('skips active responders', () => {
     expect(buildRecommendations(input([candidate({})]))).toEqual([]);
+  });
+
+  it('waits a window for new people', () => {
+    const invited = { invitationSent: true, isInvitedNeverSignedUp: true, lastActivityAt: null, lastActivitySignal: null, responderActions: 0 };
+    expect(buildRecommendations(input([candidate({ ...invited, createdAt: daysBefore(AS_OF, 10) })]))).toEqual([]);
+    expect(buildRecommendations(input([candidate({ lastActivityAt: null, responderActions: 0, createdAt: daysBefore(AS_OF, 10) })]))).toEqual([]);
+    expect(buildRecommendations(input([candidate({ responderActions: 0, createdAt: daysBefore(AS_OF, 10) })]))).toEqual([]);
+
+    const [invitation] = buildRecommendations(input([candidate({ ...invited, createdAt: daysBefore(AS_OF, 91) })]));
+    expect(invitation?.kind).toBe('remove_invitation');
+    const [reclaim] = buildRecommendations(input([candidate({ lastActivityAt: null, responderActions: 0, createdAt: daysBefore(AS_OF, 91) })]));
+    expect(reclaim?.kind).toBe('reclaim_seat');
   });
 
   it('reclaims an unused seat', () => {

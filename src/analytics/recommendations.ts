@@ -50,6 +50,8 @@ export interface RecommendationCandidate {
   roleGroup: string | null;
   invitationSent: boolean;
   isInvitedNeverSignedUp: boolean;
+  /** Creation time of the person in PagerDuty, from its analytics, or null when analytics were not read. */
+  createdAt: Date | null;
   lastActivityAt: Date | null;
   lastActivitySignal: string | null;
   /** Incident actions (acknowledge, resolve, notes, ...) in the last `unusedDays` days. */
@@ -104,6 +106,7 @@ export interface Recommendation {
 
 /**
  * Applies the recommendation rules to every candidate:
+ * - nothing for a person PagerDuty's analytics report as created within the last `unusedDays` days;
  * - `remove_invitation`: a licensed person invited but never signed up;
  * - `reclaim_seat`: a licensed person with no activity on any signal in `unusedDays` days;
  * - `downgrade_to_stakeholder`: a Full User active in `unusedDays` days but only watching, that is
@@ -156,6 +159,8 @@ function seatOf(candidate: RecommendationCandidate, seatBasis: RecommendationInp
 }
 
 function classify(candidate: RecommendationCandidate, unusedSince: Date): RecommendationKind | null {
+  // Someone created within the window has not had the whole window to join or act.
+  if (candidate.createdAt !== null && candidate.createdAt > unusedSince) return null;
   if (candidate.isInvitedNeverSignedUp) return 'remove_invitation';
 
   const isUnused = candidate.lastActivityAt === null || candidate.lastActivityAt < unusedSince;
@@ -469,6 +474,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
     role_group: string | null;
     invitation_sent: boolean;
     is_invited_never_signed_up: boolean;
+    created_at_text: string | null;
     last_activity_at: Date | string | null;
     last_activity_signal: string | null;
     responder_actions: number;
@@ -523,7 +529,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
     )
     select
       p.external_id, p.name, p.email, p.role, p.license_id, p.license_name, p.role_group,
-      u.invitation_sent, p.is_invited_never_signed_up, p.last_activity_at, p.last_activity_signal,
+      u.invitation_sent, p.is_invited_never_signed_up, au.raw->>'created_at' as created_at_text, p.last_activity_at, p.last_activity_signal,
       coalesce(fc.responder_actions, 0) as responder_actions,
       coalesce(fc.on_call_shifts, 0) as on_call_shifts,
       coalesce(fc.configuration_changes, 0) as configuration_changes,
@@ -532,6 +538,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
       (select jsonb_agg(ss.schedule_id order by ss.schedule_id) from schedule_sizes ss where ss.only_user_id = p.external_id) as stranded_schedules
     from people p
     join pd_users u on u.connection_id = p.connection_id and u.id = p.external_id
+    left join pd_analytics_users au on au.connection_id = p.connection_id and au.user_id = p.external_id
     left join feature_counts fc on fc.external_id = p.external_id
     where p.connection_id = ${connection} and not p.is_deleted
     order by p.external_id
@@ -547,6 +554,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
     roleGroup: row.role_group,
     invitationSent: row.invitation_sent,
     isInvitedNeverSignedUp: row.is_invited_never_signed_up,
+    createdAt: parseInstant(row.created_at_text),
     lastActivityAt: row.last_activity_at === null ? null : new Date(row.last_activity_at),
     lastActivitySignal: row.last_activity_signal,
     responderActions: Number(row.responder_actions),
@@ -587,4 +595,11 @@ export async function recomputeRecommendationsOfOrganization(db: Kysely<DB>, org
     await recomputeRecommendations(trx, { connectionId: lastCrunch.connection_id, organizationId, asOf });
     return asOf;
   });
+}
+
+/** Parses an instant PagerDuty sent as text, or returns null when it is missing or not a date. */
+function parseInstant(text: string | null): Date | null {
+  if (text === null) return null;
+  const instant = new Date(text);
+  return Number.isNaN(instant.getTime()) ? null : instant;
 }

@@ -210,12 +210,13 @@ function summarizeFeatures(events: Event[], account: SimAccount, options: UsageT
 /**
  * Lists the business services and incidents whose status updates reach each person, as
  * `business_service:ID` and `incident:ID`: those the person subscribed to, and those a team of the
- * person subscribed to. An object reached both ways counts once. Incidents are those a sync at
- * `asOf` reads the subscribers of (`listIncidentsReadForSubscribers`).
+ * person subscribed to, or with `isDirectOnly` only the former. An object reached both ways counts
+ * once. Incidents are those a sync at `asOf` reads the subscribers of (`listIncidentsReadForSubscribers`).
  */
-function subscribedObjects(account: SimAccount, options: UsageTruthOptions): Map<string, Set<string>> {
+function subscribedObjects(account: SimAccount, options: UsageTruthOptions, isDirectOnly = false): Map<string, Set<string>> {
   const byPerson = new Map<string, Set<string>>();
   const reach = (subscriber: { subscriberType: 'user' | 'team'; subscriberId: string }, subscribable: string) => {
+    if (isDirectOnly && subscriber.subscriberType === 'team') return;
     const personIds = subscriber.subscriberType === 'user' ? [subscriber.subscriberId] : account.users.filter((user) => user.teamIds.includes(subscriber.subscriberId)).map((user) => user.id);
     for (const personId of personIds) byPerson.set(personId, (byPerson.get(personId) ?? new Set()).add(subscribable));
   };
@@ -318,6 +319,9 @@ function recommend(account: SimAccount, options: UsageTruthOptions, features: Fe
     if (entry.agent.type === 'user_reference') actedInHistory.add(entry.agent.id);
   });
 
+  // A sync at `asOf` reads every subscription, so each one falls in every window.
+  const directSubscriptions = subscribedObjects(account, options, true);
+
   const recommendations: RecommendationTruth[] = [];
   for (const user of account.users) {
     const license = account.licenses.find((candidate) => candidate.id === user.licenseId);
@@ -334,8 +338,11 @@ function recommend(account: SimAccount, options: UsageTruthOptions, features: Fe
     if (user.createdAt.getTime() > unusedSinceMs) continue;
     let kind: RecommendationKindTruth | null = null;
     if (user.invitationSent && lastActivityMs === null && !actedInHistory.has(user.id)) kind = 'remove_invitation';
-    else if (lastActivityMs === null || lastActivityMs < unusedSinceMs) kind = 'reclaim_seat';
-    else if (license.roleGroup === 'FullUser' && sumOf('responder') === 0 && sumOf('on_call') === 0 && sumOf('configuration') === 0 && !cover.isPermanentOnCall && cover.escalationPolicyIds.length === 0) {
+    else if (lastActivityMs === null || lastActivityMs < unusedSinceMs) {
+      // Someone who follows status updates needs a Stakeholder seat, so a Full User moves down to one and a Stakeholder keeps it.
+      if ((directSubscriptions.get(user.id)?.size ?? 0) === 0) kind = 'reclaim_seat';
+      else if (license.roleGroup === 'FullUser') kind = 'downgrade_to_stakeholder';
+    } else if (license.roleGroup === 'FullUser' && sumOf('responder') === 0 && sumOf('on_call') === 0 && sumOf('configuration') === 0 && !cover.isPermanentOnCall && cover.escalationPolicyIds.length === 0) {
       kind = 'downgrade_to_stakeholder';
     }
     if (kind === null) continue;

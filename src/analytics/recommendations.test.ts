@@ -38,6 +38,7 @@ function candidate(overrides: Partial<RecommendationCandidate>): RecommendationC
     responderActions: 4,
     onCallShifts: 0,
     configurationChanges: 0,
+    stakeholderSubscriptions: 0,
     escalationPolicyIds: [],
     scheduleIds: [],
     upcomingShiftCount: 0,
@@ -120,6 +121,20 @@ describe('buildRecommendations', () => {
   it('never downgrades stakeholders', () => {
     const watcher = candidate({ responderActions: 0, licenseName: 'Business (Stakeholder)', roleGroup: 'Stakeholder' });
     expect(buildRecommendations(input([watcher]))).toEqual([]);
+  });
+
+  it('downgrades an inactive subscriber', () => {
+    const [recommendation] = buildRecommendations(input([candidate({ lastActivityAt: null, responderActions: 0, stakeholderSubscriptions: 2 })]));
+    expect(recommendation?.kind).toBe('downgrade_to_stakeholder');
+    expect(recommendation?.yearlySavingMinor).toBe((4_100 - 300) * 12);
+    expect(recommendation?.evidence).toMatchObject({ stakeholderSubscriptions: 2, lastActivityAt: null });
+  });
+
+  it('keeps a subscribed stakeholder seat', () => {
+    const subscriber = candidate({ lastActivityAt: null, responderActions: 0, licenseName: 'Business (Stakeholder)', roleGroup: 'Stakeholder', stakeholderSubscriptions: 1 });
+    expect(buildRecommendations(input([subscriber]))).toEqual([]);
+    const [unsubscribed] = buildRecommendations(input([{ ...subscriber, stakeholderSubscriptions: 0 }]));
+    expect(unsubscribed?.kind).toBe('reclaim_seat');
   });
 
   it('cleans up pending invitations', () => {

@@ -60,6 +60,11 @@ export interface RecommendationCandidate {
   onCallShifts: number;
   /** Configuration changes in the last `unusedDays` days; Stakeholders cannot make them. */
   configurationChanges: number;
+  /**
+   * Business services and incidents the person subscribed to for status updates, read by a sync in
+   * the last `unusedDays` days. A team's subscriptions do not count: they show no choice of the person.
+   */
+  stakeholderSubscriptions: number;
   escalationPolicyIds: string[];
   scheduleIds: string[];
   upcomingShiftCount: number;
@@ -108,10 +113,12 @@ export interface Recommendation {
  * Applies the recommendation rules to every candidate:
  * - nothing for a person PagerDuty's analytics report as created within the last `unusedDays` days;
  * - `remove_invitation`: a licensed person invited but never signed up;
- * - `reclaim_seat`: a licensed person with no activity on any signal in `unusedDays` days;
- * - `downgrade_to_stakeholder`: a Full User active in `unusedDays` days but only watching, that is
- *   no incident action, no on-call shift, no configuration change and no escalation policy
- *   membership in that window.
+ * - `reclaim_seat`: a licensed person with no activity on any signal and no stakeholder subscription
+ *   in `unusedDays` days;
+ * - `downgrade_to_stakeholder`: a Full User only watching in `unusedDays` days: either active but
+ *   with no incident action, no on-call shift, no configuration change and no escalation policy
+ *   membership, or inactive but subscribed to business services or incidents for status updates.
+ * A Stakeholder who only follows status updates keeps the seat, because that is what it is for.
  * Guardrails then block or flag each one.
  */
 export function buildRecommendations(input: RecommendationInput): Recommendation[] {
@@ -164,7 +171,9 @@ function classify(candidate: RecommendationCandidate, unusedSince: Date): Recomm
   if (candidate.isInvitedNeverSignedUp) return 'remove_invitation';
 
   const isUnused = candidate.lastActivityAt === null || candidate.lastActivityAt < unusedSince;
-  if (isUnused) return 'reclaim_seat';
+  if (isUnused && candidate.stakeholderSubscriptions === 0) return 'reclaim_seat';
+  // Status updates reach the person, which a Stakeholder seat is enough for.
+  if (isUnused) return candidate.roleGroup === 'FullUser' ? 'downgrade_to_stakeholder' : null;
 
   const isOnlyWatching =
     candidate.roleGroup === 'FullUser' &&
@@ -237,6 +246,7 @@ function evidenceOf(kind: RecommendationKind, candidate: RecommendationCandidate
     responderActions: candidate.responderActions,
     onCallShifts: candidate.onCallShifts,
     configurationChanges: candidate.configurationChanges,
+    stakeholderSubscriptions: candidate.stakeholderSubscriptions,
     escalationPolicies: candidate.escalationPolicyIds.length,
     schedules: candidate.scheduleIds.length,
     ...(kind === 'remove_invitation' ? { invitationSent: candidate.invitationSent } : {}),
@@ -480,6 +490,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
     responder_actions: number;
     on_call_shifts: number;
     configuration_changes: number;
+    stakeholder_subscriptions: number;
     escalation_policy_ids: string[];
     schedule_ids: string[];
     upcoming_shift_count: number;
@@ -526,6 +537,13 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
       from person_features pf
       where pf.connection_id = ${connection}
       group by pf.external_id
+    ),
+    direct_subscriptions as (
+      select s.subscriber_id as external_id, count(*)::int as stakeholder_subscriptions
+      from pd_notification_subscriptions s
+      where s.connection_id = ${connection} and s.subscriber_type = 'user'
+        and s.first_seen_at <= ${scope.asOf}::timestamptz and s.synced_at >= ${daysBefore(scope.asOf, unusedDays)}::timestamptz
+      group by s.subscriber_id
     )
     select
       p.external_id, p.name, p.email, p.role, p.license_id, p.license_name, p.role_group,
@@ -533,6 +551,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
       coalesce(fc.responder_actions, 0) as responder_actions,
       coalesce(fc.on_call_shifts, 0) as on_call_shifts,
       coalesce(fc.configuration_changes, 0) as configuration_changes,
+      coalesce(ds.stakeholder_subscriptions, 0) as stakeholder_subscriptions,
       p.escalation_policy_ids, p.schedule_ids, p.upcoming_shift_count, p.is_permanent_on_call, p.open_incident_count,
       (select jsonb_agg(sl.level order by sl.level) from stranded_levels sl where sl.user_id = p.external_id) as stranded_levels,
       (select jsonb_agg(ss.schedule_id order by ss.schedule_id) from schedule_sizes ss where ss.only_user_id = p.external_id) as stranded_schedules
@@ -540,6 +559,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
     join pd_users u on u.connection_id = p.connection_id and u.id = p.external_id
     left join pd_analytics_users au on au.connection_id = p.connection_id and au.user_id = p.external_id
     left join feature_counts fc on fc.external_id = p.external_id
+    left join direct_subscriptions ds on ds.external_id = p.external_id
     where p.connection_id = ${connection} and not p.is_deleted
     order by p.external_id
   `.execute(trx);
@@ -560,6 +580,7 @@ async function loadCandidates(trx: Transaction<DB>, scope: CrunchScope, unusedDa
     responderActions: Number(row.responder_actions),
     onCallShifts: Number(row.on_call_shifts),
     configurationChanges: Number(row.configuration_changes),
+    stakeholderSubscriptions: Number(row.stakeholder_subscriptions),
     escalationPolicyIds: row.escalation_policy_ids,
     scheduleIds: row.schedule_ids,
     upcomingShiftCount: row.upcoming_shift_count,

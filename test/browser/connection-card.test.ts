@@ -379,7 +379,7 @@ describe('plan without a feature', () => {
       // The feature inventory reads what the plan has and names each feature it could not read.
       const inventory = await expectStreamRow(run, planStack.database, { name: 'feature_inventory', label: 'Feature inventory', outcome: 'Succeeded' });
       await expect(inventory.locator('.stream-outcome-detail').textContent()).resolves.toBe(
-        'Not readable: Incident workflows (not on the account plan); Automation actions (not on the account plan).',
+        'Not readable: Incident workflows (not on the account plan); Automation actions (not on the account plan); Priorities (not on the account plan); Custom fields (not on the account plan).',
       );
       await expectAccessible(page);
       await desktop.screenshot('history open');

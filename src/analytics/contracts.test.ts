@@ -113,6 +113,18 @@ describe.each(testDatabaseTargets())('contract storage on $name', ({ open }) => 
     expect(saved.error.problems.map((problem) => problem.field).sort()).toEqual(['billingPeriod', 'lines', 'renewalDate']);
   });
 
+  it('rejects a far-off renewal date', async () => {
+    for (const renewalDate of ['0001-01-01', '1999-12-31', '2100-01-01', '9999-12-31']) {
+      const saved = await saveContract(database.db, organizationId, { billingPeriod: 'annual', renewalDate, lines: [{ licenseName: 'Business (Full User)', pricePerSeat: '41' }] });
+      expect(saved.ok, `renewal date ${renewalDate} is rejected`).toBe(false);
+      if (saved.ok) continue;
+      expect(saved.error.problems.map((problem) => problem.field)).toEqual(['renewalDate']);
+      expect(saved.error.problems[0]?.message).toMatch(/between 2000-01-01 and 2099-12-31/);
+    }
+    const saved = await saveContract(database.db, organizationId, { billingPeriod: 'annual', renewalDate: '2099-12-31', lines: [{ licenseName: 'Business (Full User)', pricePerSeat: '41' }] });
+    expect(saved.ok).toBe(true);
+  });
+
   it('reads thousands separators, not decimal commas', async () => {
     const grouped = await saveContract(database.db, organizationId, { billingPeriod: 'annual', lines: [{ licenseName: 'Business (Full User)', pricePerSeat: '1,234.50' }] });
     expect(grouped.ok).toBe(true);

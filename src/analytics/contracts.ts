@@ -51,6 +51,9 @@ const priceSchema = z
   });
 
 const isoDateSchema = z.iso.date({ message: 'must be a date as YYYY-MM-DD' });
+/** Bounds of a renewal date: outside them a typing slip such as 0001 or 9999 would set the effective dates. */
+const EARLIEST_RENEWAL_DATE = '2000-01-01';
+const LATEST_RENEWAL_DATE = '2099-12-31';
 
 export const contractLineSchema = z.object({
   licenseName: z.string().trim().min(1, 'must name the license, such as "Business (Full User)"').max(200),
@@ -70,7 +73,11 @@ export const contractInputSchema = z
       .transform((code) => code.toUpperCase())
       .default('USD'),
     billingPeriod: z.enum(['monthly', 'annual']),
-    renewalDate: isoDateSchema.nullable().default(null),
+    renewalDate: isoDateSchema
+      // A value that is no date at all has its problem named by the format check alone.
+      .refine((date) => !/^\d{4}-\d{2}-\d{2}$/.test(date) || (date >= EARLIEST_RENEWAL_DATE && date <= LATEST_RENEWAL_DATE), `must be between ${EARLIEST_RENEWAL_DATE} and ${LATEST_RENEWAL_DATE}`)
+      .nullable()
+      .default(null),
     noticePeriodDays: z.coerce.number().int().min(0).max(MAX_NOTICE_PERIOD_DAYS, `must be at most ${MAX_NOTICE_PERIOD_DAYS}`).default(0),
     lines: z.array(contractLineSchema).min(1, 'must list at least one license with its price'),
   })

@@ -72,7 +72,7 @@ it('members settings and organization menu', async () => {
 
     await pending.getByRole('button', { name: 'Revoke the invitation of newbie@orbit.test' }).click();
     await page.getByText('No invitation is pending.').waitFor();
-    await audit.getByRole('rowheader', { name: 'Member invite revoked' }).waitFor();
+    await audit.getByRole('rowheader', { name: 'Member invitation revoked' }).waitFor();
 
     await members.getByRole('button', { name: 'Remove Ivy Member' }).click();
     await members.getByRole('group', { name: 'Confirm removing Ivy Member' }).getByRole('button', { name: 'Remove' }).click();

@@ -16,6 +16,7 @@ import {
   type SessionView,
 } from '../api-types.ts';
 import { humanize } from '../format.ts';
+import { auditActionLabel } from '../audit-labels.ts';
 import { ErrorMessage, Loading, TableScroller, Time, useApiData } from './common.tsx';
 
 /** Returns the roles a user with `actorRole` may give: owners any, admins any but owner. */
@@ -290,7 +291,7 @@ function AuditLog({ events }: { events: AuditEventView[] }): JSX.Element {
               </td>
               <td data-label="Who">{event.actorLabel}</td>
               <th scope="row" data-label="Action">
-                {humanize(event.action.replace('.', ' '))}
+                {auditActionLabel(event.action)}
               </th>
               <td data-label="Details">{describeDetails(event.details)}</td>
             </tr>

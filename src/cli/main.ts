@@ -130,4 +130,11 @@ function readConfigOrExit(): Config {
   }
 }
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // `migrate` opens the data folder too; the other commands report a folder in use themselves.
+  if (!(error instanceof DataFolderInUseError)) throw error;
+  console.error(error.message);
+  process.exitCode = 1;
+}

@@ -92,11 +92,11 @@ describe('data folder lock', () => {
     }
   });
 
-  it('start names the busy folder', async () => {
+  it.each(['start', 'migrate'])('%s names the busy folder', async (command) => {
     const holder = await startHolder(dataDir);
     try {
       const bin = join(import.meta.dirname, '..', '..', 'bin', 'seatwise.js');
-      const child = spawn(process.execPath, [bin, 'start'], {
+      const child = spawn(process.execPath, [bin, command], {
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SEATWISE_DATA_DIR: dataDir, PORT: '0', SIMULATOR_PORT: '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

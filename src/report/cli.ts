@@ -77,13 +77,18 @@ export async function runReportCommand(argv: string[], output: CommandOutput = {
   }
   try {
     await migrate(database);
-    const organizationId = await findOrganization(database, options.organization);
-    if (organizationId === null) {
+    const organizationIds = await findOrganizations(database, options.organization);
+    const organizationId = organizationIds[0];
+    if (organizationId === undefined) {
       output.err.write(
         options.organization === undefined
           ? 'No organization has a PagerDuty connection in this data folder. Run `seatwise sync --api-key KEY` first, or pass --data-dir.\n'
           : `No organization named or with id "${options.organization}" has a PagerDuty connection. Check --organization.\n`,
       );
+      return REPORT_EXIT_CODES.failed;
+    }
+    if (options.organization !== undefined && organizationIds.length > 1) {
+      output.err.write(`${organizationIds.length} organizations are named "${options.organization}". Pass the id of one with --organization: ${organizationIds.join(', ')}.\n`);
       return REPORT_EXIT_CODES.failed;
     }
 
@@ -159,8 +164,11 @@ async function openReportDatabase(config: Config, dataDir: string | undefined): 
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Finds the organization by name or id, or the oldest one with a PagerDuty connection. */
-async function findOrganization(database: Database, nameOrId: string | undefined): Promise<string | null> {
+/**
+ * Lists the ids of the organizations with a PagerDuty connection, oldest first: those with the given
+ * name or id, or all of them.
+ */
+async function findOrganizations(database: Database, nameOrId: string | undefined): Promise<string[]> {
   let query = database.db
     .selectFrom('organizations as o')
     .innerJoin('connections as c', (join) => join.onRef('c.organization_id', '=', 'o.id').on('c.provider', '=', 'pagerduty'))
@@ -170,6 +178,6 @@ async function findOrganization(database: Database, nameOrId: string | undefined
   if (nameOrId !== undefined) {
     query = UUID_PATTERN.test(nameOrId) ? query.where('o.id', '=', nameOrId) : query.where('o.name', '=', nameOrId);
   }
-  const row = await query.executeTakeFirst();
-  return row?.id ?? null;
+  const rows = await query.execute();
+  return [...new Set(rows.map((row) => row.id))];
 }

@@ -219,6 +219,46 @@ describe('seatwise report CSV with hostile names', () => {
   });
 });
 
+describe('seatwise report with two organizations of one name', () => {
+  let dataDir: string;
+  const organizationIds: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'seatwise-report-twins-'));
+    const database = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      await migrate(database);
+      for (const email of ['first@twin.test', 'second@twin.test']) {
+        const tenant = await createTenant(database.db, 'Twin');
+        await insertUsers(database.db, tenant.connectionId, [{ id: 'PTWIN', name: 'Tess Twin', email }]);
+        await crunchConnection(database.db, tenant.connectionId, AS_OF);
+        organizationIds.push(tenant.organizationId);
+      }
+    } finally {
+      await database.close();
+    }
+  });
+
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('asks which organization a shared name means', async () => {
+    const result = await runReport(['--data-dir', dataDir, '--organization', 'Twin']);
+    expect(result.exitCode).toBe(1);
+    expect(result.out).toBe('');
+    expect(result.err).toContain('2 organizations are named "Twin"');
+    for (const id of organizationIds) expect(result.err).toContain(id);
+  });
+
+  it('reports the organization of an id', async () => {
+    const result = await runReport(['--data-dir', dataDir, '--organization', organizationIds[1] ?? '', '--format', 'json']);
+    expect(result.exitCode).toBe(0);
+    const report = JSON.parse(result.out) as { people: Array<{ email: string }> };
+    expect(report.people.map((person) => person.email)).toEqual(['second@twin.test']);
+  });
+});
+
 describe('seatwise report with an API key', () => {
   let simulator: RunningSimulator;
   let dataDir: string;

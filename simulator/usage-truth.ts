@@ -30,6 +30,8 @@ export interface FeatureSignals {
   signIn: string[];
   auditRecord: string[];
   subscription: string[];
+  /** Features that count the escalation policies a person is on, directly or through a schedule. */
+  escalationPolicyMember: string[];
   /** The features whose use is activity of the person, by what the recommendation rules count it as. */
   activity: Record<string, 'responder' | 'on_call' | 'configuration' | 'other'>;
 }
@@ -172,9 +174,9 @@ function collectEvents(account: SimAccount, options: UsageTruthOptions, shifts: 
 }
 
 /**
- * Summarizes events per person and feature, and adds the subscriptions a single sync at `asOf`
- * reads, held directly or through a team. That sync is the first and the latest to read each
- * subscription, so each counts in every window, and its first and last use are `asOf`.
+ * Summarizes events per person and feature, and adds the subscriptions, held directly or through a
+ * team, and the escalation policy memberships that a single sync at `asOf` reads. That sync is the
+ * first and the latest to read each, so each counts in every window, and its first and last use are `asOf`.
  */
 function summarizeFeatures(events: Event[], account: SimAccount, options: UsageTruthOptions): FeatureUseTruth[] {
   const asOfMs = options.asOf.getTime();
@@ -194,6 +196,10 @@ function summarizeFeatures(events: Event[], account: SimAccount, options: UsageT
   for (const [personId, subscribables] of subscribedObjects(account, options)) {
     const count = subscribables.size;
     for (const featureKey of options.signals.subscription) touch(personId, featureKey, asOfMs, [count, count, count]);
+  }
+  for (const [personId, policyIds] of policiesByMember(account)) {
+    const count = policyIds.size;
+    for (const featureKey of options.signals.escalationPolicyMember) touch(personId, featureKey, asOfMs, [count, count, count]);
   }
 
   return [...byKey.values()].map((summary) => ({
@@ -223,6 +229,23 @@ function subscribedObjects(account: SimAccount, options: UsageTruthOptions, isDi
   for (const subscriber of account.inventory.businessServiceSubscribers) reach(subscriber, `business_service:${subscriber.businessServiceId}`);
   for (const incident of listIncidentsReadForSubscribers(account, options)) {
     for (const subscriber of incidentSubscribers(account, incident)) reach(subscriber, `incident:${incident.id}`);
+  }
+  return byPerson;
+}
+
+/**
+ * Lists the escalation policies each person is on: as a user target of a rule, or as a member of
+ * the layer of a schedule that a rule targets. A policy reached several ways counts once.
+ */
+function policiesByMember(account: SimAccount): Map<string, Set<string>> {
+  const byPerson = new Map<string, Set<string>>();
+  for (const policy of account.escalationPolicies) {
+    for (const rule of policy.rules) {
+      for (const target of rule.targets) {
+        const memberIds = target.type === 'user_reference' ? [target.id] : (account.schedules.find((schedule) => schedule.id === target.id)?.layer.userIds ?? []);
+        for (const personId of memberIds) byPerson.set(personId, (byPerson.get(personId) ?? new Set()).add(policy.id));
+      }
+    }
   }
   return byPerson;
 }

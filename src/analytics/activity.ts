@@ -293,6 +293,7 @@ export async function recomputePersonFeatures(trx: Transaction<DB>, scope: Crunc
     left join edges on edges.person_id = history.external_id and edges.feature_key = history.feature_key
   `.execute(trx);
   await insertSubscriptionUse(trx, scope);
+  await insertEscalationPolicyMembership(trx, scope);
   await sql`analyze crunch_person_features`.execute(trx);
 
   await sql`
@@ -347,8 +348,7 @@ function countWindow(asOf: Date, days: number): { start: Date; nextDay: Date; ne
 async function insertSubscriptionUse(trx: Transaction<DB>, scope: CrunchScope, features: readonly FeatureDefinition[] = PAGERDUTY_FEATURES): Promise<void> {
   const featureKeys = collectSources(features).notificationSubscription;
   if (featureKeys.length === 0) return;
-  const mixed = features.find((feature) => featureKeys.includes(feature.key) && feature.events.some((source) => source.kind !== 'notification_subscription'));
-  if (mixed !== undefined) throw new Error(`Feature ${mixed.key} mixes notification subscriptions with event sources; give subscriptions a feature of their own.`);
+  rejectMixedSources(features, featureKeys, 'notification_subscription');
   const asOf = sql`${scope.asOf}::timestamptz`;
   const connection = sql`${scope.connectionId}::uuid`;
 
@@ -379,6 +379,76 @@ async function insertSubscriptionUse(trx: Transaction<DB>, scope: CrunchScope, f
     cross join (values ${sql.join(featureKeys.map((key) => sql`(${key}::text)`))}) as m(feature_key)
     group by p.person_id, m.feature_key
   `.execute(trx);
+}
+
+/**
+ * Adds the use of escalation policy membership features to `crunch_person_features`. A person is on
+ * a policy as a user target of one of its rules, or as a member of a layer of a schedule that a rule
+ * targets, which is the definition the coverage in `people` uses. Membership has no instant of its
+ * own, so each policy counts once in every window that the latest sync showing the membership falls
+ * in, and first and last use are that sync (capped at `asOf`).
+ *
+ * A membership was last shown by the oldest of the records it rests on: the policy's targets, the
+ * schedule's layer members, and for a deleted person the person's last read. So a deleted person
+ * or a deleted policy counts only up to the last sync that read it. The targets of a deleted policy
+ * come from the policy as last read, because the sync that finds it deleted drops its target rows.
+ *
+ * NOTE: the synced tables keep only the latest read of a policy or schedule, so first use is the
+ * latest sync that showed the membership, not the first.
+ */
+async function insertEscalationPolicyMembership(trx: Transaction<DB>, scope: CrunchScope, features: readonly FeatureDefinition[] = PAGERDUTY_FEATURES): Promise<void> {
+  const featureKeys = collectSources(features).escalationPolicyMembership;
+  if (featureKeys.length === 0) return;
+  rejectMixedSources(features, featureKeys, 'escalation_policy_membership');
+  const asOf = sql`${scope.asOf}::timestamptz`;
+  const connection = sql`${scope.connectionId}::uuid`;
+
+  await sql`
+    insert into crunch_person_features (external_id, feature_key, first_used_at, last_used_at, count_30d, count_60d, count_90d)
+    with
+    targets as (
+      select t.escalation_policy_id, t.target_type, t.target_id, least(t.synced_at, p.synced_at) as synced_at
+      from pd_escalation_targets t
+      join pd_escalation_policies p on p.connection_id = t.connection_id and p.id = t.escalation_policy_id
+      where t.connection_id = ${connection}
+      union
+      select p.id, target ->> 'type', target ->> 'id', p.synced_at
+      from pd_escalation_policies p
+      cross join lateral jsonb_array_elements(case when jsonb_typeof(p.raw -> 'escalation_rules') = 'array' then p.raw -> 'escalation_rules' else '[]'::jsonb end) rule
+      cross join lateral jsonb_array_elements(case when jsonb_typeof(rule -> 'targets') = 'array' then rule -> 'targets' else '[]'::jsonb end) target
+      where p.connection_id = ${connection} and p.deleted_at is not null and target ->> 'id' is not null
+    ),
+    members as (
+      select t.target_id as person_id, t.escalation_policy_id, t.synced_at
+      from targets t
+      where t.target_type in ('user', 'user_reference')
+      union all
+      select lu.user_id, t.escalation_policy_id, least(t.synced_at, lu.synced_at)
+      from targets t
+      join pd_schedule_layer_users lu on lu.connection_id = ${connection} and lu.schedule_id = t.target_id
+      where t.target_type in ('schedule', 'schedule_reference')
+    ),
+    per_policy as (
+      select m.person_id, max(least(m.synced_at, case when u.deleted_at is not null then u.synced_at end)) as synced_at
+      from members m
+      left join pd_users u on u.connection_id = ${connection} and u.id = m.person_id
+      group by m.person_id, m.escalation_policy_id
+    )
+    select
+      p.person_id, f.feature_key, min(least(p.synced_at, ${asOf})), max(least(p.synced_at, ${asOf})),
+      (count(*) filter (where p.synced_at >= ${daysBefore(scope.asOf, 30)}::timestamptz))::int,
+      (count(*) filter (where p.synced_at >= ${daysBefore(scope.asOf, 60)}::timestamptz))::int,
+      (count(*) filter (where p.synced_at >= ${daysBefore(scope.asOf, 90)}::timestamptz))::int
+    from per_policy p
+    cross join (values ${sql.join(featureKeys.map((key) => sql`(${key}::text)`))}) as f(feature_key)
+    group by p.person_id, f.feature_key
+  `.execute(trx);
+}
+
+/** Rejects a feature that mixes a standing-state source with other sources, because its use would be written twice. */
+function rejectMixedSources(features: readonly FeatureDefinition[], featureKeys: readonly string[], kind: 'notification_subscription' | 'escalation_policy_membership'): void {
+  const mixed = features.find((feature) => featureKeys.includes(feature.key) && feature.events.some((source) => source.kind !== kind));
+  if (mixed !== undefined) throw new Error(`Feature ${mixed.key} mixes ${kind} with other event sources; give ${kind} a feature of its own.`);
 }
 
 /** A half-open range of instants `[since, until)`. A null bound is open. */
@@ -486,6 +556,7 @@ interface CollectedSources {
   analyticsSignIn: string[];
   auditRecord: string[];
   notificationSubscription: string[];
+  escalationPolicyMembership: string[];
 }
 
 /** Groups the catalogue's event sources by kind, so each raw table is read by one branch. */
@@ -500,6 +571,7 @@ function collectSources(features: readonly FeatureDefinition[]): CollectedSource
     analyticsSignIn: [],
     auditRecord: [],
     notificationSubscription: [],
+    escalationPolicyMembership: [],
   };
   for (const feature of features) {
     for (const source of feature.events) {
@@ -530,6 +602,9 @@ function collectSources(features: readonly FeatureDefinition[]): CollectedSource
           break;
         case 'notification_subscription':
           collected.notificationSubscription.push(feature.key);
+          break;
+        case 'escalation_policy_membership':
+          collected.escalationPolicyMembership.push(feature.key);
           break;
         default: {
           const unreachable: never = source;

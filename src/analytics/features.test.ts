@@ -394,7 +394,7 @@ describe.each(testDatabaseTargets())('feature analytics on $name', ({ open }) =>
     const view = await presentPerson(database.db, tenant.organizationId, 'PRESP');
     expect(view?.teams).toEqual(['Platform']);
     expect(view?.coverage).toEqual({ escalationPolicyIds: ['EP1'], scheduleIds: [], upcomingShiftCount: 0, isPermanentOnCall: true, openIncidentCount: 0 });
-    expect(view?.features.map((feature) => feature.key)).toEqual(['incident_acknowledge', 'incident_resolve', 'incident_note', 'mobile_app', 'notification_push']);
+    expect(view?.features.map((feature) => feature.key)).toEqual(['incident_acknowledge', 'incident_resolve', 'incident_note', 'escalation_policy_member', 'mobile_app', 'notification_push']);
     expect(view?.unavailableSignals.map((signal) => signal.signal)).toContain('configuration_change');
     expect(await presentPerson(database.db, tenant.organizationId, 'PNOBODY')).toBeNull();
   });

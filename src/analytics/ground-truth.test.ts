@@ -18,6 +18,8 @@ const WINDOW_DAYS = 7;
 const HISTORY_DAYS = 100;
 /** The features that count stakeholder subscriptions. */
 const SUBSCRIPTION_FEATURE_KEYS = PAGERDUTY_FEATURES.filter((feature) => feature.events.some((source) => source.kind === 'notification_subscription')).map((feature) => feature.key);
+/** The features that count the escalation policies a person is on. */
+const POLICY_MEMBER_FEATURE_KEYS = PAGERDUTY_FEATURES.filter((feature) => feature.events.some((source) => source.kind === 'escalation_policy_membership')).map((feature) => feature.key);
 
 const reference = z.object({ id: z.string(), type: z.string() });
 const usersPage = z.object({
@@ -52,6 +54,14 @@ const teamsPage = z.object({ teams: z.array(z.object({ id: z.string() })), more:
 const membersPage = z.object({ members: z.array(z.object({ user: reference })), more: z.boolean() });
 const businessServicesPage = z.object({ business_services: z.array(z.object({ id: z.string() })), more: z.boolean() });
 const subscribersPage = z.object({ subscribers: z.array(z.object({ subscriber_id: z.string(), subscriber_type: z.enum(['user', 'team']) })), more: z.boolean() });
+const escalationPoliciesPage = z.object({
+  escalation_policies: z.array(z.object({ id: z.string(), name: z.string(), escalation_rules: z.array(z.object({ id: z.string(), targets: z.array(reference) })) })),
+  more: z.boolean(),
+});
+const schedulesPage = z.object({
+  schedules: z.array(z.object({ id: z.string(), name: z.string(), schedule_layers: z.array(z.object({ id: z.string(), users: z.array(z.object({ user: reference })) })) })),
+  more: z.boolean(),
+});
 const incidentsPage = z.object({
   incidents: z.array(z.object({ id: z.string(), status: z.string(), created_at: z.string(), last_status_change_at: z.string() })),
   more: z.boolean(),
@@ -158,6 +168,7 @@ async function loadSimulatedAccount(simulator: RunningSimulator, db: Kysely<DB>,
   }
 
   await loadSubscriptions(db, connectionId, getAll);
+  await loadEscalationPolicies(db, connectionId, getAll);
 }
 
 type GetAll = <T>(schema: z.ZodType<{ more: boolean } & Record<string, unknown>>, path: string, key: string, query?: Record<string, string>) => Promise<T[]>;
@@ -211,8 +222,46 @@ async function loadSubscriptions(db: Kysely<DB>, connectionId: string, getAll: G
   }
 }
 
-/** Maps only subscriptions to features, so the simulator's use truth contains subscription counts alone. */
-function subscriptionSignals(): FeatureSignals {
+/** Loads every escalation policy with its rule targets, and every schedule with its layer members, as one sync at NOW reads them. */
+async function loadEscalationPolicies(db: Kysely<DB>, connectionId: string, getAll: GetAll): Promise<void> {
+  const policies = await getAll<z.infer<typeof escalationPoliciesPage>['escalation_policies'][number]>(escalationPoliciesPage, '/escalation_policies', 'escalation_policies');
+  if (policies.length === 0) throw new Error('The simulator served no escalation policies; pick another seed.');
+  await db
+    .insertInto('pd_escalation_policies')
+    .values(policies.map((policy) => ({ connection_id: connectionId, id: policy.id, name: policy.name, description: null, num_loops: null, raw: JSON.stringify(policy), synced_at: NOW, deleted_at: null })))
+    .execute();
+  const targets = policies.flatMap((policy) =>
+    policy.escalation_rules.flatMap((rule, position) =>
+      rule.targets.map((target) => ({
+        connection_id: connectionId,
+        escalation_policy_id: policy.id,
+        rule_position: position,
+        rule_id: rule.id,
+        target_type: target.type,
+        target_id: target.id,
+        escalation_delay_in_minutes: null,
+        synced_at: NOW,
+      })),
+    ),
+  );
+  await db.insertInto('pd_escalation_targets').values(targets).onConflict((oc) => oc.doNothing()).execute();
+
+  const schedules = await getAll<z.infer<typeof schedulesPage>['schedules'][number]>(schedulesPage, '/schedules', 'schedules', { 'include[]': 'schedule_layers' });
+  if (schedules.length === 0) throw new Error('The simulator served no schedules; pick another seed.');
+  await db
+    .insertInto('pd_schedules')
+    .values(schedules.map((schedule) => ({ connection_id: connectionId, id: schedule.id, name: schedule.name, description: null, time_zone: null, raw: JSON.stringify(schedule), synced_at: NOW, deleted_at: null })))
+    .execute();
+  const layerUsers = schedules.flatMap((schedule) =>
+    schedule.schedule_layers.flatMap((layer) =>
+      layer.users.map((entry, position) => ({ connection_id: connectionId, schedule_id: schedule.id, layer_id: layer.id, position, user_id: entry.user.id, synced_at: NOW })),
+    ),
+  );
+  await db.insertInto('pd_schedule_layer_users').values(layerUsers).execute();
+}
+
+/** Maps only subscriptions and escalation policy membership to features, so the simulator's use truth contains their counts alone. */
+function standingStateSignals(): FeatureSignals {
   return {
     logEntryTypes: {},
     logEntryChannels: {},
@@ -223,6 +272,7 @@ function subscriptionSignals(): FeatureSignals {
     signIn: [],
     auditRecord: [],
     subscription: SUBSCRIPTION_FEATURE_KEYS,
+    escalationPolicyMember: POLICY_MEMBER_FEATURE_KEYS,
     activity: {},
   };
 }
@@ -308,11 +358,12 @@ describe.each(testDatabaseTargets())('crunch against simulator on $name', ({ ope
       }
     }
 
-    // Subscriptions count once per business service or incident that reaches the person, directly or through a team.
-    const subscriptionUse = simulator.usageTruth({
+    // Subscriptions count once per business service or incident that reaches the person, directly or
+    // through a team, and membership once per escalation policy the person is on.
+    const standingStateUse = simulator.usageTruth({
       asOf: NOW,
       historyDays: HISTORY_DAYS,
-      signals: subscriptionSignals(),
+      signals: standingStateSignals(),
       incidentSubscriberReads: { recentDays: INCIDENT_SUBSCRIBERS_RECENT_DAYS, maxIncidents: MAX_INCIDENT_SUBSCRIBER_READS_PER_RUN },
       unusedDays: 30,
       exemptEmails: [],
@@ -321,15 +372,18 @@ describe.each(testDatabaseTargets())('crunch against simulator on $name', ({ ope
     const businessServiceUse = simulator.usageTruth({
       asOf: NOW,
       historyDays: HISTORY_DAYS,
-      signals: subscriptionSignals(),
+      signals: standingStateSignals(),
       incidentSubscriberReads: { recentDays: INCIDENT_SUBSCRIBERS_RECENT_DAYS, maxIncidents: 0 },
       unusedDays: 30,
       exemptEmails: [],
       monthlyPrices: null,
     }).features;
-    expect(subscriptionUse.length).toBeGreaterThan(0);
-    expect(subscriptionUse, 'incident subscriptions add to the counts').not.toEqual(businessServiceUse);
-    for (const use of subscriptionUse) expected.set(`${use.personId}/${use.featureKey}`, { count30d: use.count30d, count60d: use.count60d, count90d: use.count90d });
+    expect(standingStateUse.length).toBeGreaterThan(0);
+    expect(standingStateUse, 'incident subscriptions add to the counts').not.toEqual(businessServiceUse);
+    const membershipUse = standingStateUse.filter((use) => POLICY_MEMBER_FEATURE_KEYS.includes(use.featureKey));
+    expect(membershipUse.length, 'people on escalation policies').toBeGreaterThan(0);
+    expect(membershipUse.some((use) => use.count30d > 1), 'a person on several escalation policies').toBe(true);
+    for (const use of standingStateUse) expected.set(`${use.personId}/${use.featureKey}`, { count30d: use.count30d, count60d: use.count60d, count90d: use.count90d });
 
     const rows = await database.db
       .selectFrom('person_features')

@@ -33,7 +33,18 @@ export type FeatureEventSource =
    * A subscription of the person to a business service's or an incident's status updates. It is a
    * standing state rather than an event, so it counts in every window in which a sync saw it held.
    */
-  | { kind: 'notification_subscription' };
+  | { kind: 'notification_subscription' }
+  /**
+   * The person's place on an escalation policy, as a user target of a rule or as a member of a
+   * schedule layer that a rule targets. Like a subscription it is a standing state, and it counts
+   * once per policy in every window in which a sync saw it held.
+   */
+  | { kind: 'escalation_policy_membership' };
+
+/** Returns whether a source shows a standing state, which a sync sees held, rather than events at an instant. */
+export function isStandingStateSource(source: FeatureEventSource): boolean {
+  return source.kind === 'notification_subscription' || source.kind === 'escalation_policy_membership';
+}
 
 export interface FeatureDefinition {
   key: string;
@@ -175,7 +186,7 @@ export const PAGERDUTY_FEATURES: readonly FeatureDefinition[] = [
     scope: 'person',
     requirement: null,
     signals: ['/escalation_policies escalation_rules[].targets', 'schedule layer members'],
-    events: [],
+    events: [{ kind: 'escalation_policy_membership' }],
   },
   {
     key: 'mobile_app',

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
-import { PAGERDUTY_FEATURES, type FeatureCategory, type FeatureDefinition } from './pagerduty-features.ts';
+import { isStandingStateSource, PAGERDUTY_FEATURES, type FeatureCategory, type FeatureDefinition } from './pagerduty-features.ts';
 import { daysAfter, daysBefore, type CrunchScope } from './scope.ts';
 
 /** Last seen looks back this far: a sync fetches the last 90 days of log entries. */
@@ -28,8 +28,13 @@ const SIGNAL_OF_CATEGORY: Record<FeatureCategory, ActivitySignal | null> = {
   account: null,
 };
 
-/** Returns the activity signal of a feature, or null when its use is not activity of the person. */
+/**
+ * Returns the activity signal of a feature, or null when its use is not activity of the person. A
+ * standing state, such as being on an escalation policy, shows no act of the person, and coverage
+ * already contains escalation policy membership for the recommendation rules.
+ */
 export function activitySignalOf(feature: FeatureDefinition): ActivitySignal | null {
+  if (feature.events.length > 0 && feature.events.every(isStandingStateSource)) return null;
   return SIGNAL_OF_CATEGORY[feature.category];
 }
 

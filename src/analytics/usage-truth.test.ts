@@ -38,6 +38,7 @@ function featureSignals(): FeatureSignals {
     signIn: [],
     auditRecord: [],
     subscription: [],
+    escalationPolicyMember: [],
     activity: {},
   };
   const append = (map: Record<string, string[]>, match: string, key: string) => {
@@ -54,6 +55,7 @@ function featureSignals(): FeatureSignals {
       if (source.kind === 'analytics_sign_in') signals.signIn.push(feature.key);
       if (source.kind === 'audit_record') signals.auditRecord.push(feature.key);
       if (source.kind === 'notification_subscription') signals.subscription.push(feature.key);
+      if (source.kind === 'escalation_policy_membership') signals.escalationPolicyMember.push(feature.key);
     }
     const signal = activitySignalOf(feature);
     if (signal === 'incident_action') signals.activity[feature.key] = 'responder';

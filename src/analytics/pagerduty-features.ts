@@ -41,7 +41,7 @@ export type FeatureEventSource =
    */
   | { kind: 'escalation_policy_membership' };
 
-/** Returns whether a source shows a standing state, which a sync sees held, rather than events at an instant. */
+/** Returns whether a source shows a standing state, which a sync reads as held or not, rather than events at an instant. */
 export function isStandingStateSource(source: FeatureEventSource): boolean {
   return source.kind === 'notification_subscription' || source.kind === 'escalation_policy_membership';
 }

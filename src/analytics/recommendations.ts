@@ -172,7 +172,7 @@ function classify(candidate: RecommendationCandidate, unusedSince: Date): Recomm
 
   const isUnused = candidate.lastActivityAt === null || candidate.lastActivityAt < unusedSince;
   if (isUnused && candidate.stakeholderSubscriptions === 0) return 'reclaim_seat';
-  // Status updates reach the person, which a Stakeholder seat is enough for.
+  // A Stakeholder seat is enough to keep status updates reaching the person.
   if (isUnused) return candidate.roleGroup === 'FullUser' ? 'downgrade_to_stakeholder' : null;
 
   const isOnlyWatching =
@@ -323,7 +323,7 @@ export function computeEffectiveDate(asOf: Date, contract: ContractTerms | null)
   return renewal.toISOString().slice(0, 10);
 }
 
-/** Returns the date `years` years after `date`; a 29 February falls on 28 February in other years. */
+/** Returns the date `years` years after `date`. A 29 February falls on 28 February in years without one. */
 function anniversary(date: Date, years: number): Date {
   const year = date.getUTCFullYear() + years;
   const lastDayOfMonth = new Date(Date.UTC(year, date.getUTCMonth() + 1, 0)).getUTCDate();
